@@ -1,0 +1,56 @@
+# SPDX-License-Identifier: GPL-2.0
+# pss: atomic process snapshots for Linux.
+#
+#   make demo      set up, build, boot a guest, snapshot real processes
+#   make check     set up, static checks, every test on every kernel
+#   make           module (for KERNEL) + libpss + selftests
+#   make run KERNEL=612 TESTS="dev_test"    some tests on one kernel
+#   make shell KERNEL=debug                  a shell in a guest
+#
+# KERNEL is one of 61 (Debian 6.1), 612 (Debian 6.12), debug (our KASAN/lockdep
+# 6.12). The module is never loaded into this machine's kernel: only guests.
+# This Makefile drives; Kbuild builds pss.ko.
+
+KERNEL ?= 612
+KERNELS ?= 61 612 debug
+TESTS ?=
+SETUP := scripts/setup.sh
+
+all: setup module lib selftests
+
+help:
+	@sed -n '2,12s/^# \{0,1\}//p' Makefile
+
+setup:
+	@bash $(SETUP)
+
+module: setup
+	@bash scripts/build-module.sh $(KERNEL) >/dev/null
+
+modules: setup
+	@for k in $(KERNELS); do bash scripts/build-module.sh $$k >/dev/null || exit 1; done
+
+lib:
+	@$(MAKE) -s -C lib
+
+selftests: lib
+	@$(MAKE) -s -C selftests
+
+run: setup lib selftests
+	@bash scripts/guest-run.sh $(KERNEL) test $(TESTS)
+
+shell: setup lib selftests
+	@bash scripts/guest-run.sh $(KERNEL) shell
+
+check:
+	@bash scripts/check.sh $(KERNELS)
+
+demo: setup lib selftests
+	@bash scripts/demo.sh $(KERNEL)
+
+clean:
+	rm -rf build
+	$(MAKE) -s -C lib clean
+	$(MAKE) -s -C selftests clean
+
+.PHONY: all help setup module modules lib selftests run shell check demo clean

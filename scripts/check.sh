@@ -1,0 +1,80 @@
+#!/bin/bash
+# `make check`: set up what is missing, run the static checks (checkpatch
+# --strict, sparse, W=1, -Werror userspace), then the selftests in a guest of
+# every kernel given (default: 61 612 debug). Ends with one line
+# "N passed, N failed, N skipped" and exits non-zero on any failure.
+#
+# Each static check counts as one test; each TAP result from a guest counts
+# as one; a guest that crashes, hangs or prints a kernel splat counts as a
+# failure of its own.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(dirname "$here")
+. "$here/lib.sh"
+cd "$top"
+
+kernels=("$@")
+[ ${#kernels[@]} -gt 0 ] || kernels=(61 612 debug)
+pass=0 fail=0 skip=0
+t0=$(date +%s)
+result() { # result ok|fail NAME
+	if [ "$1" = ok ]; then pass=$((pass + 1)); echo "ok - $2"
+	else fail=$((fail + 1)); echo "not ok - $2"; fi
+}
+
+bash scripts/setup.sh || { echo "0 passed, 1 failed"; exit 1; }
+. "$PSS_CACHE/kernels.env"
+
+# --- static checks -------------------------------------------------------
+kfiles=$(ls kmod/*.c kmod/*.h uapi/linux/*.h 2>/dev/null)
+if out=$("$LINUX_SRC/scripts/checkpatch.pl" --strict --no-tree --quiet \
+		--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG -f $kfiles 2>&1) && [ -z "$out" ]; then
+	result ok "checkpatch --strict (kmod/, uapi/)"
+else
+	echo "$out" | sed 's/^/#   /'
+	result fail "checkpatch --strict (kmod/, uapi/)"
+fi
+
+for k in "${kernels[@]}"; do
+	sparse=0
+	[ "$k" != debug ] && sparse=1
+	if SPARSE=$sparse bash scripts/build-module.sh "$k" >/dev/null 2>build/check-build-$k.log; then
+		result ok "module build $k (W=1$([ $sparse = 1 ] && echo ', sparse'))"
+	else
+		sed 's/^/#   /' build/check-build-$k.log | tail -n 30
+		result fail "module build $k (W=1$([ $sparse = 1 ] && echo ', sparse'))"
+	fi
+done
+
+if make -s -C lib >build/check-lib.log 2>&1 && make -s -C selftests >>build/check-lib.log 2>&1 &&
+	{ [ ! -f tools/pss/Makefile ] || make -s -C tools/pss >>build/check-lib.log 2>&1; }; then
+	result ok "userspace build (-Wall -Wextra -Werror)"
+else
+	sed 's/^/#   /' build/check-lib.log | tail -n 30
+	result fail "userspace build (-Wall -Wextra -Werror)"
+fi
+
+# --- the suite on every kernel ---------------------------------------------
+for k in "${kernels[@]}"; do
+	echo "# ---- guest $k"
+	bash scripts/guest-run.sh "$k" test > "build/check-guest-$k.log" 2>&1
+	grc=$?
+	p=$(grep -cE '^ok [0-9]+ ' "build/check-guest-$k.log" | head -n1)
+	s=$(grep -cE '^ok [0-9]+ .*# SKIP' "build/check-guest-$k.log" | head -n1)
+	f=$(grep -cE '^not ok [0-9]+ ' "build/check-guest-$k.log" | head -n1)
+	pass=$((pass + p - s)); skip=$((skip + s)); fail=$((fail + f))
+	grep -E '^not ok|^# FAIL|^#   |^# guest ' "build/check-guest-$k.log"
+	grep -E '^ok [0-9]+ .*# SKIP' "build/check-guest-$k.log" | sed "s/^/# [$k] /"
+	# A guest-level failure (splat, timeout, crash) not already a "not ok".
+	if [ $grc != 0 ] && grep -q '^# FAIL' "build/check-guest-$k.log"; then
+		result fail "guest $k: clean run (no splat, finished in time)"
+	elif [ $grc != 0 ] && [ "$f" = 0 ]; then
+		result fail "guest $k: runner exited $grc"
+	else
+		result ok "guest $k: clean run (no splat, finished in time)"
+	fi
+done
+
+echo "# make check took $(( $(date +%s) - t0 ))s"
+echo "$pass passed, $fail failed, $skip skipped"
+[ $fail = 0 ]

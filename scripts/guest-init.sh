@@ -1,0 +1,73 @@
+#!/bin/busybox sh
+# /init of every pss guest. Kernel messages go to the console (ttyS0); results
+# go to ttyS1 so a printk can never split a TAP line. guest.conf sets MODE
+# (test, demo or shell) and TESTS.
+/bin/busybox --install -s /bin
+export PATH=/bin:/sbin:/usr/bin:/tests
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev 2>/dev/null
+mkdir -p /dev/pts /tmp /run
+mount -t devpts devpts /dev/pts
+mount -t tmpfs tmp /tmp
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+. /guest.conf
+
+if [ "$MODE" = shell ]; then
+	out=/dev/console
+else
+	out=/dev/ttyS1
+fi
+exec 3>"$out"
+say() { echo "$*" >&3; }
+
+say "PSS-GUEST-BEGIN kernel=$(uname -r) cpus=$(nproc)"
+kmemleak=/sys/kernel/debug/kmemleak
+[ -e $kmemleak ] && echo clear > $kmemleak
+
+n=0
+tap() { # tap ok|not-ok description
+	n=$((n + 1))
+	if [ "$1" = ok ]; then say "ok $n guest.$2"; else say "not ok $n guest.$2"; fi
+}
+
+if insmod /pss.ko; then tap ok insmod; else tap not-ok insmod; fi
+[ -c /dev/pss ] || mdev -s
+
+case "$MODE" in
+test)
+	for t in $TESTS; do
+		say "# PSS-TEST $t"
+		( cd /tmp && /tests/$t ) >&3 2>&3
+		say "# PSS-TEST-EXIT $t $?"
+	done
+	;;
+demo)
+	/demo.sh >&3 2>&3
+	;;
+shell)
+	echo "pss guest shell: the module is loaded, tests are in /tests; 'reboot -f' leaves"
+	setsid cttyhack sh
+	;;
+esac
+
+if [ -e $kmemleak ]; then
+	# Two scans: kmemleak reports an object only once it has looked
+	# unreferenced for a full scan period.
+	echo scan > $kmemleak; sleep 1; echo scan > $kmemleak
+	leaks=$(cat $kmemleak)
+	if [ -n "$leaks" ]; then
+		echo "$leaks" > /dev/console
+		tap not-ok kmemleak_clean
+	else
+		tap ok kmemleak_clean
+	fi
+fi
+
+if grep -q '^pss ' /proc/modules; then
+	if rmmod pss; then tap ok rmmod; else tap not-ok rmmod; fi
+	[ -e /dev/pss ] && tap not-ok dev_node_removed || tap ok dev_node_removed
+fi
+say "PSS-GUEST-DONE"
+sync
+reboot -f

@@ -1,0 +1,96 @@
+#!/bin/bash
+# Boot one kernel (61, 612 or debug) under QEMU (TCG) with an initramfs holding
+# busybox, pss.ko for that kernel and the static selftests, then either run
+# tests, the demo, or give a shell.
+#
+#   guest-run.sh TAG test [TEST...]   results (TAP) on stdout; exit 0 only if
+#                                     every test passed, the guest finished
+#                                     and the console shows no kernel splat
+#   guest-run.sh TAG demo             the demo's output on stdout
+#   guest-run.sh TAG shell            interactive shell on the serial console
+#
+# The console log of the last run is kept in build/guest-TAG/console.log.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(dirname "$here")
+. "$here/lib.sh"
+TAG=${1:?usage: guest-run.sh 61|612|debug test|demo|shell [TEST...]}
+MODE=${2:-test}
+shift 2 || shift $#
+. "$here/kernel-env.sh"
+
+ko=$("$here/build-module.sh" "$TAG")
+work=$top/build/guest-$TAG
+root=$work/root
+rm -rf "$root" && mkdir -p "$root"/{bin,sbin,usr/bin,proc,sys,dev,tmp,tests,etc}
+cp /bin/busybox "$root/bin/busybox"
+cp "$here/guest-init.sh" "$root/init" && chmod 755 "$root/init"
+cp "$ko" "$root/pss.ko"
+printf 'root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' > "$root/etc/passwd"
+printf 'root:x:0:\nnogroup:x:65534:\n' > "$root/etc/group"
+
+tests=("$@")
+if [ "$MODE" = test ] && [ ${#tests[@]} = 0 ]; then
+	for t in "$top"/selftests/*_test; do [ -x "$t" ] && tests+=("$(basename "$t")"); done
+fi
+for t in "$top"/selftests/*_test; do [ -x "$t" ] && cp "$t" "$root/tests/"; done
+for t in "${tests[@]}"; do
+	[ -x "$root/tests/$t" ] || die "no test binary selftests/$t (make selftests?)"
+done
+[ -x "$top/tools/pss/pss" ] && cp "$top/tools/pss/pss" "$root/bin/pss"
+[ -f "$here/demo-guest.sh" ] && cp "$here/demo-guest.sh" "$root/demo.sh" && chmod 755 "$root/demo.sh"
+{ echo "MODE=$MODE"; echo "TESTS=\"${tests[*]}\""; } > "$root/guest.conf"
+(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$work/initramfs.cpio.gz"
+
+append="console=ttyS0 loglevel=5 panic=-1 oops=panic panic_on_warn=1 rdinit=/init"
+append+=" softlockup_panic=0 hung_task_panic=0 nokaslr"
+qemu=(qemu-system-x86_64 -accel tcg,thread=multi -smp 2 -m "$GUEST_MEM" -no-reboot
+	-kernel "$IMAGE" -initrd "$work/initramfs.cpio.gz" -append "$append")
+
+if [ "$MODE" = shell ]; then
+	exec "${qemu[@]}" -nographic -serial mon:stdio
+fi
+
+console=$work/console.log results=$work/results.log
+: > "$console"; : > "$results"
+start=$(date +%s.%N)
+rc=0
+timeout -k 10 "$GUEST_TIMEOUT" "${qemu[@]}" -display none -monitor none \
+	-serial "file:$console" -serial "file:$results" </dev/null || rc=$?
+secs=$(echo "$(date +%s.%N) - $start" | bc)
+tr -d '\r' < "$results" > "$results.tmp" && mv "$results.tmp" "$results"
+cat "$results"
+printf '# guest %s (%s): %.1f s\n' "$TAG" "$KREL" "$secs"
+[ "$MODE" = demo ] && exit $rc
+
+fail=0
+if [ $rc = 124 ] || [ $rc = 137 ]; then
+	echo "# FAIL guest $TAG timed out after ${GUEST_TIMEOUT}s"; fail=1
+fi
+if ! grep -q '^PSS-GUEST-DONE' "$results"; then
+	echo "# FAIL guest $TAG never finished (crash, panic or timeout); console tail:"
+	tail -n 40 "$console" | sed 's/^/#   /'; fail=1
+fi
+# Kernel splats in the console, whatever the tests said.
+splat='BUG:|WARNING:|KASAN:|UBSAN:|Oops|Kernel panic|general protection fault'
+splat+='|possible (circular|recursive) locking|inconsistent lock state|lock held when returning'
+splat+='|suspicious RCU usage|bad unlock balance|scheduling while atomic|sleeping function called from invalid context'
+splat+='|hung task|blocked for more than|soft lockup|rcu_sched self-detected stall|rcu: INFO:'
+splat+='|unreferenced object|kmemleak: .*suspected memory leak|Call Trace:|list_(add|del) corruption'
+if grep -nE "$splat" "$console" > "$work/splats.log"; then
+	echo "# FAIL kernel splat in the $TAG console:"
+	sed 's/^/#   /' "$work/splats.log" | head -n 20
+	grep -nE -A 30 "$splat" "$console" | head -n 80 | sed 's/^/#   /'
+	fail=1
+fi
+for t in "${tests[@]}"; do
+	code=$(sed -n "s/^# PSS-TEST-EXIT $t \([0-9]*\)$/\1/p" "$results")
+	if [ -z "$code" ]; then
+		echo "# FAIL $t did not run to completion"; fail=1
+	elif [ "$code" != 0 ] && [ "$code" != 4 ]; then
+		# 4 is KSFT_SKIP: every test in the binary skipped
+		grep -q '^not ok' "$results" || { echo "# FAIL $t exited $code"; fail=1; }
+	fi
+done
+grep -q '^not ok' "$results" && fail=1
+exit $fail

@@ -1,0 +1,32 @@
+# Sourced with TAG set (61, 612 or debug): sets KREL, KBUILD_ARGS (for
+# `make -C ...` of an external module), IMAGE (what QEMU boots), GUEST_MEM and
+# GUEST_TIMEOUT. Requires scripts/setup.sh (and for debug, debug-kernel.sh) to
+# have run.
+. "$PSS_CACHE/kernels.env"
+case "$TAG" in
+61)
+	KREL=$KREL_61
+	KBUILD_ARGS=(-C "$KDIR_61")
+	IMAGE=$PSS_CACHE/kernels/$KREL_61/vmlinuz
+	GUEST_MEM=1024
+	GUEST_TIMEOUT=${GUEST_TIMEOUT:-600}
+	;;
+612)
+	KREL=$KREL_612
+	KBUILD_ARGS=(-C "$KDIR_612")
+	IMAGE=$PSS_CACHE/kernels/$KREL_612/vmlinuz
+	GUEST_MEM=1024
+	GUEST_TIMEOUT=${GUEST_TIMEOUT:-600}
+	;;
+debug)
+	dbg=$("$(dirname "${BASH_SOURCE[0]}")/debug-kernel.sh")
+	KREL=$(cat "$dbg/build/include/config/kernel.release")
+	KBUILD_ARGS=(-C "$LINUX_SRC" O="$dbg/build")
+	IMAGE=$dbg/bzImage
+	GUEST_MEM=2048
+	GUEST_TIMEOUT=${GUEST_TIMEOUT:-1500}
+	;;
+*)
+	die "unknown kernel '$TAG' (one of: 61 612 debug)"
+	;;
+esac

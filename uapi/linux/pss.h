@@ -1,0 +1,518 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * pss: atomic process snapshots.
+ *
+ * /dev/pss captures one target process - the process itself, every live
+ * thread, its file descriptor table and its address space layout - under the
+ * kernel locks that guard them, into an immutable snapshot object returned as
+ * a file descriptor. Ioctls on that descriptor query single-instance data and
+ * walk multi-instance data in batches.
+ *
+ * Conventions
+ * - Every argument struct starts with __u32 size, set by the caller to the
+ *   sizeof() it was compiled with. The kernel accepts smaller (older) structs,
+ *   treating missing fields as zero, and larger (newer) structs whose extra
+ *   bytes are all zero; otherwise E2BIG. The size bits of the ioctl numbers
+ *   are ignored for this reason: only the type, number and direction match.
+ * - Unknown flag bits and non-zero reserved or padding fields: EINVAL.
+ * - Output structs of PSS_IOC_QUERY are size-versioned the same way: the
+ *   kernel writes min(caller size, kernel size) bytes, zeroes any tail the
+ *   caller has beyond that, and reports its own size. Each carries a mask of
+ *   the fields it filled.
+ * - Ids (pids, tids, uids, gids) are translated into the namespaces of the
+ *   caller at capture time; an id with no mapping there reads as 0 (pid) or
+ *   the overflow id (uid/gid), as /proc does.
+ * - No kernel pointer ever reaches userspace.
+ *
+ * Atomicity
+ * A snapshot is one cut: at one instant the capture holds, together, the
+ * target's mmap lock (read), its fd table lock and its signal-hand lock, so
+ * the VMA layout, the fd table and the thread list are as they were at that
+ * instant (PSS_QUERY_SNAPSHOT reports the instant as cut_ns). Names (paths)
+ * are resolved after the locks are dropped, from references taken at the cut:
+ * a renamed file shows its new name, but it is the file that was open. What
+ * is not atomic: memory contents; per-thread counters (times, faults, context
+ * switches) and file positions, which their owners update without these
+ * locks - each is a recent value, read at the cut, not a frozen one.
+ */
+#ifndef _UAPI_LINUX_PSS_H
+#define _UAPI_LINUX_PSS_H
+
+#include <linux/const.h>
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define PSS_DEVICE_PATH		"/dev/pss"
+#define PSS_ABI_VERSION		1
+
+#define PSS_IOC_MAGIC		0xB9
+
+/* ---------------------------------------------------------------- /dev/pss */
+
+/*
+ * PSS_IOC_VERSION - what this module speaks.
+ *
+ * Errors: EFAULT (bad pointer), EINVAL (size < PSS_VERSION_SIZE_VER0),
+ * E2BIG (unknown non-zero trailing bytes).
+ */
+struct pss_version {
+	__u32 size;		/* in: sizeof(struct pss_version) */
+	__u32 abi_version;	/* out: PSS_ABI_VERSION */
+	__u64 capture_flags;	/* out: every PSS_CAPTURE_* bit understood */
+	__u64 query_classes;	/* out: bit n set: query class n exists */
+	__u64 walk_classes;	/* out: bit n set: walk class n exists */
+	__u64 max_snapshot_bytes; /* out: the module's per-snapshot limit */
+};
+
+#define PSS_VERSION_SIZE_VER0	40
+
+/*
+ * PSS_IOC_CAPTURE - take a snapshot; returns a new snapshot fd (O_CLOEXEC).
+ *
+ * The target is target_pidfd when PSS_CAPTURE_PIDFD is set, otherwise the
+ * process whose id in the caller's pid namespace is target_pid (0: the
+ * caller's own process). A thread id names its whole process.
+ *
+ * Process information is always captured; the facet flags add the rest.
+ * Capturing your own process is always allowed; any other target needs
+ * CAP_SYS_PTRACE in the user namespace that owns the target's credentials.
+ *
+ * Errors:
+ *  EFAULT   args not readable
+ *  EINVAL   size too small, unknown flag, non-zero reserved/padding field,
+ *           a _NAME/_BASIC/_TYPE_SPECIFIC/_SECTION level without its facet,
+ *           target_pid < 0, target_pidfd given without PSS_CAPTURE_PIDFD
+ *  E2BIG    args larger than known with non-zero unknown bytes
+ *  EBADF    PSS_CAPTURE_PIDFD and target_pidfd is not an open fd
+ *  EBADFD   PSS_CAPTURE_PIDFD and target_pidfd is not a pidfd
+ *  ESRCH    no such process, or it has been reaped (stale pidfd)
+ *  EPERM    not allowed to snapshot that process, or it is a kernel thread
+ *  EAGAIN   the target kept changing faster than the capture could size its
+ *           buffers (bounded retries exhausted); try again
+ *  ENOBUFS  the snapshot would exceed the module's max_snapshot_bytes
+ *  ENOMEM   out of memory (snapshot memory is charged to the caller's memcg)
+ *  EINTR    a fatal signal arrived while waiting for the target's mmap lock
+ *  EMFILE, ENFILE  no fd for the snapshot
+ */
+struct pss_capture_args {
+	__u32 size;		/* in: sizeof(struct pss_capture_args) */
+	__u32 flags;		/* in: PSS_CAPTURE_PIDFD */
+	__u64 facets;		/* in: PSS_FACET_* */
+	__s32 target_pid;	/* in: pid, or 0 for self (without PSS_CAPTURE_PIDFD) */
+	__s32 target_pidfd;	/* in: pidfd (with PSS_CAPTURE_PIDFD), else 0 */
+	__u64 reserved[2];	/* in: must be zero */
+};
+
+#define PSS_CAPTURE_ARGS_SIZE_VER0	40
+
+/* pss_capture_args.flags */
+#define PSS_CAPTURE_PIDFD		_BITUL(0)
+#define PSS_CAPTURE_FLAGS_ALL		(PSS_CAPTURE_PIDFD)
+
+/* pss_capture_args.facets (process information is always captured) */
+#define PSS_FACET_THREADS		_BITULL(0)
+#define PSS_FACET_HANDLES		_BITULL(1)	/* fd numbers and flags */
+#define PSS_FACET_HANDLE_NAME		_BITULL(2)	/* + paths */
+#define PSS_FACET_HANDLE_BASIC		_BITULL(3)	/* + type, mode, pos, dev, ino */
+#define PSS_FACET_HANDLE_TYPE_SPECIFIC	_BITULL(4)	/* + socket/pipe/... detail */
+#define PSS_FACET_VA_SPACE		_BITULL(5)	/* VMA ranges, prot, flags */
+#define PSS_FACET_VA_SPACE_SECTION	_BITULL(6)	/* + backing file, name */
+#define PSS_FACET_MEASURE_PERFORMANCE	_BITULL(7)	/* phase timings */
+#define PSS_FACETS_ALL			(_BITULL(8) - 1)
+/* Historical name: the capture flags are the facets. */
+#define PSS_CAPTURE_FLAGS_SUPPORTED	PSS_FACETS_ALL
+
+/* ----------------------------------------------------------- snapshot fd */
+
+/*
+ * PSS_IOC_QUERY - copy one single-instance item out of the snapshot.
+ *
+ * Writes min(out_size, kernel's size) bytes of the class's struct to out,
+ * zeroes the rest of the caller's buffer, and sets args.kernel_size.
+ *
+ * Errors:
+ *  EFAULT   args or out not accessible
+ *  EINVAL   bad args size, non-zero flags/reserved, unknown class,
+ *           out_size < the class's VER0 size
+ *  E2BIG    args larger than known with non-zero unknown bytes
+ *  ENODATA  the class's facet was not captured in this snapshot
+ *  ENOTTY   not a snapshot fd / unknown ioctl
+ */
+struct pss_query_args {
+	__u32 size;		/* in: sizeof(struct pss_query_args) */
+	__u32 query_class;	/* in: PSS_QUERY_* */
+	__u32 flags;		/* in: must be zero */
+	__u32 out_size;		/* in: bytes at out */
+	__u64 out;		/* in: user pointer to the class's struct */
+	__u32 kernel_size;	/* out: the kernel's size of that struct */
+	__u32 reserved;		/* in: must be zero */
+};
+
+#define PSS_QUERY_ARGS_SIZE_VER0	32
+
+enum pss_query_class {
+	PSS_QUERY_SNAPSHOT	= 0,	/* struct pss_snapshot_info */
+	PSS_QUERY_PROCESS	= 1,	/* struct pss_process_info */
+	PSS_QUERY_THREADS	= 2,	/* struct pss_count_info (needs THREADS) */
+	PSS_QUERY_HANDLES	= 3,	/* struct pss_count_info (needs HANDLES) */
+	PSS_QUERY_VA_SPACE	= 4,	/* struct pss_count_info (needs VA_SPACE) */
+	PSS_QUERY_PERFORMANCE	= 5,	/* struct pss_perf_info (MEASURE_PERFORMANCE) */
+	PSS_QUERY_NR_CLASSES,
+};
+
+/*
+ * PSS_IOC_WALK - copy whole entries of one multi-instance class, starting at
+ * index pos, into buf. Entries are variable-length records (see rec_len);
+ * as many whole records as fit are written.
+ *
+ * On success: count records written, bytes_written bytes used, pos advanced
+ * past them, PSS_WALK_END set in out_flags when pos reached the end (the
+ * last call of a walk both returns records and sets it; a call at the end
+ * returns count 0 and sets it), total = entries in the class, next_len = the
+ * size of the record now at pos (0 at the end).
+ * If buf_len cannot hold the record at pos, the call fails with ENOSPC and
+ * still writes back next_len (and total): the exact size needed.
+ *
+ * Errors:
+ *  EFAULT   args or buf not accessible
+ *  EINVAL   bad args size, non-zero flags/reserved, unknown class
+ *  E2BIG    args larger than known with non-zero unknown bytes
+ *  ERANGE   pos > total
+ *  ENOSPC   buf_len smaller than the record at pos (next_len says how big)
+ *  ENODATA  the class's facet was not captured in this snapshot
+ *  ENOTTY   not a snapshot fd / unknown ioctl
+ */
+struct pss_walk_args {
+	__u32 size;		/* in: sizeof(struct pss_walk_args) */
+	__u32 walk_class;	/* in: PSS_WALK_* */
+	__u32 flags;		/* in: must be zero */
+	__u32 out_flags;	/* out: PSS_WALK_END */
+	__u64 pos;		/* in: first index wanted; out: next index */
+	__u64 buf;		/* in: user pointer */
+	__u64 buf_len;		/* in: bytes at buf */
+	__u64 bytes_written;	/* out */
+	__u32 count;		/* out: records written */
+	__u32 next_len;		/* out: size of the record at the new pos */
+	__u64 total;		/* out: records in the class */
+};
+
+#define PSS_WALK_ARGS_SIZE_VER0		64
+
+#define PSS_WALK_END		_BITUL(0)
+
+enum pss_walk_class {
+	PSS_WALK_THREADS	= 0,	/* struct pss_thread_entry */
+	PSS_WALK_HANDLES	= 1,	/* struct pss_handle_entry */
+	PSS_WALK_VA_SPACE	= 2,	/* struct pss_vma_entry */
+	PSS_WALK_NR_CLASSES,
+};
+
+/*
+ * Every walk record starts with rec_len (whole record, a multiple of 8:
+ * step to the next record by it, never by sizeof) and, for records with a
+ * variable part, the offset and length of that part from the record's
+ * start. Strings are NUL-terminated; their _len excludes the NUL. New fields
+ * are appended before the variable part, so records from a newer kernel
+ * still parse.
+ */
+#define PSS_REC_ALIGN		8
+
+/* ---------------------------------------------------- query structs */
+
+struct pss_snapshot_info {
+	__u32 size;		/* kernel's sizeof() */
+	__u32 abi_version;
+	__u64 facets;		/* PSS_FACET_* captured */
+	__u64 cut_realtime_ns;	/* CLOCK_REALTIME at the cut */
+	__u64 cut_boottime_ns;	/* CLOCK_BOOTTIME at the cut */
+	__u64 cut_ns;		/* CLOCK_MONOTONIC at the cut */
+	__u64 nr_threads;	/* records in each walk class (0 if not captured) */
+	__u64 nr_handles;
+	__u64 nr_vmas;
+	__u64 memory_bytes;	/* kernel memory the snapshot holds */
+	__u32 retries;		/* times the capture re-sized its buffers */
+	__u32 reserved;
+};
+
+#define PSS_SNAPSHOT_INFO_SIZE_VER0	80
+
+/* pss_process_info.mask: which groups of fields were filled */
+#define PSS_PROC_HAS_IDS	_BITULL(0)	/* pid..sid, uid/gid sets */
+#define PSS_PROC_HAS_EXE	_BITULL(1)	/* exe_path */
+#define PSS_PROC_HAS_MM		_BITULL(2)	/* vsize..pinned, a live mm */
+#define PSS_PROC_HAS_TIMES	_BITULL(3)	/* utime..faults */
+#define PSS_PROC_HAS_SCHED	_BITULL(4)	/* prio, nice, policy */
+#define PSS_PROC_HAS_EXIT	_BITULL(5)	/* exit_code (zombie) */
+#define PSS_PROC_HAS_AFFINITY	_BITULL(6)	/* cpus_allowed */
+
+/* pss_process_info.flags */
+#define PSS_PROC_ZOMBIE		_BITUL(0)	/* every thread has exited */
+#define PSS_PROC_STOPPED	_BITUL(1)	/* group stop in effect */
+#define PSS_PROC_TRACED		_BITUL(2)	/* leader is ptrace-stopped */
+#define PSS_PROC_COMPAT		_BITUL(3)	/* 32-bit process */
+#define PSS_PROC_EXITING	_BITUL(4)	/* group exit under way */
+#define PSS_PROC_LEADER_EXITED	_BITUL(5)	/* leader dead, threads live */
+#define PSS_PROC_SELF		_BITUL(6)	/* the caller's own process */
+#define PSS_PROC_EXE_DELETED	_BITUL(7)	/* exe_path ends " (deleted)" */
+
+#define PSS_COMM_LEN		16
+#define PSS_PATH_MAX		4096
+#define PSS_CPUMASK_BITS	1024	/* bits of affinity kept in fixed fields */
+
+struct pss_process_info {
+	__u32 size;		/* kernel's sizeof() */
+	__u32 flags;		/* PSS_PROC_* */
+	__u64 mask;		/* PSS_PROC_HAS_* */
+	__s32 pid;		/* thread group id */
+	__s32 ppid;		/* real parent's tgid */
+	__s32 pgid;
+	__s32 sid;
+	__u32 ruid, euid, suid, fsuid;
+	__u32 rgid, egid, sgid, fsgid;
+	char comm[PSS_COMM_LEN];
+	char state;		/* leader's state letter as in /proc/PID/stat */
+	__u8 pad0[3];
+	__u32 nr_threads;	/* live threads at the cut */
+	__u64 start_boottime_ns; /* process start, CLOCK_BOOTTIME */
+	__u64 utime_ns;		/* sum over live threads at the cut */
+	__u64 stime_ns;
+	__u64 dead_utime_ns;	/* reaped threads and children, as in signal */
+	__u64 dead_stime_ns;
+	__u64 min_flt;		/* live threads + reaped threads */
+	__u64 maj_flt;
+	__s32 prio;		/* leader, kernel prio as in /proc/PID/stat */
+	__s32 nice;
+	__u32 policy;		/* SCHED_* */
+	__u32 rt_priority;
+	__u64 vsize_bytes;
+	__u64 rss_anon_bytes;
+	__u64 rss_file_bytes;
+	__u64 rss_shmem_bytes;
+	__u64 hiwater_rss_bytes; /* peak rss */
+	__u64 hiwater_vm_bytes;	/* peak vsize */
+	__u64 locked_bytes;
+	__u64 pinned_bytes;
+	__u64 data_bytes, stack_bytes, exec_bytes;
+	__s32 exit_code;	/* wait status-style code, with PSS_PROC_HAS_EXIT */
+	__u32 exe_path_len;	/* strlen(exe_path) */
+	__u32 nr_cpus_allowed;	/* weight of the leader's affinity */
+	__u32 pad1;
+	__u64 cpus_allowed[PSS_CPUMASK_BITS / 64]; /* leader's affinity */
+	char exe_path[PSS_PATH_MAX];
+};
+
+#define PSS_PROCESS_INFO_SIZE_VER0	(392 + PSS_PATH_MAX)
+
+/* PSS_QUERY_THREADS, _HANDLES, _VA_SPACE */
+struct pss_count_info {
+	__u32 size;		/* kernel's sizeof() */
+	__u32 reserved;
+	__u64 count;		/* records the matching walk returns */
+	__u64 bytes;		/* total size of those records */
+	__u64 max_rec_len;	/* largest record: a buffer this big always works */
+};
+
+#define PSS_COUNT_INFO_SIZE_VER0	32
+
+enum pss_phase {
+	PSS_PHASE_TOTAL		= 0,	/* whole ioctl */
+	PSS_PHASE_ALLOC		= 1,	/* sizing and allocation before the cut */
+	PSS_PHASE_VA_SPACE	= 2,	/* VMA copy under the mmap lock */
+	PSS_PHASE_HANDLES	= 3,	/* fd table copy under file_lock */
+	PSS_PHASE_THREADS	= 4,	/* thread copy under siglock */
+	PSS_PHASE_NAMES		= 5,	/* path resolution after the cut */
+	PSS_PHASE_BUILD		= 6,	/* building records */
+	PSS_PHASE_NR		= 8,
+};
+
+enum pss_lock_id {
+	PSS_LOCK_MMAP		= 0,	/* mm->mmap_lock, read */
+	PSS_LOCK_FILES		= 1,	/* task_lock + files->file_lock */
+	PSS_LOCK_SIGHAND	= 2,	/* sighand->siglock */
+	PSS_LOCK_NR		= 4,
+};
+
+struct pss_perf_info {
+	__u32 size;		/* kernel's sizeof() */
+	__u32 reserved;
+	__u64 phase_ns[PSS_PHASE_NR];	/* wall time of each phase */
+	__u64 lock_held_ns[PSS_LOCK_NR]; /* how long each lock was held */
+};
+
+#define PSS_PERF_INFO_SIZE_VER0		104
+
+/* ---------------------------------------------------- walk records */
+
+#define PSS_THREAD_LEADER	_BITUL(0)	/* the thread group leader */
+#define PSS_THREAD_EXITING	_BITUL(1)	/* PF_EXITING set */
+#define PSS_THREAD_STOPPED	_BITUL(2)
+#define PSS_THREAD_TRACED	_BITUL(3)
+#define PSS_THREAD_CALLER	_BITUL(4)	/* the thread that captured */
+
+struct pss_thread_entry {
+	__u32 rec_len;
+	__u32 flags;		/* PSS_THREAD_* */
+	__u32 cpus_off;		/* affinity bitmap: offset from record start */
+	__u32 cpus_len;		/* ... and its length in bytes (n * 8) */
+	__s32 tid;
+	__s32 cpu;		/* cpu it last ran on */
+	char comm[PSS_COMM_LEN];
+	char state;		/* state letter as in /proc/PID/task/TID/stat */
+	__u8 pad0[3];
+	__s32 prio;
+	__s32 nice;
+	__u32 policy;
+	__u32 rt_priority;
+	__u32 pad1;
+	__u64 utime_ns;
+	__u64 stime_ns;
+	__u64 start_boottime_ns;
+	__u64 nvcsw;
+	__u64 nivcsw;
+	__u64 min_flt;
+	__u64 maj_flt;
+	/* variable part: __u64 cpus[cpus_len / 8] at cpus_off */
+};
+
+#define PSS_THREAD_ENTRY_SIZE_VER0	120
+
+enum pss_handle_type {
+	PSS_HT_UNKNOWN = 0,
+	PSS_HT_REGULAR,
+	PSS_HT_DIR,
+	PSS_HT_CHR,
+	PSS_HT_BLK,
+	PSS_HT_FIFO,		/* a named pipe */
+	PSS_HT_PIPE,		/* an anonymous pipe */
+	PSS_HT_SOCKET,
+	PSS_HT_SYMLINK,		/* O_PATH on a symlink */
+	PSS_HT_MEMFD,
+	PSS_HT_EVENTFD,
+	PSS_HT_EPOLL,
+	PSS_HT_TIMERFD,
+	PSS_HT_SIGNALFD,
+	PSS_HT_INOTIFY,
+	PSS_HT_FANOTIFY,
+	PSS_HT_PIDFD,
+	PSS_HT_USERFAULTFD,
+	PSS_HT_IO_URING,
+	PSS_HT_ANON,		/* another anon inode; name says which */
+	PSS_HT_PSS,		/* a pss snapshot */
+	PSS_HT_NR,
+};
+
+/* pss_handle_entry.flags */
+#define PSS_HANDLE_CLOEXEC	_BITUL(0)	/* FD_CLOEXEC */
+#define PSS_HANDLE_DELETED	_BITUL(1)	/* the file was unlinked */
+#define PSS_HANDLE_HAS_NAME	_BITUL(2)	/* name filled (HANDLE_NAME) */
+#define PSS_HANDLE_HAS_BASIC	_BITUL(3)	/* basic fields filled */
+#define PSS_HANDLE_HAS_SOCKET	_BITUL(4)	/* u.socket filled */
+#define PSS_HANDLE_HAS_PIPE	_BITUL(5)	/* u.pipe filled */
+#define PSS_HANDLE_PATH_ONLY	_BITUL(6)	/* O_PATH descriptor */
+
+/* pss_handle_entry.fmode */
+#define PSS_FMODE_READ		_BITUL(0)
+#define PSS_FMODE_WRITE		_BITUL(1)
+
+struct pss_handle_socket {
+	__u16 family;		/* AF_* */
+	__u16 type;		/* SOCK_* */
+	__u16 protocol;		/* IPPROTO_* / family specific */
+	__u8 state;		/* sk_state: TCP_* for inet, as /proc/net shows */
+	__u8 sock_state;	/* SS_* (socket level) */
+	__u64 reserved[3];
+};
+
+struct pss_handle_pipe {
+	__u32 buf_size;		/* capacity in bytes (F_GETPIPE_SZ) */
+	__u32 readers;
+	__u32 writers;
+	__u32 reserved0;
+	__u64 reserved[2];
+};
+
+struct pss_handle_entry {
+	__u32 rec_len;
+	__u32 flags;		/* PSS_HANDLE_* */
+	__u32 name_off;		/* path, offset from record start (0: none) */
+	__u32 name_len;		/* strlen(path) */
+	__s32 fd;
+	__u32 type;		/* enum pss_handle_type (BASIC) */
+	__u32 open_flags;	/* O_* as fcntl(F_GETFL) (BASIC) */
+	__u32 fmode;		/* PSS_FMODE_* (BASIC) */
+	__u32 i_mode;		/* S_IF* | permissions (BASIC) */
+	__u32 dev_major, dev_minor;	/* st_dev (BASIC) */
+	__u32 rdev_major, rdev_minor;	/* st_rdev (BASIC) */
+	__u32 pad0;
+	__u64 ino;		/* (BASIC) */
+	__u64 pos;		/* file position (BASIC) */
+	__u64 i_size;		/* (BASIC) */
+	union {			/* (TYPE_SPECIFIC) */
+		struct pss_handle_socket socket;
+		struct pss_handle_pipe pipe;
+		__u64 raw[4];
+	} u;
+	/* variable part: char name[name_len + 1] at name_off */
+};
+
+#define PSS_HANDLE_ENTRY_SIZE_VER0	112
+
+/* pss_vma_entry.prot */
+#define PSS_PROT_READ		_BITUL(0)
+#define PSS_PROT_WRITE		_BITUL(1)
+#define PSS_PROT_EXEC		_BITUL(2)
+
+/* pss_vma_entry.flags */
+#define PSS_VMA_SHARED		_BITUL(0)	/* MAP_SHARED ('s' in maps) */
+#define PSS_VMA_GROWSDOWN	_BITUL(1)
+#define PSS_VMA_LOCKED		_BITUL(2)	/* mlock */
+#define PSS_VMA_HUGETLB		_BITUL(3)
+#define PSS_VMA_IO		_BITUL(4)
+#define PSS_VMA_PFNMAP		_BITUL(5)
+#define PSS_VMA_DONTDUMP	_BITUL(6)
+#define PSS_VMA_DONTFORK	_BITUL(7)
+#define PSS_VMA_WIPEONFORK	_BITUL(8)
+#define PSS_VMA_MAYSHARE	_BITUL(9)
+#define PSS_VMA_DELETED		_BITUL(10)	/* backing file unlinked */
+#define PSS_VMA_ACCOUNT		_BITUL(11)	/* counted as committed memory */
+#define PSS_VMA_NORESERVE	_BITUL(12)
+#define PSS_VMA_MERGEABLE	_BITUL(13)	/* KSM */
+#define PSS_VMA_HUGEPAGE	_BITUL(14)	/* MADV_HUGEPAGE */
+#define PSS_VMA_NOHUGEPAGE	_BITUL(15)
+
+enum pss_vma_name_kind {
+	PSS_VMA_NAME_NONE = 0,	/* anonymous, no name */
+	PSS_VMA_NAME_FILE,	/* path of the backing file */
+	PSS_VMA_NAME_HEAP,	/* "[heap]" */
+	PSS_VMA_NAME_STACK,	/* "[stack]" */
+	PSS_VMA_NAME_SPECIAL,	/* "[vdso]", "[vvar]", ... from the kernel */
+	PSS_VMA_NAME_ANON,	/* "[anon:NAME]" from PR_SET_VMA_ANON_NAME */
+	PSS_VMA_NAME_ANON_SHMEM, /* "[anon_shmem:NAME]" */
+};
+
+struct pss_vma_entry {
+	__u32 rec_len;
+	__u32 flags;		/* PSS_VMA_* */
+	__u32 name_off;		/* name, offset from record start (0: none) */
+	__u32 name_len;		/* strlen(name); needs VA_SPACE_SECTION */
+	__u64 start;
+	__u64 end;
+	__u32 prot;		/* PSS_PROT_* */
+	__u32 name_kind;	/* enum pss_vma_name_kind */
+	__u64 pgoff_bytes;	/* file offset of start */
+	__u32 dev_major, dev_minor;	/* backing inode's st_dev */
+	__u64 ino;
+	__u64 page_size;	/* kernel page size backing the VMA */
+	/* variable part: char name[name_len + 1] at name_off */
+};
+
+#define PSS_VMA_ENTRY_SIZE_VER0		72
+
+/* ---------------------------------------------------- ioctl numbers */
+
+#define PSS_IOC_VERSION	_IOWR(PSS_IOC_MAGIC, 0x00, struct pss_version)
+#define PSS_IOC_CAPTURE	_IOW(PSS_IOC_MAGIC, 0x01, struct pss_capture_args)
+#define PSS_IOC_QUERY	_IOWR(PSS_IOC_MAGIC, 0x10, struct pss_query_args)
+#define PSS_IOC_WALK	_IOWR(PSS_IOC_MAGIC, 0x11, struct pss_walk_args)
+
+#endif /* _UAPI_LINUX_PSS_H */
