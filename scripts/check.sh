@@ -63,10 +63,10 @@ for k in "${kernels[@]}"; do
 	s=$(grep -cE '^ok [0-9]+ .*# SKIP' "build/check-guest-$k.log" | head -n1)
 	f=$(grep -cE '^not ok [0-9]+ ' "build/check-guest-$k.log" | head -n1)
 	pass=$((pass + p - s)); skip=$((skip + s)); fail=$((fail + f))
-	grep -E '^not ok|^# FAIL|^#   |^# guest ' "build/check-guest-$k.log"
+	grep -E '^not ok|^# GUEST-FAIL|^#> |^# guest |^# [A-Za-z0-9_]+\.[ch]:[0-9]+:' "build/check-guest-$k.log"
 	grep -E '^ok [0-9]+ .*# SKIP' "build/check-guest-$k.log" | sed "s/^/# [$k] /"
 	# A guest-level failure (splat, timeout, crash) not already a "not ok".
-	if [ $grc != 0 ] && grep -q '^# FAIL' "build/check-guest-$k.log"; then
+	if [ $grc != 0 ] && grep -q '^# GUEST-FAIL' "build/check-guest-$k.log"; then
 		result fail "guest $k: clean run (no splat, finished in time)"
 	elif [ $grc != 0 ] && [ "$f" = 0 ]; then
 		result fail "guest $k: runner exited $grc"

@@ -65,11 +65,11 @@ printf '# guest %s (%s): %.1f s\n' "$TAG" "$KREL" "$secs"
 
 fail=0
 if [ $rc = 124 ] || [ $rc = 137 ]; then
-	echo "# FAIL guest $TAG timed out after ${GUEST_TIMEOUT}s"; fail=1
+	echo "# GUEST-FAIL guest $TAG timed out after ${GUEST_TIMEOUT}s"; fail=1
 fi
 if ! grep -q '^PSS-GUEST-DONE' "$results"; then
-	echo "# FAIL guest $TAG never finished (crash, panic or timeout); console tail:"
-	tail -n 40 "$console" | sed 's/^/#   /'; fail=1
+	echo "# GUEST-FAIL guest $TAG never finished (crash, panic or timeout); console tail:"
+	tail -n 40 "$console" | sed 's/^/#> /'; fail=1
 fi
 # Kernel splats in the console, whatever the tests said.
 splat='BUG:|WARNING:|KASAN:|UBSAN:|Oops|Kernel panic|general protection fault'
@@ -78,18 +78,18 @@ splat+='|suspicious RCU usage|bad unlock balance|scheduling while atomic|sleepin
 splat+='|hung task|blocked for more than|soft lockup|rcu_sched self-detected stall|rcu: INFO:'
 splat+='|unreferenced object|kmemleak: .*suspected memory leak|Call Trace:|list_(add|del) corruption'
 if grep -nE "$splat" "$console" > "$work/splats.log"; then
-	echo "# FAIL kernel splat in the $TAG console:"
-	sed 's/^/#   /' "$work/splats.log" | head -n 20
-	grep -nE -A 30 "$splat" "$console" | head -n 80 | sed 's/^/#   /'
+	echo "# GUEST-FAIL kernel splat in the $TAG console:"
+	sed 's/^/#> /' "$work/splats.log" | head -n 20
+	grep -nE -A 30 "$splat" "$console" | head -n 80 | sed 's/^/#> /'
 	fail=1
 fi
 for t in "${tests[@]}"; do
 	code=$(sed -n "s/^# PSS-TEST-EXIT $t \([0-9]*\)$/\1/p" "$results")
 	if [ -z "$code" ]; then
-		echo "# FAIL $t did not run to completion"; fail=1
+		echo "# GUEST-FAIL $t did not run to completion"; fail=1
 	elif [ "$code" != 0 ] && [ "$code" != 4 ]; then
 		# 4 is KSFT_SKIP: every test in the binary skipped
-		grep -q '^not ok' "$results" || { echo "# FAIL $t exited $code"; fail=1; }
+		grep -q '^not ok' "$results" || { echo "# GUEST-FAIL $t exited $code"; fail=1; }
 	fi
 done
 grep -q '^not ok' "$results" && fail=1
