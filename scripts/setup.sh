@@ -20,12 +20,19 @@ for p in $BASE_PKGS; do
 	pkg_installed "$p" || missing+=("$p")
 done
 
-apt_updated=0
-apt_update_once() {
-	[ $apt_updated = 1 ] && return
+apt_fresh=0
+apt_update_once() { # unless the package lists are less than a day old
+	[ $apt_fresh = 1 ] && return
 	[ -n "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -mmin -1440 2>/dev/null | head -n1)" ] ||
 		apt-get update -qq
-	apt_updated=1
+	apt_fresh=1
+}
+# Lists a day old can name packages a security update has since replaced:
+# on failure, refresh the lists and try once more.
+apt_retry() {
+	"$@" && return
+	log "retrying after apt-get update: $*"
+	apt-get update -qq && "$@"
 }
 
 # The newest 6.12 line offered for bookworm; the name moves with security updates.
@@ -44,7 +51,8 @@ done
 
 if [ ${#missing[@]} -gt 0 ]; then
 	log "installing: ${missing[*]}"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+	DEBIAN_FRONTEND=noninteractive apt_retry apt-get install -y -qq --no-install-recommends \
+		"${missing[@]}" >/dev/null
 fi
 
 # Kernel images: unpack the .deb into the cache; only vmlinuz and modules are needed.
@@ -53,7 +61,8 @@ unpack_kernel() { # $1 = kernel release, $2 = package name
 	[ -f "$dir/vmlinuz" ] && return
 	log "fetching kernel image $pkg"
 	rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
-	(cd "$dir.tmp" && apt-get download -qq -o APT::Sandbox::User=root "$pkg" >/dev/null && dpkg-deb -x ./*.deb root && rm -f ./*.deb)
+	(cd "$dir.tmp" && apt_retry apt-get download -qq -o APT::Sandbox::User=root "$pkg" >/dev/null &&
+		dpkg-deb -x ./*.deb root && rm -f ./*.deb)
 	cp "$dir.tmp/root/boot/vmlinuz-$krel" "$dir.tmp/vmlinuz"
 	mv "$dir.tmp/root/lib/modules/$krel" "$dir.tmp/modules" 2>/dev/null ||
 		mv "$dir.tmp/root/usr/lib/modules/$krel" "$dir.tmp/modules"
