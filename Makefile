@@ -16,7 +16,7 @@ KERNELS ?= 61 612 debug
 TESTS ?=
 SETUP := scripts/setup.sh
 
-all: setup module lib selftests
+all: setup module lib selftests tool
 
 help:
 	@sed -n '2,12s/^# \{0,1\}//p' Makefile
@@ -36,6 +36,15 @@ lib:
 selftests: lib
 	@$(MAKE) -s -C selftests
 
+tool: lib
+	@$(MAKE) -s -C tools/pss
+
+install: lib tool
+	@bash scripts/install.sh
+
+dkms-check: setup
+	@bash scripts/dkms-check.sh
+
 run: setup lib selftests
 	@bash scripts/guest-run.sh $(KERNEL) test $(TESTS)
 
@@ -45,12 +54,14 @@ shell: setup lib selftests
 check:
 	@bash scripts/check.sh $(KERNELS)
 
-demo: setup lib selftests
+demo: setup lib selftests tool
 	@bash scripts/demo.sh $(KERNEL)
 
 clean:
 	rm -rf build
 	$(MAKE) -s -C lib clean
 	$(MAKE) -s -C selftests clean
+	$(MAKE) -s -C tools/pss clean
 
-.PHONY: all help setup module modules lib selftests run shell check demo clean
+.PHONY: all help setup module modules lib selftests tool install dkms-check run shell check \
+	demo clean

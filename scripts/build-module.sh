@@ -12,6 +12,8 @@ TAG=${1:?usage: build-module.sh 61|612|debug}
 
 out=$top/build/mod-$TAG
 mkdir -p "$out"
+exec 8>"$out.lock"	# concurrent builds for one kernel share $out
+flock 8
 rsync -a --delete --include='*/' --include='*.c' --include='*.h' --exclude='*' \
 	"$top/kmod/" "$out/kmod/"
 rsync -a --delete "$top/uapi/" "$out/uapi/"

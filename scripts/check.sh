@@ -54,6 +54,13 @@ else
 	result fail "userspace build (-Wall -Wextra -Werror)"
 fi
 
+if bash scripts/dkms-check.sh > build/check-dkms.log 2>&1; then
+	result ok "dkms build (6.1, 6.12)"
+else
+	sed 's/^/#> /' build/check-dkms.log | tail -n 40
+	result fail "dkms build (6.1, 6.12)"
+fi
+
 # --- the suite on every kernel ---------------------------------------------
 for k in "${kernels[@]}"; do
 	echo "# ---- guest $k"

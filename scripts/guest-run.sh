@@ -19,8 +19,12 @@ MODE=${2:-test}
 shift 2 || shift $#
 . "$here/kernel-env.sh"
 
-ko=$("$here/build-module.sh" "$TAG")
 work=$top/build/guest-$TAG
+mkdir -p "$work"
+# Runs on one kernel share build/guest-TAG: one at a time.
+exec 9>"$work.lock"
+flock 9
+ko=$("$here/build-module.sh" "$TAG")
 root=$work/root
 rm -rf "$root" && mkdir -p "$root"/{bin,sbin,usr/bin,proc,sys,dev,tmp,tests,etc}
 cp /bin/busybox "$root/bin/busybox"
@@ -37,7 +41,13 @@ for t in "$top"/selftests/*_test; do [ -x "$t" ] && cp "$t" "$root/tests/"; done
 for t in "${tests[@]}"; do
 	[ -x "$root/tests/$t" ] || die "no test binary selftests/$t (make selftests?)"
 done
-[ -x "$top/tools/pss/pss" ] && cp "$top/tools/pss/pss" "$root/bin/pss"
+if [ -x "$top/tools/pss/pss" ]; then
+	cp "$top/tools/pss/pss" "$root/bin/pss"
+	# pss links libsmartcols and libc dynamically: carry them and ld.so.
+	for l in $(ldd "$top/tools/pss/pss" | grep -o '/[^ ]*'); do
+		mkdir -p "$root$(dirname "$l")" && cp -L "$l" "$root$l"
+	done
+fi
 [ -f "$here/demo-guest.sh" ] && cp "$here/demo-guest.sh" "$root/demo.sh" && chmod 755 "$root/demo.sh"
 { echo "MODE=$MODE"; echo "TESTS=\"${tests[*]}\""; } > "$root/guest.conf"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$work/initramfs.cpio.gz"
