@@ -6,6 +6,8 @@
 #   make           module (for KERNEL) + libpss + selftests
 #   make run KERNEL=612 TESTS="dev_test"    some tests on one kernel
 #   make shell KERNEL=debug                  a shell in a guest
+#   make bench     pss vs procfs/PROCMAP_QUERY in 6.12 + 6.1 guests -> bench/results.md
+#   make install   module, libpss, pss, man pages, udev rule (PREFIX, DESTDIR)
 #
 # KERNEL is one of 61 (Debian 6.1), 612 (Debian 6.12), debug (our KASAN/lockdep
 # 6.12). The module is never loaded into this machine's kernel: only guests.
@@ -19,7 +21,7 @@ SETUP := scripts/setup.sh
 all: setup module lib selftests tool
 
 help:
-	@sed -n '2,12s/^# \{0,1\}//p' Makefile
+	@sed -n '2,14s/^# \{0,1\}//p' Makefile
 
 setup:
 	@bash $(SETUP)
@@ -57,11 +59,15 @@ check:
 demo: setup lib selftests tool
 	@bash scripts/demo.sh $(KERNEL)
 
+bench: setup lib
+	@bash scripts/bench.sh
+
 clean:
 	rm -rf build
 	$(MAKE) -s -C lib clean
 	$(MAKE) -s -C selftests clean
 	$(MAKE) -s -C tools/pss clean
+	$(MAKE) -s -C bench clean
 
 .PHONY: all help setup module modules lib selftests tool install dkms-check run shell check \
-	demo clean
+	demo bench clean

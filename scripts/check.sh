@@ -47,7 +47,7 @@ for k in "${kernels[@]}"; do
 done
 
 if make -s -C lib >build/check-lib.log 2>&1 && make -s -C selftests >>build/check-lib.log 2>&1 &&
-	{ [ ! -f tools/pss/Makefile ] || make -s -C tools/pss >>build/check-lib.log 2>&1; }; then
+	make -s -C tools/pss >>build/check-lib.log 2>&1 && make -s -C bench >>build/check-lib.log 2>&1; then
 	result ok "userspace build (-Wall -Wextra -Werror)"
 else
 	sed 's/^/#   /' build/check-lib.log | tail -n 30

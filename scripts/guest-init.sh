@@ -41,6 +41,15 @@ test)
 		( cd /tmp && /tests/$t ) >&3 2>&3
 		say "# PSS-TEST-EXIT $t $?"
 	done
+	# Keep the benchmark from rotting: tiny sizes, any error fails.
+	if [ -x /bench/pss_bench ]; then
+		( cd /tmp && /bench/pss_bench --smoke ) > /tmp/bench-smoke.log 2>&1; rc=$?
+		sed 's/^/# /' /tmp/bench-smoke.log >&3
+		if [ $rc = 0 ]; then tap ok bench_smoke; else tap not-ok bench_smoke; fi
+	fi
+	;;
+bench)
+	/bench/run.sh $TESTS >&3 2>&3
 	;;
 demo)
 	/demo.sh >&3 2>&3

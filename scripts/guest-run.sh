@@ -7,6 +7,7 @@
 #                                     every test passed, the guest finished
 #                                     and the console shows no kernel splat
 #   guest-run.sh TAG demo             the demo's output on stdout
+#   guest-run.sh TAG bench [ARGS]     bench/run.sh ARGS in the guest
 #   guest-run.sh TAG shell            interactive shell on the serial console
 #
 # The console log of the last run is kept in build/guest-TAG/console.log.
@@ -19,7 +20,7 @@ MODE=${2:-test}
 shift 2 || shift $#
 . "$here/kernel-env.sh"
 
-work=$top/build/guest-$TAG
+work=$top/build/guest-$TAG$([ "$MODE" = bench ] && echo -bench)
 mkdir -p "$work"
 # Runs on one kernel share build/guest-TAG: one at a time.
 exec 9>"$work.lock"
@@ -38,7 +39,7 @@ if [ "$MODE" = test ] && [ ${#tests[@]} = 0 ]; then
 	for t in "$top"/selftests/*_test; do [ -x "$t" ] && tests+=("$(basename "$t")"); done
 fi
 for t in "$top"/selftests/*_test; do [ -x "$t" ] && cp "$t" "$root/tests/"; done
-for t in "${tests[@]}"; do
+[ "$MODE" = test ] && for t in "${tests[@]}"; do
 	[ -x "$root/tests/$t" ] || die "no test binary selftests/$t (make selftests?)"
 done
 if [ -x "$top/tools/pss/pss" ]; then
@@ -49,6 +50,11 @@ if [ -x "$top/tools/pss/pss" ]; then
 	done
 fi
 [ -f "$here/demo-guest.sh" ] && cp "$here/demo-guest.sh" "$root/demo.sh" && chmod 755 "$root/demo.sh"
+if [ -x "$top/bench/pss_bench" ]; then
+	mkdir -p "$root/bench"
+	cp "$top/bench/pss_bench" "$top/bench/pss_target" "$top/bench/run.sh" "$root/bench/"
+fi
+[ "$MODE" = bench ] && GUEST_MEM=${BENCH_MEM:-2048}
 { echo "MODE=$MODE"; echo "TESTS=\"${tests[*]}\""; } > "$root/guest.conf"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$work/initramfs.cpio.gz"
 
@@ -71,7 +77,7 @@ secs=$(echo "$(date +%s.%N) - $start" | bc)
 tr -d '\r' < "$results" > "$results.tmp" && mv "$results.tmp" "$results"
 cat "$results"
 printf '# guest %s (%s): %.1f s\n' "$TAG" "$KREL" "$secs"
-[ "$MODE" = demo ] && exit $rc
+{ [ "$MODE" = demo ] || [ "$MODE" = bench ]; } && exit $rc
 
 fail=0
 if [ $rc = 124 ] || [ $rc = 137 ]; then
