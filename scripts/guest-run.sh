@@ -20,7 +20,8 @@ MODE=${2:-test}
 shift 2 || shift $#
 . "$here/kernel-env.sh"
 
-work=$top/build/guest-$TAG$([ "$MODE" = bench ] && echo -bench)
+work=$top/build/guest-$TAG
+[ "$MODE" = bench ] && work+=-bench
 mkdir -p "$work"
 # Runs on one kernel share build/guest-TAG: one at a time.
 exec 9>"$work.lock"

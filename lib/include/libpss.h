@@ -1,0 +1,333 @@
+/* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
+/*
+ * libpss: atomic process snapshots for Linux, userspace library.
+ *
+ * A thin, predictable layer over the pss kernel ABI (<linux/pss.h>):
+ *
+ *   capture   pss_capture(), pss_capture_pid(), pss_capture_pidfd()
+ *   query     pss_query(), pss_count()
+ *   walk      pss_walk_marker_create(), pss_walk(), pss_walk_marker_free(),
+ *             pss_walk_marker_get_position(), pss_walk_marker_set_position(),
+ *             pss_walk_marker_seek_to_beginning(), pss_walk_marker_get_stats()
+ *   share     pss_snapshot_dup(), pss_snapshot_fd(), pss_snapshot_from_fd()
+ *   free      pss_snapshot_free()
+ *   misc      pss_get_version(), pss_*_name() string helpers,
+ *             pss_thread_entry_cpus(), pss_handle_entry_name(),
+ *             pss_vma_entry_name()
+ *
+ * Conventions
+ * - Every call that can fail returns an int: 0 (or a documented positive
+ *   value) on success, a negative errno value on failure. errno itself is
+ *   not part of the contract (it may or may not be set).
+ * - Objects are returned through an out-pointer, which is left untouched on
+ *   failure.
+ * - Options structs carry their own size, like libbpf's: declare them with
+ *   PSS_OPTS(type, name, .field = value, ...), which zeroes the struct and
+ *   sets .sz. A NULL opts pointer means "all defaults". The library reads
+ *   only the fields that fit in opts->sz (missing fields act as zero), and
+ *   refuses (-EINVAL) an opts struct larger than it knows whose extra bytes
+ *   are not all zero, or whose sz is smaller than sizeof(size_t).
+ * - Output structs that carry a size (struct pss_walk_stats) are
+ *   size-versioned the same way in the other direction: the library fills
+ *   min(caller's sz, library's size) bytes and zeroes the rest.
+ * - Records handed out by pss_walk() are the kernel's variable-length
+ *   records: step by rec_len, and use PSS_ENTRY_HAS() before reading a field
+ *   that an older kernel may not provide.
+ *
+ * Thread safety
+ * - A struct pss_snapshot is an immutable object behind a file descriptor:
+ *   any number of threads may call pss_query(), pss_count(),
+ *   pss_snapshot_dup(), pss_snapshot_fd() and pss_walk_marker_create() on
+ *   the same snapshot at once. pss_snapshot_free() must not race with other
+ *   calls on the same handle (as with close()); markers keep their snapshot
+ *   alive on their own (see pss_walk_marker_create()), so freeing the
+ *   snapshot while markers still exist is allowed.
+ * - A struct pss_walk_marker is a cursor with internal state: it must not be
+ *   used by two threads at the same time (serialize externally). Distinct
+ *   markers, even on the same snapshot, are fully independent.
+ * - The library has no global mutable state; capture opens /dev/pss per
+ *   call (O_CLOEXEC) unless the caller supplies an fd in the opts.
+ * - All file descriptors the library creates are O_CLOEXEC.
+ */
+#ifndef LIBPSS_H
+#define LIBPSS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/types.h>
+
+#include <linux/pss.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#ifndef LIBPSS_API
+#define LIBPSS_API __attribute__((visibility("default")))
+#endif
+
+#define LIBPSS_MAJOR_VERSION	0
+#define LIBPSS_MINOR_VERSION	1
+
+/*
+ * Declare an options struct zeroed (padding included) with .sz set, e.g.
+ *	PSS_OPTS(pss_capture_opts, opts, .facets = PSS_FACET_THREADS);
+ */
+#define PSS_OPTS(TYPE, NAME, ...)					\
+	struct TYPE NAME = ({						\
+		memset(&NAME, 0, sizeof(struct TYPE));			\
+		(struct TYPE) {						\
+			.sz = sizeof(struct TYPE),			\
+			__VA_ARGS__					\
+		};							\
+	})
+
+/*
+ * True if a record of len bytes (as returned by pss_walk()) contains FIELD
+ * of the struct PTR points to; false for fields an older kernel did not send.
+ */
+#define PSS_ENTRY_HAS(PTR, LEN, FIELD)					\
+	(offsetof(__typeof__(*(PTR)), FIELD) +				\
+	 sizeof((PTR)->FIELD) <= (size_t)(LEN))
+
+struct pss_snapshot;		/* opaque: one handle to one snapshot */
+struct pss_walk_marker;		/* opaque: one cursor over one walk class */
+
+/* ------------------------------------------------------------ capture */
+
+struct pss_capture_opts {
+	size_t sz;		/* sizeof(struct pss_capture_opts) */
+	__u64 facets;		/* PSS_FACET_*; process info is always there */
+	__u32 flags;		/* PSS_CAPTURE_PIDFD: the target is .pidfd */
+	__s32 pid;		/* target pid (0: the caller), without _PIDFD */
+	__s32 pidfd;		/* target pidfd, with PSS_CAPTURE_PIDFD */
+	__s32 dev_fd;		/* an open /dev/pss to use; 0: open it per call */
+};
+
+/*
+ * pss_capture - take one atomic snapshot of a process.
+ * @opts: NULL captures the caller's own process with no facets beyond
+ *        process information. With PSS_CAPTURE_PIDFD in .flags the target
+ *        is .pidfd (.pid must be 0), otherwise .pid (.pidfd must be 0).
+ *        .dev_fd lets a sandboxed caller use a /dev/pss opened earlier; it
+ *        stays owned by the caller.
+ * @snap: out, the new snapshot (free with pss_snapshot_free()).
+ *
+ * Returns 0, or a negative errno: -EINVAL (NULL snap, bad opts, pid and
+ * pidfd both given), -EBADF (.dev_fd < 0; pss_capture_pidfd() with a
+ * negative pidfd), -ENOTTY (.dev_fd is not /dev/pss), -ENOMEM, -ENOENT/-EACCES/... from opening /dev/pss
+ * (-ENOENT: module not loaded), or any error of PSS_IOC_CAPTURE documented
+ * in <linux/pss.h> (-ESRCH, -EPERM, -EBADF, -EBADFD, -EAGAIN, -ENOBUFS, ...).
+ */
+LIBPSS_API int pss_capture(const struct pss_capture_opts *opts,
+			   struct pss_snapshot **snap);
+
+/* Shorthands: pid 0 is the caller's own process. Errors as pss_capture(). */
+LIBPSS_API int pss_capture_pid(pid_t pid, __u64 facets,
+			       struct pss_snapshot **snap);
+LIBPSS_API int pss_capture_pidfd(int pidfd, __u64 facets,
+				 struct pss_snapshot **snap);
+
+/*
+ * pss_snapshot_free - drop this handle. The snapshot fd is closed once the
+ * handle and every walk marker created from it are gone. NULL is a no-op.
+ * Freeing the same handle twice is undefined (like a double close()).
+ */
+LIBPSS_API void pss_snapshot_free(struct pss_snapshot *snap);
+
+/* ------------------------------------------------------------ query */
+
+/*
+ * pss_query - copy one single-instance item (enum pss_query_class) into buf.
+ * @len: the caller's sizeof of the class's struct; the kernel writes
+ *       min(len, its size) bytes and zeroes the rest of buf, so callers built
+ *       against older and newer headers both work. The struct's own .size
+ *       field reports the kernel's size.
+ *
+ * Returns 0, or -EINVAL (NULL snap/buf, len > UINT32_MAX, unknown class,
+ * len below the class's VER0 size), -ENODATA (facet not captured), -EFAULT,
+ * -ENOTTY (not a snapshot fd).
+ */
+LIBPSS_API int pss_query(struct pss_snapshot *snap,
+			 enum pss_query_class query_class,
+			 void *buf, size_t len);
+
+/*
+ * pss_count - number of records the walk class holds (via PSS_QUERY_THREADS,
+ * _HANDLES or _VA_SPACE), i.e. how many entries a full walk returns.
+ * Returns 0, or -EINVAL (NULL args, unknown walk class), -ENODATA (facet not
+ * captured), or another pss_query() error.
+ */
+LIBPSS_API int pss_count(struct pss_snapshot *snap,
+			 enum pss_walk_class walk_class, __u64 *count);
+
+/* ------------------------------------------------------------ walk */
+
+/*
+ * Caller-supplied memory for a marker (the marker itself and its batch
+ * buffer), like PSS_ALLOCATOR. alloc must return memory aligned to at least
+ * 8 bytes, or NULL for failure (the calling function returns -ENOMEM;
+ * misaligned memory is handed back to free and the call returns -EINVAL);
+ * free receives exactly the pointers alloc returned. Both are required. Every allocation is freed by the time
+ * pss_walk_marker_free() returns. The struct is copied at create time.
+ */
+struct pss_allocator {
+	void *ctx;
+	void *(*alloc)(void *ctx, size_t size);
+	void (*free)(void *ctx, void *ptr);
+};
+
+struct pss_walk_marker_opts {
+	size_t sz;		/* sizeof(struct pss_walk_marker_opts) */
+	const struct pss_allocator *allocator;	/* NULL: malloc/free */
+	/*
+	 * Bytes asked for per PSS_IOC_WALK (0: PSS_WALK_DEFAULT_BATCH_BYTES).
+	 * A batch never holds less than one whole record, so a tiny value
+	 * (e.g. 1) fetches exactly one record per ioctl.
+	 */
+	size_t batch_bytes;
+};
+
+#define PSS_WALK_DEFAULT_BATCH_BYTES	(64 * 1024)
+
+/*
+ * pss_walk_marker_create - a new cursor over one walk class of a snapshot,
+ * positioned at the beginning. Any number of markers may exist per snapshot
+ * and per class; each is independent. The marker holds its own reference to
+ * the snapshot: the snapshot handle may be freed before the marker.
+ *
+ * Returns 0, or -EINVAL (NULL snap/marker, unknown class, bad opts, an
+ * allocator without alloc or free), -ENOMEM (allocation failed),
+ * -ENODATA (the class's facet was not captured), or a pss_count() error.
+ */
+LIBPSS_API int pss_walk_marker_create(struct pss_snapshot *snap,
+				      enum pss_walk_class walk_class,
+				      const struct pss_walk_marker_opts *opts,
+				      struct pss_walk_marker **marker);
+
+/* Free a marker and its buffers (through its allocator). NULL: no-op. */
+LIBPSS_API void pss_walk_marker_free(struct pss_walk_marker *marker);
+
+/*
+ * pss_walk - hand out the entry at the marker's position and advance it.
+ * @entry: out, the record (struct pss_thread_entry, pss_handle_entry or
+ *         pss_vma_entry per class), 8-byte aligned. It stays valid and
+ *         unchanged until the next pss_walk(), set_position(),
+ *         seek_to_beginning() or free on this marker (get_position() and
+ *         get_stats() leave it alone).
+ * @len:   out (may be NULL), the record's length (== rec_len).
+ *
+ * Returns 1: an entry was returned;
+ *         0: no more items (the position is at the end; *entry = NULL, and
+ *            further calls keep returning 0 until the position is changed);
+ *        <0: -errno, the position is unchanged: -EINVAL (NULL args),
+ *            -ENOMEM (batch buffer), -EPROTO (malformed kernel answer), or
+ *            a PSS_IOC_WALK error.
+ * Records are fetched in batches behind the scenes: one PSS_IOC_WALK per
+ * batch, the buffer grown to the kernel's next_len when a record does not fit.
+ */
+LIBPSS_API int pss_walk(struct pss_walk_marker *marker,
+			const void **entry, size_t *len);
+
+/*
+ * Positions are plain record indices: 0 is the first record, the record
+ * count (pss_count()) is the end. get returns the index of the entry the
+ * next pss_walk() hands out. set accepts 0..count inclusive (count: the next
+ * pss_walk() returns 0), -ERANGE beyond that, like the kernel. Both return
+ * 0 or -EINVAL (NULL args). Positions are valid for any marker of the same
+ * snapshot and class, and for duplicates of the snapshot.
+ */
+LIBPSS_API int pss_walk_marker_get_position(const struct pss_walk_marker *marker,
+					    __u64 *pos);
+LIBPSS_API int pss_walk_marker_set_position(struct pss_walk_marker *marker,
+					    __u64 pos);
+LIBPSS_API int pss_walk_marker_seek_to_beginning(struct pss_walk_marker *marker);
+
+/* What a marker did so far (for tuning batch_bytes, and for tests). */
+struct pss_walk_stats {
+	size_t sz;		/* in: sizeof(struct pss_walk_stats) */
+	__u64 ioctls;		/* PSS_IOC_WALK calls made, failed ones too */
+	__u64 batches;		/* calls that returned records */
+	__u64 enospc;		/* calls that failed with ENOSPC (buffer grown) */
+	__u64 entries;		/* entries handed out by pss_walk() */
+	__u64 buf_size;		/* current batch buffer capacity, bytes */
+	__u64 total;		/* records in the class */
+};
+
+/* Fill *stats (size-versioned by stats->sz). 0, or -EINVAL. */
+LIBPSS_API int pss_walk_marker_get_stats(const struct pss_walk_marker *marker,
+					 struct pss_walk_stats *stats);
+
+/* ------------------------------------------------------------ sharing */
+
+/*
+ * pss_snapshot_dup - another independent handle to the same immutable
+ * snapshot, on a new fd made with F_DUPFD_CLOEXEC. It survives freeing the
+ * original, is inherited across fork(), and can be passed to another
+ * process (SCM_RIGHTS, or exec after clearing FD_CLOEXEC on
+ * pss_snapshot_fd(dup)); there, pss_snapshot_from_fd() adopts it.
+ * Returns 0, or -EINVAL, -ENOMEM, -EMFILE.
+ */
+LIBPSS_API int pss_snapshot_dup(struct pss_snapshot *snap,
+				struct pss_snapshot **dup);
+
+/*
+ * pss_snapshot_fd - the snapshot's fd (>= 0), still owned by the handle: do
+ * not close it; dup it to keep it. -EINVAL for NULL.
+ */
+LIBPSS_API int pss_snapshot_fd(const struct pss_snapshot *snap);
+
+/*
+ * pss_snapshot_from_fd - adopt a snapshot fd received from elsewhere. The fd
+ * is validated with a PSS_QUERY_SNAPSHOT query. On success the handle owns
+ * the fd (pss_snapshot_free() closes it); on failure the caller still does.
+ * Returns 0, or -EINVAL (NULL snap), -EBADF (fd < 0 or not open), -ENOTTY
+ * (not a snapshot fd), -ENOMEM.
+ */
+LIBPSS_API int pss_snapshot_from_fd(int fd, struct pss_snapshot **snap);
+
+/* ------------------------------------------------------------ misc */
+
+/*
+ * pss_get_version - PSS_IOC_VERSION on /dev/pss (what the module speaks:
+ * ABI version, capture flags, classes, snapshot size limit). @len is the
+ * caller's sizeof(*ver); size-versioned like pss_query().
+ * Returns 0, or -EINVAL (NULL ver, len < PSS_VERSION_SIZE_VER0 or
+ * > UINT32_MAX), or an open()/ioctl error (-ENOENT: module not loaded).
+ */
+LIBPSS_API int pss_get_version(struct pss_version *ver, size_t len);
+
+/*
+ * Variable parts of records, bounds-checked against rec_len; NULL when
+ * absent (not captured, or malformed).
+ * pss_thread_entry_cpus: the thread's affinity bitmap, *nwords __u64 words.
+ */
+LIBPSS_API const __u64 *pss_thread_entry_cpus(const struct pss_thread_entry *e,
+					      size_t *nwords);
+LIBPSS_API const char *pss_handle_entry_name(const struct pss_handle_entry *e);
+LIBPSS_API const char *pss_vma_entry_name(const struct pss_vma_entry *e);
+
+/*
+ * Names for enum values, for printing: static strings, never NULL
+ * ("unknown" for values the library does not know).
+ *  pss_handle_type_name:    enum pss_handle_type  -> "regular", "socket", ...
+ *  pss_state_name:          state letter ('R', 'S', 'D', 'T', 't', 'Z', 'X',
+ *                           'I', 'P', ...) -> "running", "sleeping", ...
+ *  pss_vma_name_kind_name:  enum pss_vma_name_kind -> "file", "heap", ...
+ *  pss_walk_class_name:     enum pss_walk_class  -> "threads", ...
+ *  pss_query_class_name:    enum pss_query_class -> "snapshot", ...
+ *  pss_facet_name:          one PSS_FACET_* bit  -> "threads", ...
+ */
+LIBPSS_API const char *pss_handle_type_name(__u32 type);
+LIBPSS_API const char *pss_state_name(char state);
+LIBPSS_API const char *pss_vma_name_kind_name(__u32 kind);
+LIBPSS_API const char *pss_walk_class_name(__u32 walk_class);
+LIBPSS_API const char *pss_query_class_name(__u32 query_class);
+LIBPSS_API const char *pss_facet_name(__u64 facet);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LIBPSS_H */

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
+/* libpss internals: not installed, not part of the ABI. */
+#ifndef LIBPSS_INTERNAL_H
+#define LIBPSS_INTERNAL_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "libpss.h"
+
+#define offsetofend(TYPE, FIELD) \
+	(offsetof(TYPE, FIELD) + sizeof(((TYPE *)0)->FIELD))
+
+/*
+ * opts handling in the libbpf manner: a field is read only if it lies
+ * within the caller's opts->sz, otherwise it reads as DEF.
+ */
+#define OPTS_HAS(opts, field) \
+	((opts) && (opts)->sz >= offsetofend(__typeof__(*(opts)), field))
+#define OPTS_GET(opts, field, def) \
+	(OPTS_HAS(opts, field) ? (opts)->field : (def))
+#define OPTS_VALID(opts) \
+	(!(opts) || pss_opts_valid((opts), (opts)->sz, sizeof(*(opts))))
+
+bool pss_opts_valid(const void *opts, size_t user_sz, size_t lib_sz);
+
+struct pss_snapshot {
+	int fd;
+	int refs;		/* the handle itself + live markers; atomic */
+};
+
+void pss_snapshot_get(struct pss_snapshot *snap);
+void pss_snapshot_put(struct pss_snapshot *snap);
+
+/* ioctl that returns -errno instead of -1, retrying on EINTR. */
+int pss_ioctl(int fd, unsigned long req, void *arg);
+
+#endif /* LIBPSS_INTERNAL_H */
