@@ -56,7 +56,14 @@ if [ -x "$top/bench/pss_bench" ]; then
 	cp "$top/bench/pss_bench" "$top/bench/pss_target" "$top/bench/run.sh" "$root/bench/"
 fi
 [ "$MODE" = bench ] && GUEST_MEM=${BENCH_MEM:-2048}
-{ echo "MODE=$MODE"; echo "TESTS=\"${tests[*]}\""; } > "$root/guest.conf"
+{
+	echo "MODE=$MODE"
+	echo "TESTS=\"${tests[*]}\""
+	# Seeds and time budgets (PSS_SEED, PSS_FUZZ_SECS, ...) reach the guest,
+	# so a failure seen here can be replayed there.
+	env | grep -E '^PSS_[A-Z0-9_]+=' | grep -v '^PSS_CACHE=' |
+		sed -E "s/^([^=]+)=(.*)$/export \1='\2'/"
+} > "$root/guest.conf"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$work/initramfs.cpio.gz"
 
 append="console=ttyS0 loglevel=5 panic=-1 oops=panic panic_on_warn=1 rdinit=/init"

@@ -1,0 +1,609 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Ioctl fuzzer: several threads issue random and mutated ioctls against
+ * /dev/pss and snapshot fds - random command numbers (the pss magic with
+ * random nr/dir/size, and other types), random argument sizes, flags,
+ * facets, classes, positions, buffer lengths, and pointers: NULL, unmapped,
+ * PROT_NONE, read-only, structs straddling into a guard page, kernel and
+ * non-canonical addresses.
+ *
+ * The oracle is the header: every return value must be success or one of
+ * the errnos <linux/pss.h> documents for that ioctl on that kind of fd
+ * (ENOTTY for anything that is not one of its commands: type, number AND
+ * direction must match, the size bits are ignored). Successful calls whose
+ * arguments we can read back get their bookkeeping checked. Snapshot fds
+ * returned by captures are closed as we go; at the end the fd count is
+ * back to the baseline. Splats and leaks are caught by the guest runner.
+ *
+ * Pointers only ever point into the fuzzer's own arenas (RW pages followed
+ * by guard pages), so the kernel can never scribble on the test itself.
+ *
+ * Env: PSS_FUZZ_SECS (default 30 s, 100 s on the debug kernel),
+ * PSS_FUZZ_CALLS (stop after this many calls, default: no limit),
+ * PSS_FUZZ_THREADS (default 4), PSS_SEED.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+
+#include "pss_invariants.h"
+#include "kselftest_harness.h"
+
+#define MAX_THREADS	16
+#define ARENA_PAGES	8
+#define POOL		6
+
+/* arena layout (pages): 0-3 RW, 4 NONE, 5 RO, 6 NONE, 7 unmapped */
+#define A_RW		0
+#define A_NONE		4
+#define A_RO		5
+#define A_HOLE		7
+
+enum fdkind { K_DEV, K_SNAP };
+
+struct fuzzer {
+	pthread_t th;
+	int idx;
+	uint64_t rng;
+	char *arena;
+	int dev;
+	int pool[POOL];		/* snapshot fds this thread owns */
+	int shared_dup;		/* a dup of a shared snapshot */
+	unsigned long calls, ok, captures, pss_cmds;
+	unsigned long err[256];
+	int failed;
+	char msg[1024];
+};
+
+static struct {
+	int shared[3];		/* long-lived snapshots every thread uses */
+	int self_pidfd;
+	volatile int stop;
+	uint64_t deadline;
+	unsigned long max_calls;
+	volatile unsigned long total_calls;
+} g;
+
+/* ------------------------------------------------------------ pointers */
+
+static uint64_t rand_ptr(struct fuzzer *f, size_t len, bool *in_rw)
+{
+	char *a = f->arena;
+	uint64_t r = pssi_rand_below(&f->rng, 100);
+
+	*in_rw = false;
+	if (len > 4 * PSSI_PAGE)
+		len = 4 * PSSI_PAGE;
+	if (r < 60) {
+		/* somewhere in the RW pages such that len bytes fit */
+		size_t off = pssi_rand_below(&f->rng, 4 * PSSI_PAGE - len + 1);
+
+		if (pssi_rand_below(&f->rng, 4))
+			off &= ~7UL;
+		*in_rw = true;
+		return (uintptr_t)(a + off);
+	}
+	switch (r % 10) {
+	case 0: return 0;
+	case 1: return (uintptr_t)(a + A_HOLE * PSSI_PAGE + pssi_rand_below(&f->rng, 64));
+	case 2: return (uintptr_t)(a + A_NONE * PSSI_PAGE);
+	case 3: return (uintptr_t)(a + A_RO * PSSI_PAGE + (pssi_rand_below(&f->rng, 8) & ~7UL));
+	case 4:	/* RW straddling into PROT_NONE */
+		return (uintptr_t)(a + A_NONE * PSSI_PAGE - 1 -
+				   pssi_rand_below(&f->rng, len ? len : 1));
+	case 5:	/* RO straddling into PROT_NONE */
+		return (uintptr_t)(a + (A_RO + 1) * PSSI_PAGE - 1 -
+				   pssi_rand_below(&f->rng, len ? len : 1));
+	case 6: return 0xffffffff81000000ULL + pssi_rand_below(&f->rng, 1 << 20);
+	case 7: return 0x8000000000000000ULL | pssi_rand(&f->rng);
+	case 8: return pssi_rand_below(&f->rng, 65536);	/* below mmap_min_addr */
+	default: return 0xfffffffffffff000ULL + pssi_rand_below(&f->rng, 4096);
+	}
+}
+
+static uint64_t rand_size(struct fuzzer *f, uint32_t ver0, uint32_t cur)
+{
+	switch (pssi_rand_below(&f->rng, 12)) {
+	case 0: return 0;
+	case 1: return 4;
+	case 2: return ver0 - 1;
+	case 3: return ver0 + 8;	/* trailing bytes: zero or not */
+	case 4: return 4096;
+	case 5: return pssi_rand_below(&f->rng, 256);
+	case 6: return pssi_rand(&f->rng) & 0xffffffff;
+	case 7: return ver0 - 8;
+	default: return cur;
+	}
+}
+
+static uint64_t rand_u64(struct fuzzer *f)
+{
+	switch (pssi_rand_below(&f->rng, 8)) {
+	case 0: return 0;
+	case 1: return 1;
+	case 2: return ~0ULL;
+	case 3: return 1ULL << pssi_rand_below(&f->rng, 64);
+	case 4: return pssi_rand_below(&f->rng, 16);
+	case 5: return 0x7fffffffffffffffULL;
+	default: return pssi_rand(&f->rng);
+	}
+}
+
+/* ------------------------------------------------------------ commands */
+
+static const unsigned char vfs_types[] = { 0x00, 0x15, 0x54, 0x58, 0x66, 0x94 };
+
+static unsigned int pss_cmd(unsigned int dir, unsigned int nr, unsigned int size)
+{
+	return _IOC(dir, PSS_IOC_MAGIC, nr, size & _IOC_SIZEMASK);
+}
+
+static bool is_cmd(unsigned int cmd, unsigned int want)
+{
+	return _IOC_TYPE(cmd) == _IOC_TYPE(want) && _IOC_NR(cmd) == _IOC_NR(want) &&
+	       _IOC_DIR(cmd) == _IOC_DIR(want);
+}
+
+static bool allowed(enum fdkind k, unsigned int cmd, int ret, int e)
+{
+	if (k == K_DEV && is_cmd(cmd, PSS_IOC_VERSION))
+		return ret == 0 || e == EFAULT || e == EINVAL || e == E2BIG;
+	if (k == K_DEV && is_cmd(cmd, PSS_IOC_CAPTURE))
+		return ret >= 0 || e == EFAULT || e == EINVAL || e == E2BIG ||
+		       e == EBADF || e == EBADFD || e == ESRCH || e == EPERM ||
+		       e == EAGAIN || e == ENOBUFS || e == ENOMEM || e == EINTR ||
+		       e == EMFILE || e == ENFILE;
+	if (k == K_SNAP && is_cmd(cmd, PSS_IOC_QUERY))
+		return ret == 0 || e == EFAULT || e == EINVAL || e == E2BIG ||
+		       e == ENODATA;
+	if (k == K_SNAP && is_cmd(cmd, PSS_IOC_WALK))
+		return ret == 0 || e == EFAULT || e == EINVAL || e == E2BIG ||
+		       e == ERANGE || e == ENOSPC || e == ENODATA;
+	return ret == -1 && e == ENOTTY;
+}
+
+static int pick_snap(struct fuzzer *f)
+{
+	uint64_t r = pssi_rand_below(&f->rng, 10);
+
+	if (r < 3)
+		return g.shared[pssi_rand_below(&f->rng, 3)];
+	if (r < 4)
+		return f->shared_dup;
+	r = pssi_rand_below(&f->rng, POOL);
+	return f->pool[r] >= 0 ? f->pool[r] : g.shared[0];
+}
+
+static void keep_snap(struct fuzzer *f, int fd)
+{
+	int i = pssi_rand_below(&f->rng, POOL);
+
+	if (f->pool[i] >= 0)
+		close(f->pool[i]);
+	f->pool[i] = fd;
+}
+
+/* Fill a walk args struct at p (mutated from a valid one). */
+static void gen_walk(struct fuzzer *f, struct pss_walk_args *w, uint64_t *buf_len)
+{
+	bool rw;
+
+	memset(w, 0, sizeof(*w));
+	w->size = sizeof(*w);
+	w->walk_class = pssi_rand_below(&f->rng, 8) ? pssi_rand_below(&f->rng, 3) :
+			(uint32_t)rand_u64(f);
+	w->pos = pssi_rand_below(&f->rng, 3) ? pssi_rand_below(&f->rng, 64) : rand_u64(f);
+	switch (pssi_rand_below(&f->rng, 8)) {
+	case 0: w->buf_len = 0; break;
+	case 1: w->buf_len = pssi_rand_below(&f->rng, 128); break;
+	case 2: w->buf_len = rand_u64(f); break;
+	default: w->buf_len = 1 + pssi_rand_below(&f->rng, 4 * PSSI_PAGE);
+	}
+	w->buf = rand_ptr(f, w->buf_len < 4 * PSSI_PAGE ? w->buf_len : 4 * PSSI_PAGE, &rw);
+	if (!pssi_rand_below(&f->rng, 8))
+		w->flags = 1u << pssi_rand_below(&f->rng, 32);
+	if (!pssi_rand_below(&f->rng, 8))
+		w->out_flags = (uint32_t)rand_u64(f);
+	if (!pssi_rand_below(&f->rng, 8))
+		w->count = (uint32_t)rand_u64(f);
+	if (!pssi_rand_below(&f->rng, 6))
+		w->size = rand_size(f, PSS_WALK_ARGS_SIZE_VER0, sizeof(*w));
+	*buf_len = w->buf_len;
+}
+
+static void gen_query(struct fuzzer *f, struct pss_query_args *q)
+{
+	bool rw;
+
+	memset(q, 0, sizeof(*q));
+	q->size = sizeof(*q);
+	q->query_class = pssi_rand_below(&f->rng, 8) ? pssi_rand_below(&f->rng, 6) :
+			 (uint32_t)rand_u64(f);
+	switch (pssi_rand_below(&f->rng, 6)) {
+	case 0: q->out_size = 0; break;
+	case 1: q->out_size = pssi_rand_below(&f->rng, 128); break;
+	case 2: q->out_size = (uint32_t)rand_u64(f); break;
+	default: q->out_size = sizeof(struct pss_process_info);
+	}
+	q->out = rand_ptr(f, q->out_size, &rw);
+	if (!pssi_rand_below(&f->rng, 8))
+		q->flags = 1u << pssi_rand_below(&f->rng, 32);
+	if (!pssi_rand_below(&f->rng, 8))
+		q->reserved = (uint32_t)rand_u64(f);
+	if (!pssi_rand_below(&f->rng, 8))
+		q->kernel_size = (uint32_t)rand_u64(f);
+	if (!pssi_rand_below(&f->rng, 6))
+		q->size = rand_size(f, PSS_QUERY_ARGS_SIZE_VER0, sizeof(*q));
+}
+
+static void gen_capture(struct fuzzer *f, struct pss_capture_args *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->size = sizeof(*c);
+	c->facets = pssi_rand_below(&f->rng, 4) ? pssi_rand(&f->rng) & PSS_FACETS_ALL :
+		    rand_u64(f);
+	if (pssi_rand_below(&f->rng, 4)) {
+		/* make the levels legal more often than not */
+		if (c->facets & (PSS_FACET_HANDLE_NAME | PSS_FACET_HANDLE_BASIC |
+				 PSS_FACET_HANDLE_TYPE_SPECIFIC))
+			c->facets |= PSS_FACET_HANDLES;
+		if (c->facets & PSS_FACET_VA_SPACE_SECTION)
+			c->facets |= PSS_FACET_VA_SPACE;
+	}
+	switch (pssi_rand_below(&f->rng, 10)) {
+	case 0: c->target_pid = getpid(); break;
+	case 1: c->target_pid = getppid(); break;
+	case 2: c->target_pid = 1; break;
+	case 3: c->target_pid = 2; break;	/* kthreadd: EPERM */
+	case 4: c->target_pid = pssi_rand_below(&f->rng, 40000); break;
+	case 5: c->target_pid = (int32_t)rand_u64(f); break;
+	case 6:
+	case 7:
+		c->flags = PSS_CAPTURE_PIDFD;
+		switch (pssi_rand_below(&f->rng, 5)) {
+		case 0: c->target_pidfd = g.self_pidfd; break;
+		case 1: c->target_pidfd = f->dev; break;		/* EBADFD */
+		case 2: c->target_pidfd = 1000 + pssi_rand_below(&f->rng, 1000); break;
+		case 3: c->target_pidfd = -1; break;
+		default: c->target_pidfd = (int32_t)rand_u64(f);
+		}
+		break;
+	default: c->target_pid = 0;	/* self */
+	}
+	if (!pssi_rand_below(&f->rng, 10))
+		c->flags = (uint32_t)rand_u64(f);
+	if (!pssi_rand_below(&f->rng, 10))
+		c->reserved[pssi_rand_below(&f->rng, 2)] = rand_u64(f);
+	if (!pssi_rand_below(&f->rng, 8))
+		c->size = rand_size(f, PSS_CAPTURE_ARGS_SIZE_VER0, sizeof(*c));
+}
+
+static int fail(struct fuzzer *f, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(f->msg, sizeof(f->msg), fmt, ap);
+	va_end(ap);
+	f->failed = 1;
+	g.stop = 1;
+	return -1;
+}
+
+/* One call. Returns -1 on an oracle violation. */
+static int one_call(struct fuzzer *f)
+{
+	union {
+		struct pss_walk_args w;
+		struct pss_query_args q;
+		struct pss_capture_args c;
+		struct pss_version v;
+		char raw[256];
+	} a;
+	enum fdkind kind;
+	unsigned int cmd, what = pssi_rand_below(&f->rng, 100);
+	size_t alen = sizeof(a.w);
+	uint64_t argp, buf_len = 0;
+	bool rw = false, valid_layout = true;
+	int fd, ret, e;
+
+	memset(&a, 0, sizeof(a));
+	if (what < 38) {
+		kind = K_SNAP;
+		fd = pick_snap(f);
+		cmd = PSS_IOC_WALK;
+		gen_walk(f, &a.w, &buf_len);
+		alen = sizeof(a.w);
+	} else if (what < 70) {
+		kind = K_SNAP;
+		fd = pick_snap(f);
+		cmd = PSS_IOC_QUERY;
+		gen_query(f, &a.q);
+		alen = sizeof(a.q);
+	} else if (what < 74) {
+		kind = K_DEV;
+		fd = f->dev;
+		cmd = PSS_IOC_CAPTURE;
+		gen_capture(f, &a.c);
+		alen = sizeof(a.c);
+	} else if (what < 80) {
+		kind = K_DEV;
+		fd = f->dev;
+		cmd = PSS_IOC_VERSION;
+		a.v.size = pssi_rand_below(&f->rng, 3) ? sizeof(a.v) :
+			   rand_size(f, PSS_VERSION_SIZE_VER0, sizeof(a.v));
+		alen = sizeof(a.v);
+	} else if (what < 92) {
+		/* the pss magic, random nr/dir/size, on either kind of fd */
+		unsigned int nr = pssi_rand_below(&f->rng, 2) ?
+				  pssi_rand_below(&f->rng, 256) :
+				  (unsigned int[]){ 0, 1, 0x10, 0x11 }[pssi_rand_below(&f->rng, 4)];
+
+		kind = pssi_rand_below(&f->rng, 2) ? K_DEV : K_SNAP;
+		fd = kind == K_DEV ? f->dev : pick_snap(f);
+		cmd = pss_cmd(pssi_rand_below(&f->rng, 4), nr, pssi_rand(&f->rng));
+		/* give the args a chance to look like something */
+		switch (pssi_rand_below(&f->rng, 4)) {
+		case 0: gen_walk(f, &a.w, &buf_len); break;
+		case 1: gen_query(f, &a.q); break;
+		case 2: gen_capture(f, &a.c); break;
+		default:
+			for (alen = 0; alen < sizeof(a.raw); alen += 8)
+				*(uint64_t *)(a.raw + alen) = rand_u64(f);
+		}
+		alen = sizeof(a.w);
+		valid_layout = false;
+	} else if (what < 96) {
+		/* a real command on the wrong kind of fd */
+		kind = pssi_rand_below(&f->rng, 2) ? K_DEV : K_SNAP;
+		fd = kind == K_DEV ? f->dev : pick_snap(f);
+		cmd = (unsigned int[]){ PSS_IOC_VERSION, PSS_IOC_CAPTURE, PSS_IOC_QUERY,
+					PSS_IOC_WALK }[pssi_rand_below(&f->rng, 4)];
+		if (kind == K_DEV && (is_cmd(cmd, PSS_IOC_VERSION) ||
+				      is_cmd(cmd, PSS_IOC_CAPTURE)))
+			cmd = PSS_IOC_WALK;
+		if (kind == K_SNAP && (is_cmd(cmd, PSS_IOC_QUERY) ||
+				       is_cmd(cmd, PSS_IOC_WALK)))
+			cmd = PSS_IOC_CAPTURE;
+		gen_query(f, &a.q);
+		valid_layout = false;
+	} else {
+		/* another subsystem's type (not one do_vfs_ioctl handles) */
+		unsigned int type;
+		size_t i;
+
+		do {
+			type = pssi_rand_below(&f->rng, 256);
+			for (i = 0; i < sizeof(vfs_types); i++)
+				if (type == vfs_types[i])
+					type = PSS_IOC_MAGIC;
+		} while (type == PSS_IOC_MAGIC);
+		kind = pssi_rand_below(&f->rng, 2) ? K_DEV : K_SNAP;
+		fd = kind == K_DEV ? f->dev : pick_snap(f);
+		cmd = _IOC(pssi_rand_below(&f->rng, 4), type, pssi_rand_below(&f->rng, 256),
+			   pssi_rand(&f->rng) & _IOC_SIZEMASK);
+		gen_walk(f, &a.w, &buf_len);
+		valid_layout = false;
+	}
+
+	/* where the args live */
+	argp = rand_ptr(f, alen, &rw);
+	if (rw)
+		memcpy((void *)(uintptr_t)argp, &a, alen);
+	else if (argp >= (uintptr_t)f->arena &&
+		 argp < (uintptr_t)f->arena + (A_RO + 1) * PSSI_PAGE &&
+		 argp + alen > (uintptr_t)f->arena + A_NONE * PSSI_PAGE &&
+		 argp < (uintptr_t)f->arena + A_NONE * PSSI_PAGE) {
+		/* straddling RW -> NONE: fill what is writable */
+		memcpy((void *)(uintptr_t)argp, &a,
+		       (uintptr_t)f->arena + A_NONE * PSSI_PAGE - argp);
+	}
+
+	if (_IOC_TYPE(cmd) == PSS_IOC_MAGIC)
+		f->pss_cmds++;
+	errno = 0;
+	ret = ioctl(fd, cmd, (unsigned long)argp);
+	e = ret < 0 ? errno : 0;
+	f->calls++;
+	if (e >= 0 && e < 256)
+		f->err[e]++;
+	if (!allowed(kind, cmd, ret, e))
+		return fail(f, "cmd %#x (nr %#x dir %u size %u) on %s fd: ret %d errno %d (%s); "
+			    "arg %#llx%s", cmd, _IOC_NR(cmd), _IOC_DIR(cmd), _IOC_SIZE(cmd),
+			    kind == K_DEV ? "/dev/pss" : "snapshot", ret, e, strerror(e),
+			    (unsigned long long)argp, rw ? " (RW arena)" : "");
+	if (ret < 0)
+		return 0;
+	f->ok++;
+
+	if (kind == K_DEV && is_cmd(cmd, PSS_IOC_CAPTURE)) {
+		struct pss_snapshot_info si;
+
+		if (ret <= 2)
+			return fail(f, "capture returned fd %d", ret);
+		if (fcntl(ret, F_GETFD) != FD_CLOEXEC)
+			return fail(f, "snapshot fd %d without FD_CLOEXEC", ret);
+		if (pssi_query(ret, PSS_QUERY_SNAPSHOT, &si, sizeof(si), NULL))
+			return fail(f, "new snapshot fd %d does not answer QUERY_SNAPSHOT: %s",
+				    ret, strerror(errno));
+		f->captures++;
+		if (pssi_rand_below(&f->rng, 2))
+			keep_snap(f, ret);
+		else
+			close(ret);
+		return 0;
+	}
+	if (ret != 0)
+		return fail(f, "cmd %#x returned %d", cmd, ret);
+	/* bookkeeping of successful calls whose args we can read back */
+	if (rw && valid_layout && is_cmd(cmd, PSS_IOC_WALK) &&
+	    ((struct pss_walk_args *)(uintptr_t)argp)->size == sizeof(a.w)) {
+		struct pss_walk_args *w = (void *)(uintptr_t)argp;
+
+		if (w->pos != a.w.pos + w->count || w->bytes_written > buf_len ||
+		    w->pos > w->total ||
+		    !!(w->out_flags & PSS_WALK_END) != (w->pos == w->total) ||
+		    (w->count && w->bytes_written < w->count * pssi_rec_min(w->walk_class)))
+			return fail(f, "walk class %u pos %llu buf_len %llu: pos %llu count %u "
+				    "bytes %llu total %llu flags %#x", a.w.walk_class,
+				    (unsigned long long)a.w.pos, (unsigned long long)buf_len,
+				    (unsigned long long)w->pos, w->count,
+				    (unsigned long long)w->bytes_written,
+				    (unsigned long long)w->total, w->out_flags);
+	}
+	if (rw && valid_layout && is_cmd(cmd, PSS_IOC_QUERY) &&
+	    ((struct pss_query_args *)(uintptr_t)argp)->size == sizeof(a.q)) {
+		struct pss_query_args *q = (void *)(uintptr_t)argp;
+
+		if (q->kernel_size < PSS_COUNT_INFO_SIZE_VER0 || q->kernel_size > 65536)
+			return fail(f, "query class %u: kernel_size %u", a.q.query_class,
+				    q->kernel_size);
+	}
+	return 0;
+}
+
+static void *fuzz_thread(void *arg)
+{
+	struct fuzzer *f = arg;
+	unsigned int i = 0;
+
+	while (!g.stop) {
+		if (one_call(f))
+			break;
+		if (!(++i & 255)) {
+			unsigned long t = __atomic_add_fetch(&g.total_calls, 256,
+							     __ATOMIC_RELAXED);
+
+			if (pssi_now_ns() > g.deadline || (g.max_calls && t >= g.max_calls))
+				break;
+		}
+	}
+	return NULL;
+}
+
+static char *make_arena(void)
+{
+	char *a = mmap(NULL, ARENA_PAGES * PSSI_PAGE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct pss_walk_args *w;
+
+	if (a == MAP_FAILED)
+		return NULL;
+	/* the RO page holds a plausible struct so reads get further */
+	w = (void *)(a + A_RO * PSSI_PAGE);
+	w->size = sizeof(*w);
+	w->buf = (uintptr_t)a;
+	w->buf_len = PSSI_PAGE;
+	if (mprotect(a + A_NONE * PSSI_PAGE, PSSI_PAGE, PROT_NONE) ||
+	    mprotect(a + A_RO * PSSI_PAGE, PSSI_PAGE, PROT_READ) ||
+	    mprotect(a + (A_RO + 1) * PSSI_PAGE, PSSI_PAGE, PROT_NONE) ||
+	    munmap(a + A_HOLE * PSSI_PAGE, PSSI_PAGE))
+		return NULL;
+	return a;
+}
+
+FIXTURE(fuzz) {
+	int dev;
+};
+
+FIXTURE_SETUP(fuzz)
+{
+	self->dev = open(PSS_DEVICE_PATH, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, self->dev) TH_LOG("open %s: %s", PSS_DEVICE_PATH, strerror(errno));
+}
+
+FIXTURE_TEARDOWN(fuzz)
+{
+	close(self->dev);
+}
+
+TEST_F_TIMEOUT(fuzz, random_ioctls, 1200)
+{
+	const char *e = getenv("PSS_FUZZ_CALLS"), *te = getenv("PSS_FUZZ_THREADS");
+	double secs = pssi_budget("PSS_FUZZ_SECS", 30, 100);
+	int nthreads = te && *te ? atoi(te) : 4, i, j, fds0;
+	uint64_t seed = pssi_seed(), t0;
+	unsigned long calls = 0, ok = 0, captures = 0, pss_cmds = 0;
+	unsigned long err[256];
+	struct fuzzer *f;
+	char line[1024];
+	size_t l = 0;
+
+	if (nthreads < 1 || nthreads > MAX_THREADS)
+		nthreads = 4;
+	fds0 = pssi_count_fds();
+	memset(&g, 0, sizeof(g));
+	g.max_calls = e && *e ? strtoul(e, NULL, 0) : 0;
+	PSSI_LOG("seed %#llx (PSS_SEED), %d threads, budget %.1f s (PSS_FUZZ_SECS)%s",
+		 (unsigned long long)seed, nthreads, secs,
+		 g.max_calls ? ", call limit set (PSS_FUZZ_CALLS)" : "");
+	g.self_pidfd = pssi_pidfd_open(getpid());
+	ASSERT_LE(0, g.self_pidfd);
+	g.shared[0] = pssi_capture(self->dev, 0, -1, PSS_FACETS_ALL);
+	g.shared[1] = pssi_capture(self->dev, 0, -1, 0);
+	g.shared[2] = pssi_capture(self->dev, 0, -1, PSS_FACET_THREADS | PSS_FACET_VA_SPACE);
+	ASSERT_LE(0, g.shared[0]) TH_LOG("capture all: %s", strerror(-g.shared[0]));
+	ASSERT_LE(0, g.shared[1]) TH_LOG("capture none: %s", strerror(-g.shared[1]));
+	ASSERT_LE(0, g.shared[2]) TH_LOG("capture t+va: %s", strerror(-g.shared[2]));
+
+	f = calloc(nthreads, sizeof(*f));
+	ASSERT_NE(NULL, f);
+	t0 = pssi_now_ns();
+	g.deadline = t0 + secs * 1e9;
+	for (i = 0; i < nthreads; i++) {
+		f[i].idx = i;
+		f[i].rng = seed ^ (0x9e3779b97f4a7c15ULL * (i + 1));
+		f[i].arena = make_arena();
+		ASSERT_NE(NULL, f[i].arena);
+		f[i].dev = open(PSS_DEVICE_PATH, O_RDONLY | O_CLOEXEC);
+		ASSERT_LE(0, f[i].dev);
+		f[i].shared_dup = fcntl(g.shared[i % 3], F_DUPFD_CLOEXEC, 0);
+		ASSERT_LE(0, f[i].shared_dup);
+		for (j = 0; j < POOL; j++)
+			f[i].pool[j] = -1;
+	}
+	for (i = 0; i < nthreads; i++) {
+		ASSERT_EQ(0, pthread_create(&f[i].th, NULL, fuzz_thread, &f[i]));
+	}
+	for (i = 0; i < nthreads; i++)
+		pthread_join(f[i].th, NULL);
+	secs = (pssi_now_ns() - t0) / 1e9;
+
+	memset(err, 0, sizeof(err));
+	for (i = 0; i < nthreads; i++) {
+		calls += f[i].calls;
+		ok += f[i].ok;
+		captures += f[i].captures;
+		pss_cmds += f[i].pss_cmds;
+		for (j = 0; j < 256; j++)
+			err[j] += f[i].err[j];
+		for (j = 0; j < POOL; j++)
+			if (f[i].pool[j] >= 0)
+				close(f[i].pool[j]);
+		close(f[i].shared_dup);
+		close(f[i].dev);
+		munmap(f[i].arena, ARENA_PAGES * PSSI_PAGE);
+	}
+	for (j = 1; j < 256; j++)
+		if (err[j])
+			l += snprintf(line + l, sizeof(line) - l, " %s:%lu",
+				      strerrorname_np(j) ? strerrorname_np(j) : "?", err[j]);
+	PSSI_LOG("fuzz: %lu calls in %.1f s = %.0f calls/s (%lu pss-magic), %lu ok, "
+		 "%lu captures", calls, secs, calls / secs, pss_cmds, ok, captures);
+	PSSI_LOG("fuzz errnos:%s", line);
+	for (i = 0; i < nthreads; i++) {
+		EXPECT_EQ(0, f[i].failed) TH_LOG("thread %d: %s", i, f[i].msg);
+	}
+	/* the fuzzer reached the real code, not just the door */
+	EXPECT_LT(0, ok);
+	EXPECT_LT(0, captures);
+	for (i = 0; i < 3; i++)
+		close(g.shared[i]);
+	close(g.self_pidfd);
+	free(f);
+	EXPECT_EQ(fds0, pssi_count_fds());
+}
+
+TEST_HARNESS_MAIN
