@@ -62,7 +62,7 @@ fi
 	# Seeds and time budgets (PSS_SEED, PSS_FUZZ_SECS, ...) reach the guest,
 	# so a failure seen here can be replayed there.
 	env | grep -E '^PSS_[A-Z0-9_]+=' | grep -v '^PSS_CACHE=' |
-		sed -E "s/^([^=]+)=(.*)$/export \1='\2'/"
+		sed -E "s/^([^=]+)=(.*)$/export \1='\2'/" || true
 } > "$root/guest.conf"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$work/initramfs.cpio.gz"
 
