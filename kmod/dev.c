@@ -1,43 +1,257 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * pss: the /dev/pss door.
+ * pss: the /dev/pss door - version, and capture: argument checks, target
+ * resolution, the access policy, and the new snapshot fd.
+ *
+ * Locking: none here; the capture's lock order is documented in capture.c.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/capability.h>
+#include <linux/cred.h>
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/pid.h>
+#include <linux/pid_namespace.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
 #include <linux/uaccess.h>
-#include <linux/pss.h>
+#include <linux/user_namespace.h>
+#include "compat.h"
+#include "pss.h"
+
+static unsigned long max_snapshot_bytes = 256UL << 20;
+module_param(max_snapshot_bytes, ulong, 0644);
+MODULE_PARM_DESC(max_snapshot_bytes,
+		 "Most kernel memory one snapshot may use (ENOBUFS beyond)");
+
+#define PSS_QUERY_CLASSES	GENMASK_ULL(PSS_QUERY_NR_CLASSES - 1, 0)
+#define PSS_WALK_CLASSES	GENMASK_ULL(PSS_WALK_NR_CLASSES - 1, 0)
+#define PSS_FACET_HANDLE_LEVELS	(PSS_FACET_HANDLE_NAME | \
+				 PSS_FACET_HANDLE_BASIC | \
+				 PSS_FACET_HANDLE_TYPE_SPECIFIC)
+
+static void pss_build_check_abi(void)
+{
+	BUILD_BUG_ON(sizeof(struct pss_version) != PSS_VERSION_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct pss_capture_args) !=
+		     PSS_CAPTURE_ARGS_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct pss_query_args) != PSS_QUERY_ARGS_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct pss_walk_args) != PSS_WALK_ARGS_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct pss_snapshot_info) !=
+		     PSS_SNAPSHOT_INFO_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct pss_process_info) !=
+		     PSS_PROCESS_INFO_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct pss_count_info) != PSS_COUNT_INFO_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct pss_perf_info) != PSS_PERF_INFO_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct pss_thread_entry) !=
+		     PSS_THREAD_ENTRY_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct pss_handle_entry) !=
+		     PSS_HANDLE_ENTRY_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct pss_vma_entry) != PSS_VMA_ENTRY_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct pss_handle_socket) != 32);
+	BUILD_BUG_ON(sizeof(struct pss_handle_pipe) != 32);
+	/* Records are stepped by rec_len; the fixed parts keep alignment. */
+	BUILD_BUG_ON(sizeof(struct pss_thread_entry) % PSS_REC_ALIGN);
+	BUILD_BUG_ON(sizeof(struct pss_handle_entry) % PSS_REC_ALIGN);
+	BUILD_BUG_ON(sizeof(struct pss_vma_entry) % PSS_REC_ALIGN);
+	BUILD_BUG_ON(PSS_PATH_MAX != PATH_MAX);
+	BUILD_BUG_ON(PSS_QUERY_NR_CLASSES > 64 || PSS_WALK_NR_CLASSES > 64);
+}
+
+/* Bounded like clone3(): no scan of gigabytes for a zeroed tail. */
+static int pss_get_usize(void __user *uarg, u32 ver0, u32 *usizep)
+{
+	if (get_user(*usizep, (u32 __user *)uarg))
+		return -EFAULT;
+	if (*usizep < ver0)
+		return -EINVAL;
+	return *usizep > PSS_ARGS_MAX ? -E2BIG : 0;
+}
 
 static long pss_ioctl_version(void __user *uarg)
 {
-	struct pss_version ver = { .size = sizeof(ver) };
+	struct pss_version ver;
 	u32 usize;
 	int err;
 
-	if (get_user(usize, (u32 __user *)uarg))
-		return -EFAULT;
-	if (usize < PSS_VERSION_SIZE_VER0)
-		return -EINVAL;
+	err = pss_get_usize(uarg, PSS_VERSION_SIZE_VER0, &usize);
+	if (err)
+		return err;
 	err = copy_struct_from_user(&ver, sizeof(ver), uarg, usize);
 	if (err)
 		return err;
+	memset(&ver, 0, sizeof(ver));
 	ver.size = sizeof(ver);
 	ver.abi_version = PSS_ABI_VERSION;
+	ver.capture_flags = PSS_FACETS_ALL;
+	ver.query_classes = PSS_QUERY_CLASSES;
+	ver.walk_classes = PSS_WALK_CLASSES;
+	ver.max_snapshot_bytes = READ_ONCE(max_snapshot_bytes);
 	if (copy_to_user(uarg, &ver, min_t(size_t, usize, sizeof(ver))))
 		return -EFAULT;
 	return 0;
 }
 
-static long pss_dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+/* The struct pid the caller names, referenced. */
+static struct pid *pss_target_pid(const struct pss_capture_args *args)
 {
+	struct pid *pid;
+	struct file *file;
+
+	if (!(args->flags & PSS_CAPTURE_PIDFD)) {
+		if (!args->target_pid)
+			return get_task_pid(current, PIDTYPE_TGID);
+		pid = find_get_pid(args->target_pid);	/* caller's pid ns */
+		return pid ?: ERR_PTR(-ESRCH);
+	}
+	file = fget(args->target_pidfd);
+	if (!file)
+		return ERR_PTR(-EBADF);
+	pid = pss_pidfd_pid(file);
+	pid = pid ? get_pid(pid) : ERR_PTR(-EBADFD);
+	fput(file);
+	return pid;
+}
+
+/*
+ * The target process's group leader, referenced. A thread id names its
+ * process. Reaped: -ESRCH.
+ */
+static struct task_struct *pss_target(const struct pss_capture_args *args)
+{
+	struct task_struct *task, *leader;
+	struct pid *pid;
+
+	pid = pss_target_pid(args);
+	if (IS_ERR(pid))
+		return ERR_CAST(pid);
+	task = get_pid_task(pid, PIDTYPE_PID);
+	put_pid(pid);
+	if (!task)
+		return ERR_PTR(-ESRCH);	/* reaped: stale pid or pidfd */
+
+	rcu_read_lock();
+	leader = READ_ONCE(task->group_leader);
+	get_task_struct(leader);
+	rcu_read_unlock();
+	put_task_struct(task);
+	return leader;
+}
+
+/*
+ * The access policy, ptrace_may_access() not being exported: kernel threads
+ * are refused; the caller's own process is allowed; any other needs
+ * CAP_SYS_PTRACE over the user namespace owning its credentials. Checked
+ * under exec_update_lock, so the credentials cannot change (setuid exec)
+ * between the check and the capture.
+ */
+static int pss_may_capture(struct task_struct *leader)
+{
+	struct user_namespace *ns;
+	bool ok;
+
+	if (leader->flags & PF_KTHREAD)
+		return -EPERM;
+	if (same_thread_group(leader, current))
+		return 0;
+	rcu_read_lock();
+	ns = get_user_ns(__task_cred(leader)->user_ns);
+	rcu_read_unlock();
+	ok = ns_capable(ns, CAP_SYS_PTRACE);
+	put_user_ns(ns);
+	return ok ? 0 : -EPERM;
+}
+
+static long pss_ioctl_capture(void __user *uarg)
+{
+	struct pss_capture_args args;
+	struct pss_snapshot *snap;
+	struct rw_semaphore *exec_lock;
+	struct pss_capture c;
+	u64 t0 = ktime_get_ns();
+	u32 usize;
+	int err;
+
+	err = pss_get_usize(uarg, PSS_CAPTURE_ARGS_SIZE_VER0, &usize);
+	if (err)
+		return err;
+	err = copy_struct_from_user(&args, sizeof(args), uarg, usize);
+	if (err)
+		return err;
+	if (args.flags & ~PSS_CAPTURE_FLAGS_ALL ||
+	    args.facets & ~PSS_FACETS_ALL ||
+	    args.reserved[0] || args.reserved[1])
+		return -EINVAL;
+	if ((args.facets & PSS_FACET_HANDLE_LEVELS) &&
+	    !(args.facets & PSS_FACET_HANDLES))
+		return -EINVAL;
+	if ((args.facets & PSS_FACET_VA_SPACE_SECTION) &&
+	    !(args.facets & PSS_FACET_VA_SPACE))
+		return -EINVAL;
+	if (args.flags & PSS_CAPTURE_PIDFD) {
+		if (args.target_pid)
+			return -EINVAL;
+	} else if (args.target_pid < 0 || args.target_pidfd) {
+		return -EINVAL;
+	}
+
+	memset(&c, 0, sizeof(c));
+	c.facets = args.facets;
+	c.limit = READ_ONCE(max_snapshot_bytes);
+	c.pid_ns = task_active_pid_ns(current);
+	c.user_ns = current_user_ns();
+	c.leader = pss_target(&args);
+	if (IS_ERR(c.leader))
+		return PTR_ERR(c.leader);
+
+	/* Outermost lock of the capture: no exec (new mm, new creds) inside. */
+	exec_lock = &c.leader->signal->exec_update_lock;
+	err = down_read_killable(exec_lock);
+	if (err)
+		goto put;
+	err = pss_may_capture(c.leader);
+	if (!err)
+		err = pss_capture(&c, &snap);
+	up_read(exec_lock);
+	/*
+	 * A leader reaped while its process lives was replaced by an exec in
+	 * another thread (de_thread()): the process changed, not vanished.
+	 */
+	if (err == -ESRCH) {
+		rcu_read_lock();
+		if (pid_task(task_tgid(c.leader), PIDTYPE_TGID))
+			err = -EAGAIN;
+		rcu_read_unlock();
+	}
+put:
+	put_task_struct(c.leader);
+	if (err)
+		return err;
+	if (!(snap->facets & PSS_FACET_MEASURE_PERFORMANCE))
+		memset(&snap->perf, 0, sizeof(snap->perf));
+	else
+		snap->perf.phase_ns[PSS_PHASE_TOTAL] = pss_held_ns(t0);
+	return pss_snapshot_install(snap);
+}
+
+static long pss_dev_ioctl(struct file *file, unsigned int cmd,
+			  unsigned long arg)
+{
+	void __user *uarg = (void __user *)arg;
+
+	/* Sizes are versioned by the structs themselves: ignore _IOC_SIZE. */
 	if (_IOC_TYPE(cmd) != PSS_IOC_MAGIC)
 		return -ENOTTY;
-	switch (_IOC_NR(cmd)) {
-	case _IOC_NR(PSS_IOC_VERSION):
-		return pss_ioctl_version((void __user *)arg);
-	}
+	if (_IOC_NR(cmd) == _IOC_NR(PSS_IOC_VERSION) &&
+	    _IOC_DIR(cmd) == _IOC_DIR(PSS_IOC_VERSION))
+		return pss_ioctl_version(uarg);
+	if (_IOC_NR(cmd) == _IOC_NR(PSS_IOC_CAPTURE) &&
+	    _IOC_DIR(cmd) == _IOC_DIR(PSS_IOC_CAPTURE))
+		return pss_ioctl_capture(uarg);
 	return -ENOTTY;
 }
 
@@ -45,6 +259,7 @@ static const struct file_operations pss_dev_fops = {
 	.owner		= THIS_MODULE,
 	.unlocked_ioctl	= pss_dev_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= noop_llseek,
 };
 
 static struct miscdevice pss_miscdev = {
@@ -54,7 +269,19 @@ static struct miscdevice pss_miscdev = {
 	.mode	= 0666,
 };
 
-module_misc_device(pss_miscdev);
+static int __init pss_init(void)
+{
+	pss_build_check_abi();
+	return misc_register(&pss_miscdev);
+}
+
+static void __exit pss_exit(void)
+{
+	misc_deregister(&pss_miscdev);
+}
+
+module_init(pss_init);
+module_exit(pss_exit);
 
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("pss: atomic process snapshots");

@@ -12,8 +12,9 @@
  * - Every argument struct starts with __u32 size, set by the caller to the
  *   sizeof() it was compiled with. The kernel accepts smaller (older) structs,
  *   treating missing fields as zero, and larger (newer) structs whose extra
- *   bytes are all zero; otherwise E2BIG. The size bits of the ioctl numbers
- *   are ignored for this reason: only the type, number and direction match.
+ *   bytes are all zero, up to 4096 bytes in all; otherwise E2BIG. The size
+ *   bits of the ioctl numbers are ignored for this reason: only the type,
+ *   number and direction match.
  * - Unknown flag bits and non-zero reserved or padding fields: EINVAL.
  * - Output structs of PSS_IOC_QUERY are size-versioned the same way: the
  *   kernel writes min(caller size, kernel size) bytes, zeroes any tail the
@@ -81,14 +82,16 @@ struct pss_version {
  *  EFAULT   args not readable
  *  EINVAL   size too small, unknown flag, non-zero reserved/padding field,
  *           a _NAME/_BASIC/_TYPE_SPECIFIC/_SECTION level without its facet,
- *           target_pid < 0, target_pidfd given without PSS_CAPTURE_PIDFD
+ *           target_pid < 0, target_pidfd given without PSS_CAPTURE_PIDFD,
+ *           target_pid given with PSS_CAPTURE_PIDFD
  *  E2BIG    args larger than known with non-zero unknown bytes
  *  EBADF    PSS_CAPTURE_PIDFD and target_pidfd is not an open fd
  *  EBADFD   PSS_CAPTURE_PIDFD and target_pidfd is not a pidfd
  *  ESRCH    no such process, or it has been reaped (stale pidfd)
  *  EPERM    not allowed to snapshot that process, or it is a kernel thread
  *  EAGAIN   the target kept changing faster than the capture could size its
- *           buffers (bounded retries exhausted); try again
+ *           buffers (bounded retries exhausted), or a thread other than
+ *           the leader exec'd during the capture; try again
  *  ENOBUFS  the snapshot would exceed the module's max_snapshot_bytes
  *  ENOMEM   out of memory (snapshot memory is charged to the caller's memcg)
  *  EINTR    a fatal signal arrived while waiting for the target's mmap lock
@@ -274,7 +277,10 @@ struct pss_process_info {
 	__u8 pad0[3];
 	__u32 nr_threads;	/* live threads at the cut */
 	__u64 start_boottime_ns; /* process start, CLOCK_BOOTTIME */
-	__u64 utime_ns;		/* sum over live threads at the cut */
+	__u64 utime_ns;		/* sum over the threads at the cut (an
+				 * exited leader not yet reaped included,
+				 * as in /proc/PID/stat)
+				 */
 	__u64 stime_ns;
 	__u64 dead_utime_ns;	/* reaped threads and children, as in signal */
 	__u64 dead_stime_ns;
@@ -335,8 +341,14 @@ enum pss_lock_id {
 struct pss_perf_info {
 	__u32 size;		/* kernel's sizeof() */
 	__u32 reserved;
-	__u64 phase_ns[PSS_PHASE_NR];	/* wall time of each phase */
-	__u64 lock_held_ns[PSS_LOCK_NR]; /* how long each lock was held */
+	__u64 phase_ns[PSS_PHASE_NR];	/* wall time of each phase (TOTAL
+					 * at least 1)
+					 */
+	__u64 lock_held_ns[PSS_LOCK_NR]; /* how long each lock was held:
+					  * 0 not taken; at least 1 if taken
+					  * (a hold shorter than the clock's
+					  * resolution reads 1)
+					  */
 };
 
 #define PSS_PERF_INFO_SIZE_VER0		104

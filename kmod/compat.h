@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * pss: every difference between the kernels pss builds for (Debian 6.1 and
+ * 6.12) lives here. Differences are probed, not versioned, where a probe is
+ * possible: a macro that exists in one version only, or a header grep done
+ * by Kbuild (PSS_HAVE_* flags set in the top-level Kbuild file).
+ */
+#ifndef _PSS_COMPAT_H
+#define _PSS_COMPAT_H
+
+#include <linux/fs.h>
+#include <linux/magic.h>
+#include <linux/mm_types.h>
+#include <linux/pid.h>
+#include <linux/rcupdate.h>
+#include <linux/string.h>
+
+/*
+ * mm->exe_file with a reference. get_mm_exe_file() is not exported.
+ * 6.12 allocates files SLAB_TYPESAFE_BY_RCU, so the pointer must be
+ * re-checked after taking the reference: the exported get_file_rcu() does
+ * that. 6.1's get_file_rcu() is a macro that only bumps a non-zero count.
+ */
+static inline struct file *pss_get_mm_exe_file(struct mm_struct *mm)
+{
+	struct file *exe;
+
+	rcu_read_lock();
+#ifdef get_file_rcu
+	exe = rcu_dereference(mm->exe_file);
+	if (exe && !get_file_rcu(exe))
+		exe = NULL;
+#else
+	exe = get_file_rcu(&mm->exe_file);
+#endif
+	rcu_read_unlock();
+	return exe;
+}
+
+/*
+ * The path a mapping shows in /proc/PID/maps: 6.8+ has backing files
+ * (overlayfs) whose user-visible path differs from f_path.
+ */
+static inline const struct path *pss_file_user_path(struct file *file)
+{
+#ifdef PSS_HAVE_FILE_USER_PATH
+	return file_user_path(file);
+#else
+	return &file->f_path;
+#endif
+}
+
+/*
+ * A pidfd's struct pid, or NULL if @file is not a pidfd. pidfd_pid() is not
+ * exported. 6.9+ pidfds live on pidfs (PID_FS_MAGIC, which only exists
+ * there) and keep the pid in the inode's i_private; older ones are anon
+ * inodes named "[pidfd]" with the pid in private_data. Either way it lives
+ * as long as the file.
+ */
+static inline struct pid *pss_pidfd_pid(struct file *file)
+{
+	struct inode *inode = file_inode(file);
+
+#ifdef PID_FS_MAGIC
+	if (inode->i_sb->s_magic == PID_FS_MAGIC)
+		return inode->i_private;
+#else
+	if (inode->i_sb->s_magic == ANON_INODE_FS_MAGIC &&
+	    !strcmp(file->f_path.dentry->d_name.name, "[pidfd]"))
+		return file->private_data;
+#endif
+	return NULL;
+}
+
+/* st_mode as fstat() shows it: pidfs's getattr hides the format bits. */
+static inline umode_t pss_stat_mode(struct file *file)
+{
+	struct inode *inode = file_inode(file);
+
+#ifdef PID_FS_MAGIC
+	if (inode->i_sb->s_magic == PID_FS_MAGIC)
+		return inode->i_mode & ~S_IFMT;
+#endif
+	return inode->i_mode;
+}
+
+#endif /* _PSS_COMPAT_H */

@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pss: the fd table facet.
+ *
+ * Locking: task_lock(src) keeps src->files attached (get_files_struct() is
+ * not exported), files->file_lock freezes the fd table: fd allocation and
+ * close take it. Each open file is pinned with get_file() under the lock;
+ * everything else (type, mode, position, path, socket and pipe detail) is
+ * read after unlock from the pinned file. An fd reserved but not yet
+ * installed reads as closed, as in /proc/PID/fd.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/dcache.h>
+#include <linux/fdtable.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/kdev_t.h>
+#include <linux/magic.h>
+#include <linux/net.h>
+#include <linux/pipe_fs_i.h>
+#include <linux/sched/task.h>
+#include <linux/string.h>
+#include <net/sock.h>
+#include "compat.h"
+#include "pss.h"
+
+/* Open fds right now: a first guess for the buffer, verified at the cut. */
+u32 pss_files_estimate(struct task_struct *src)
+{
+	struct files_struct *files;
+	struct fdtable *fdt;
+	u32 n = 0;
+
+	task_lock(src);
+	files = src->files;
+	if (files) {
+		spin_lock(&files->file_lock);
+		fdt = files_fdtable(files);
+		n = bitmap_weight(fdt->open_fds, fdt->max_fds);
+		spin_unlock(&files->file_lock);
+	}
+	task_unlock(src);
+	return n;
+}
+
+/* Under task_lock(src) and files->file_lock: pin every installed file. */
+int pss_files_copy_locked(struct pss_capture *c, struct files_struct *files)
+{
+	struct fdtable *fdt = files_fdtable(files);
+	unsigned int fd;
+	u32 n = 0;
+
+	for (fd = find_first_bit(fdt->open_fds, fdt->max_fds);
+	     fd < fdt->max_fds;
+	     fd = find_next_bit(fdt->open_fds, fdt->max_fds, fd + 1)) {
+		struct file *file;
+
+		file = rcu_dereference_protected(fdt->fd[fd],
+						 lockdep_is_held(&files->file_lock));
+		if (!file)
+			continue;
+		if (n < c->cap_fds) {
+			struct pss_raw_fd *r = &c->fds[n];
+
+			r->file = get_file(file);
+			r->fd = fd;
+			r->cloexec = test_bit(fd, fdt->close_on_exec);
+			c->nr_fds = n + 1;
+		}
+		n++;
+	}
+	if (n > c->cap_fds) {
+		c->need_fds = n;
+		return -EOVERFLOW;
+	}
+	return 0;
+}
+
+void pss_files_release(struct pss_capture *c)
+{
+	u32 i;
+
+	for (i = 0; i < c->nr_fds; i++)
+		fput(c->fds[i].file);
+	c->nr_fds = 0;
+}
+
+static const struct {
+	const char *name;
+	u32 type;
+} pss_anon_types[] = {
+	{ "[eventfd]",		PSS_HT_EVENTFD },
+	{ "[eventpoll]",	PSS_HT_EPOLL },
+	{ "[timerfd]",		PSS_HT_TIMERFD },
+	{ "[signalfd]",		PSS_HT_SIGNALFD },
+	{ "inotify",		PSS_HT_INOTIFY },
+	{ "[fanotify]",		PSS_HT_FANOTIFY },
+	{ "[pidfd]",		PSS_HT_PIDFD },
+	{ "[userfaultfd]",	PSS_HT_USERFAULTFD },
+	{ "[io_uring]",		PSS_HT_IO_URING },
+};
+
+/* Pseudo-file names are fixed at creation; other names may be renamed. */
+static bool pss_dname_is(struct file *file, const char *s, bool prefix)
+{
+	const unsigned char *name;
+	bool ret;
+
+	rcu_read_lock();
+	name = READ_ONCE(file->f_path.dentry->d_name.name);
+	ret = prefix ? !strncmp(name, s, strlen(s)) : !strcmp(name, s);
+	rcu_read_unlock();
+	return ret;
+}
+
+static u32 pss_classify(struct file *file)
+{
+	struct inode *inode = file_inode(file);
+	unsigned long magic = inode->i_sb->s_magic;
+	umode_t mode = inode->i_mode;
+	size_t i;
+
+	if (pss_is_snapshot_file(file))
+		return PSS_HT_PSS;
+	if (pss_pidfd_pid(file))
+		return PSS_HT_PIDFD;
+	if (magic == ANON_INODE_FS_MAGIC) {
+		for (i = 0; i < ARRAY_SIZE(pss_anon_types); i++)
+			if (pss_dname_is(file, pss_anon_types[i].name, false))
+				return pss_anon_types[i].type;
+		return PSS_HT_ANON;
+	}
+	switch (mode & S_IFMT) {
+	case S_IFREG:
+		if ((magic == TMPFS_MAGIC || magic == HUGETLBFS_MAGIC) &&
+		    pss_dname_is(file, "memfd:", true))
+			return PSS_HT_MEMFD;
+		return PSS_HT_REGULAR;
+	case S_IFDIR:
+		return PSS_HT_DIR;
+	case S_IFCHR:
+		return PSS_HT_CHR;
+	case S_IFBLK:
+		return PSS_HT_BLK;
+	case S_IFIFO:
+		return magic == PIPEFS_MAGIC ? PSS_HT_PIPE : PSS_HT_FIFO;
+	case S_IFSOCK:
+		return PSS_HT_SOCKET;
+	case S_IFLNK:
+		return PSS_HT_SYMLINK;
+	}
+	return PSS_HT_UNKNOWN;
+}
+
+static void pss_fill_basic(struct pss_handle_entry *e, struct file *file)
+{
+	struct inode *inode = file_inode(file);
+	dev_t dev = inode->i_sb->s_dev;
+
+	e->type = pss_classify(file);
+	e->open_flags = READ_ONCE(file->f_flags);
+	if (file->f_mode & FMODE_READ)
+		e->fmode |= PSS_FMODE_READ;
+	if (file->f_mode & FMODE_WRITE)
+		e->fmode |= PSS_FMODE_WRITE;
+	e->i_mode = pss_stat_mode(file);
+	e->dev_major = MAJOR(dev);
+	e->dev_minor = MINOR(dev);
+	e->rdev_major = MAJOR(inode->i_rdev);
+	e->rdev_minor = MINOR(inode->i_rdev);
+	e->ino = inode->i_ino;
+	e->pos = READ_ONCE(file->f_pos);
+	e->i_size = i_size_read(inode);
+	e->flags |= PSS_HANDLE_HAS_BASIC;
+}
+
+/* Racy reads of live objects: a recent value, as /proc shows. */
+static void pss_fill_type_specific(struct pss_handle_entry *e,
+				   struct file *file)
+{
+	struct inode *inode = file_inode(file);
+
+	if (file->f_mode & FMODE_PATH)
+		return;
+	if (S_ISSOCK(inode->i_mode)) {
+		struct socket *sock = sock_from_file(file);
+		struct sock *sk;
+
+		if (!sock)
+			return;
+		e->u.socket.sock_state = READ_ONCE(sock->state);
+		sk = READ_ONCE(sock->sk);
+		if (sk) {
+			e->u.socket.family = READ_ONCE(sk->sk_family);
+			e->u.socket.type = READ_ONCE(sk->sk_type);
+			e->u.socket.protocol = READ_ONCE(sk->sk_protocol);
+			e->u.socket.state = READ_ONCE(sk->sk_state);
+		}
+		e->flags |= PSS_HANDLE_HAS_SOCKET;
+	} else if (S_ISFIFO(inode->i_mode)) {
+		/* An open pipe or FIFO file's private_data is its pipe. */
+		struct pipe_inode_info *pipe = file->private_data;
+
+		if (!pipe || pipe != READ_ONCE(inode->i_pipe))
+			return;
+		e->u.pipe.buf_size = READ_ONCE(pipe->max_usage) * PAGE_SIZE;
+		e->u.pipe.readers = READ_ONCE(pipe->readers);
+		e->u.pipe.writers = READ_ONCE(pipe->writers);
+		e->flags |= PSS_HANDLE_HAS_PIPE;
+	}
+}
+
+/* After unlock: one record per pinned file. */
+int pss_files_build(struct pss_capture *c)
+{
+	struct pss_walk_buf *wb = &c->snap->walk[PSS_WALK_HANDLES];
+	u64 names_ns = 0, t;
+	int err;
+	u32 i;
+
+	if (!(c->facets & PSS_FACET_HANDLES))
+		return 0;
+	err = pss_wbuf_init(c, wb, c->nr_fds,
+			    (size_t)c->nr_fds * sizeof(struct pss_handle_entry));
+	if (err)
+		return err;
+
+	for (i = 0; i < c->nr_fds; i++) {
+		struct pss_raw_fd *r = &c->fds[i];
+		struct file *file = r->file;
+		struct pss_handle_entry e;
+		const char *name = NULL;
+		u32 name_len = 0;
+
+		memset(&e, 0, sizeof(e));
+		e.fd = r->fd;
+		if (r->cloexec)
+			e.flags |= PSS_HANDLE_CLOEXEC;
+		if (file->f_mode & FMODE_PATH)
+			e.flags |= PSS_HANDLE_PATH_ONLY;
+		if (d_unlinked(file->f_path.dentry))
+			e.flags |= PSS_HANDLE_DELETED;
+		if (c->facets & PSS_FACET_HANDLE_BASIC)
+			pss_fill_basic(&e, file);
+		if (c->facets & PSS_FACET_HANDLE_TYPE_SPECIFIC)
+			pss_fill_type_specific(&e, file);
+		if (c->facets & PSS_FACET_HANDLE_NAME) {
+			t = ktime_get_ns();
+			name = d_path(&file->f_path, c->scratch, PATH_MAX);
+			names_ns += ktime_get_ns() - t;
+			if (IS_ERR(name)) {
+				name = NULL;
+			} else {
+				name_len = strlen(name);
+				e.name_off = sizeof(e);
+				e.name_len = name_len;
+				e.flags |= PSS_HANDLE_HAS_NAME;
+			}
+		}
+		err = pss_wbuf_add(c, wb, &e, sizeof(e), name, name_len);
+		if (err)
+			return err;
+	}
+	c->snap->perf.phase_ns[PSS_PHASE_NAMES] += names_ns;
+	return 0;
+}

@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pss: the snapshot object behind a snapshot fd.
+ *
+ * Locking: none. A snapshot is complete and immutable before its fd is
+ * installed, and freed only by the last fput(), so queries and walks from
+ * any number of threads read it without locks.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include "pss.h"
+
+void pss_snapshot_free(struct pss_snapshot *snap)
+{
+	int i;
+
+	if (!snap)
+		return;
+	for (i = 0; i < PSS_WALK_NR_CLASSES; i++) {
+		kvfree(snap->walk[i].data);
+		kvfree(snap->walk[i].off);
+	}
+	kvfree(snap->proc);
+	kvfree(snap);
+}
+
+static int pss_snapshot_release(struct inode *inode, struct file *file)
+{
+	pss_snapshot_free(file->private_data);
+	return 0;
+}
+
+/* Read a size-first args struct: VER0 at least, unknown tail all zero. */
+static int pss_get_args(void *dst, size_t ksize, size_t ver0,
+			void __user *uarg, u32 *usizep)
+{
+	u32 usize;
+	int err;
+
+	if (get_user(usize, (u32 __user *)uarg))
+		return -EFAULT;
+	if (usize < ver0)
+		return -EINVAL;
+	if (usize > PSS_ARGS_MAX)	/* bounded like clone3() */
+		return -E2BIG;
+	err = copy_struct_from_user(dst, ksize, uarg, usize);
+	if (err)
+		return err;
+	*usizep = usize;
+	return 0;
+}
+
+static const u64 pss_query_facet[PSS_QUERY_NR_CLASSES] = {
+	[PSS_QUERY_THREADS]	= PSS_FACET_THREADS,
+	[PSS_QUERY_HANDLES]	= PSS_FACET_HANDLES,
+	[PSS_QUERY_VA_SPACE]	= PSS_FACET_VA_SPACE,
+	[PSS_QUERY_PERFORMANCE]	= PSS_FACET_MEASURE_PERFORMANCE,
+};
+
+static const u32 pss_query_ver0[PSS_QUERY_NR_CLASSES] = {
+	[PSS_QUERY_SNAPSHOT]	= PSS_SNAPSHOT_INFO_SIZE_VER0,
+	[PSS_QUERY_PROCESS]	= PSS_PROCESS_INFO_SIZE_VER0,
+	[PSS_QUERY_THREADS]	= PSS_COUNT_INFO_SIZE_VER0,
+	[PSS_QUERY_HANDLES]	= PSS_COUNT_INFO_SIZE_VER0,
+	[PSS_QUERY_VA_SPACE]	= PSS_COUNT_INFO_SIZE_VER0,
+	[PSS_QUERY_PERFORMANCE]	= PSS_PERF_INFO_SIZE_VER0,
+};
+
+static long pss_ioctl_query(struct pss_snapshot *snap, void __user *uarg)
+{
+	struct pss_query_args args;
+	struct pss_count_info count;
+	const struct pss_walk_buf *wb;
+	const void *src;
+	void __user *out;
+	u32 usize, ksize;
+	int err;
+
+	err = pss_get_args(&args, sizeof(args), PSS_QUERY_ARGS_SIZE_VER0,
+			   uarg, &usize);
+	if (err)
+		return err;
+	if (args.flags || args.reserved ||
+	    args.query_class >= PSS_QUERY_NR_CLASSES)
+		return -EINVAL;
+	if (args.out_size < pss_query_ver0[args.query_class])
+		return -EINVAL;
+	if ((pss_query_facet[args.query_class] & snap->facets) !=
+	    pss_query_facet[args.query_class])
+		return -ENODATA;
+
+	switch (args.query_class) {
+	case PSS_QUERY_SNAPSHOT:
+		src = &snap->info;
+		ksize = sizeof(snap->info);
+		break;
+	case PSS_QUERY_PROCESS:
+		src = snap->proc;
+		ksize = sizeof(*snap->proc);
+		break;
+	case PSS_QUERY_PERFORMANCE:
+		src = &snap->perf;
+		ksize = sizeof(snap->perf);
+		break;
+	default:
+		wb = &snap->walk[args.query_class == PSS_QUERY_THREADS ?
+				 PSS_WALK_THREADS :
+				 args.query_class == PSS_QUERY_HANDLES ?
+				 PSS_WALK_HANDLES : PSS_WALK_VA_SPACE];
+		memset(&count, 0, sizeof(count));
+		count.size = sizeof(count);
+		count.count = wb->count;
+		count.bytes = wb->len;
+		count.max_rec_len = wb->max_rec_len;
+		src = &count;
+		ksize = sizeof(count);
+		break;
+	}
+
+	out = u64_to_user_ptr(args.out);
+	if (copy_to_user(out, src, min(args.out_size, ksize)))
+		return -EFAULT;
+	if (args.out_size > ksize &&
+	    clear_user(out + ksize, args.out_size - ksize))
+		return -EFAULT;
+	args.kernel_size = ksize;
+	if (copy_to_user(uarg, &args, min_t(size_t, usize, sizeof(args))))
+		return -EFAULT;
+	return 0;
+}
+
+static const u64 pss_walk_facet[PSS_WALK_NR_CLASSES] = {
+	[PSS_WALK_THREADS]	= PSS_FACET_THREADS,
+	[PSS_WALK_HANDLES]	= PSS_FACET_HANDLES,
+	[PSS_WALK_VA_SPACE]	= PSS_FACET_VA_SPACE,
+};
+
+/* As many whole records from pos as fit in buf: one copy_to_user(). */
+static long pss_ioctl_walk(struct pss_snapshot *snap, void __user *uarg)
+{
+	const struct pss_walk_buf *wb;
+	struct pss_walk_args args;
+	u64 pos, end;
+	u32 usize;
+	int err, ret = 0;
+
+	err = pss_get_args(&args, sizeof(args), PSS_WALK_ARGS_SIZE_VER0,
+			   uarg, &usize);
+	if (err)
+		return err;
+	/* out_flags and the other out fields are ignored on input. */
+	if (args.flags || args.walk_class >= PSS_WALK_NR_CLASSES)
+		return -EINVAL;
+	if (!(snap->facets & pss_walk_facet[args.walk_class]))
+		return -ENODATA;
+	wb = &snap->walk[args.walk_class];
+	if (args.pos > wb->count)
+		return -ERANGE;
+
+	pos = args.pos;
+	for (end = pos; end < wb->count; end++)
+		if (wb->off[end + 1] - wb->off[pos] > args.buf_len)
+			break;
+	if (end == pos && pos < wb->count) {
+		ret = -ENOSPC;
+	} else if (end > pos &&
+		   copy_to_user(u64_to_user_ptr(args.buf),
+				wb->data + wb->off[pos],
+				wb->off[end] - wb->off[pos])) {
+		return -EFAULT;
+	}
+
+	args.count = end - pos;
+	args.bytes_written = wb->off[end] - wb->off[pos];
+	args.pos = end;
+	args.total = wb->count;
+	args.next_len = end < wb->count ? wb->off[end + 1] - wb->off[end] : 0;
+	args.out_flags = end == wb->count ? PSS_WALK_END : 0;
+	if (copy_to_user(uarg, &args, min_t(size_t, usize, sizeof(args))))
+		return -EFAULT;
+	return ret;
+}
+
+static long pss_snapshot_ioctl(struct file *file, unsigned int cmd,
+			       unsigned long arg)
+{
+	struct pss_snapshot *snap = file->private_data;
+	void __user *uarg = (void __user *)arg;
+
+	/* Sizes are versioned by the structs themselves: ignore _IOC_SIZE. */
+	if (_IOC_TYPE(cmd) != PSS_IOC_MAGIC)
+		return -ENOTTY;
+	if (_IOC_NR(cmd) == _IOC_NR(PSS_IOC_QUERY) &&
+	    _IOC_DIR(cmd) == _IOC_DIR(PSS_IOC_QUERY))
+		return pss_ioctl_query(snap, uarg);
+	if (_IOC_NR(cmd) == _IOC_NR(PSS_IOC_WALK) &&
+	    _IOC_DIR(cmd) == _IOC_DIR(PSS_IOC_WALK))
+		return pss_ioctl_walk(snap, uarg);
+	return -ENOTTY;
+}
+
+static const struct file_operations pss_snapshot_fops = {
+	.owner		= THIS_MODULE,
+	.release	= pss_snapshot_release,
+	.unlocked_ioctl	= pss_snapshot_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= noop_llseek,
+};
+
+bool pss_is_snapshot_file(struct file *file)
+{
+	return file->f_op == &pss_snapshot_fops;
+}
+
+/*
+ * Give @snap an fd. Nothing can fail after fd_install(), so an fd is never
+ * seen half made; on failure @snap is freed.
+ */
+int pss_snapshot_install(struct pss_snapshot *snap)
+{
+	struct file *file;
+	int fd;
+
+	fd = get_unused_fd_flags(O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		pss_snapshot_free(snap);
+		return fd;
+	}
+	file = anon_inode_getfile("[pss]", &pss_snapshot_fops, snap,
+				  O_RDONLY | O_CLOEXEC);
+	if (IS_ERR(file)) {
+		put_unused_fd(fd);
+		pss_snapshot_free(snap);
+		return PTR_ERR(file);
+	}
+	fd_install(fd, file);
+	return fd;
+}

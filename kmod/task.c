@@ -1,0 +1,352 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pss: the process and threads facet.
+ *
+ * Locking: thread membership is read under the target's sighand->siglock
+ * (taken irqsave, innermost of the capture's locks: see capture.c), which
+ * every thread creation and exit takes to link or unlink the thread.
+ * lock_task_sighand() is an inline over an unexported helper, so its
+ * RCU-retry loop is written out here. Counters (times, faults, switches)
+ * are updated by their owners without this lock: they are read at the cut,
+ * not frozen by it. comm is copied without task_lock(), as task_lock() of
+ * another thread would nest inside siglock against the lock order; the
+ * copy is bounded and NUL-terminated, at worst a name being renamed.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bitmap.h>
+#include <linux/cpumask.h>
+#include <linux/cred.h>
+#include <linux/dcache.h>
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/pid_namespace.h>
+#include <linux/sched.h>
+#include <linux/sched/cputime.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/prio.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/string.h>
+#include <linux/uidgid.h>
+#include "compat.h"
+#include "pss.h"
+
+static u32 pss_cpus_bytes(void)
+{
+	return DIV_ROUND_UP(nr_cpu_ids, 64) * sizeof(u64);
+}
+
+u32 pss_thread_rec_len(void)
+{
+	return ALIGN(sizeof(struct pss_thread_entry) + pss_cpus_bytes(),
+		     PSS_REC_ALIGN);
+}
+
+u32 pss_threads_estimate(struct task_struct *leader)
+{
+	return READ_ONCE(leader->signal->nr_threads);
+}
+
+/* The leader, or the first thread not exiting when the leader is. */
+struct task_struct *pss_pick_src(struct task_struct *leader)
+{
+	struct task_struct *t, *src = leader;
+
+	rcu_read_lock();
+	if (READ_ONCE(leader->flags) & PF_EXITING) {
+		for_each_thread(leader, t) {
+			if (!(READ_ONCE(t->flags) & PF_EXITING)) {
+				src = t;
+				break;
+			}
+		}
+	}
+	get_task_struct(src);
+	rcu_read_unlock();
+	return src;
+}
+
+static void pss_copy_comm(char *dst, struct task_struct *t)
+{
+	char buf[TASK_COMM_LEN];
+
+	BUILD_BUG_ON(TASK_COMM_LEN != PSS_COMM_LEN);
+	memcpy(buf, t->comm, sizeof(buf));
+	buf[sizeof(buf) - 1] = '\0';
+	strscpy_pad(dst, buf, PSS_COMM_LEN);
+}
+
+static void pss_fill_thread(struct pss_capture *c, struct pss_thread_entry *e,
+			    struct task_struct *t, u64 ut, u64 st)
+{
+	u32 cpus_bytes = pss_cpus_bytes();
+
+	memset(e, 0, c->thread_rec_len);
+	e->rec_len = c->thread_rec_len;
+	if (t == c->leader)
+		e->flags |= PSS_THREAD_LEADER;
+	if (t->flags & PF_EXITING)
+		e->flags |= PSS_THREAD_EXITING;
+	if (READ_ONCE(t->__state) & __TASK_STOPPED)
+		e->flags |= PSS_THREAD_STOPPED;
+	if (task_is_traced(t))
+		e->flags |= PSS_THREAD_TRACED;
+	if (t == current)
+		e->flags |= PSS_THREAD_CALLER;
+	e->cpus_off = sizeof(*e);
+	e->cpus_len = cpus_bytes;
+	e->tid = __task_pid_nr_ns(t, PIDTYPE_PID, c->pid_ns);
+	e->cpu = task_cpu(t);
+	pss_copy_comm(e->comm, t);
+	e->state = task_state_to_char(t);
+	e->prio = t->prio - MAX_RT_PRIO;
+	e->nice = task_nice(t);
+	e->policy = t->policy;
+	e->rt_priority = t->rt_priority;
+	e->utime_ns = ut;
+	e->stime_ns = st;
+	e->start_boottime_ns = t->start_boottime;
+	e->nvcsw = t->nvcsw;
+	e->nivcsw = t->nivcsw;
+	e->min_flt = t->min_flt;
+	e->maj_flt = t->maj_flt;
+	bitmap_to_arr64((u64 *)((char *)e + e->cpus_off),
+			cpumask_bits(&t->cpus_mask), nr_cpu_ids);
+}
+
+static void pss_fill_ids(struct pss_capture *c, struct pss_process_info *pi)
+{
+	struct task_struct *leader = c->leader;
+	const struct cred *cred;
+
+	pi->pid = __task_pid_nr_ns(leader, PIDTYPE_TGID, c->pid_ns);
+	rcu_read_lock();
+	if (pid_alive(leader))
+		pi->ppid = __task_pid_nr_ns(rcu_dereference(leader->real_parent),
+					    PIDTYPE_TGID, c->pid_ns);
+	cred = __task_cred(leader);
+	pi->ruid = from_kuid_munged(c->user_ns, cred->uid);
+	pi->euid = from_kuid_munged(c->user_ns, cred->euid);
+	pi->suid = from_kuid_munged(c->user_ns, cred->suid);
+	pi->fsuid = from_kuid_munged(c->user_ns, cred->fsuid);
+	pi->rgid = from_kgid_munged(c->user_ns, cred->gid);
+	pi->egid = from_kgid_munged(c->user_ns, cred->egid);
+	pi->sgid = from_kgid_munged(c->user_ns, cred->sgid);
+	pi->fsgid = from_kgid_munged(c->user_ns, cred->fsgid);
+	rcu_read_unlock();
+	pi->pgid = __task_pid_nr_ns(leader, PIDTYPE_PGID, c->pid_ns);
+	pi->sid = __task_pid_nr_ns(leader, PIDTYPE_SID, c->pid_ns);
+	pi->mask |= PSS_PROC_HAS_IDS;
+}
+
+static void pss_fill_mm(struct pss_process_info *pi, struct mm_struct *mm)
+{
+	unsigned long anon = get_mm_counter(mm, MM_ANONPAGES);
+	unsigned long file = get_mm_counter(mm, MM_FILEPAGES);
+	unsigned long shmem = get_mm_counter(mm, MM_SHMEMPAGES);
+	unsigned long total_vm = READ_ONCE(mm->total_vm);
+
+	pi->vsize_bytes = (u64)total_vm << PAGE_SHIFT;
+	pi->rss_anon_bytes = (u64)anon << PAGE_SHIFT;
+	pi->rss_file_bytes = (u64)file << PAGE_SHIFT;
+	pi->rss_shmem_bytes = (u64)shmem << PAGE_SHIFT;
+	pi->hiwater_rss_bytes = (u64)max(READ_ONCE(mm->hiwater_rss),
+					 anon + file + shmem) << PAGE_SHIFT;
+	pi->hiwater_vm_bytes = (u64)max(READ_ONCE(mm->hiwater_vm),
+					total_vm) << PAGE_SHIFT;
+	pi->locked_bytes = (u64)READ_ONCE(mm->locked_vm) << PAGE_SHIFT;
+	pi->pinned_bytes = (u64)atomic64_read(&mm->pinned_vm) << PAGE_SHIFT;
+	pi->data_bytes = (u64)READ_ONCE(mm->data_vm) << PAGE_SHIFT;
+	pi->stack_bytes = (u64)READ_ONCE(mm->stack_vm) << PAGE_SHIFT;
+	pi->exec_bytes = (u64)READ_ONCE(mm->exec_vm) << PAGE_SHIFT;
+	pi->mask |= PSS_PROC_HAS_MM;
+}
+
+/*
+ * Under siglock: the thread list, process info and (if asked) thread
+ * records. Returns -EOVERFLOW when the records do not fit, -EAGAIN when src
+ * exec'd since its mm was taken.
+ */
+static int pss_task_copy_locked(struct pss_capture *c)
+{
+	bool want = c->facets & PSS_FACET_THREADS;
+	struct task_struct *leader = c->leader, *t;
+	struct signal_struct *sig = leader->signal;
+	struct pss_process_info *pi = c->snap->proc;
+	u64 ut_sum = 0, st_sum = 0, ut, st;
+	u64 min_flt = sig->min_flt, maj_flt = sig->maj_flt;
+	struct mm_struct *cur_mm;
+	u32 n = 0;
+
+	if (c->mm) {
+		cur_mm = READ_ONCE(c->src->mm);
+		if (cur_mm && cur_mm != c->mm)
+			return -EAGAIN;		/* exec */
+		if (!cur_mm)
+			c->mm_gone = true;
+	}
+
+	rcu_read_lock();
+	for_each_thread(leader, t) {
+		task_cputime_adjusted(t, &ut, &st);
+		ut_sum += ut;
+		st_sum += st;
+		min_flt += t->min_flt;
+		maj_flt += t->maj_flt;
+		if (t->exit_state)
+			continue;	/* an exited leader: not a live thread */
+		if (t != c->src && !(t->flags & PF_EXITING))
+			c->other_live = true;
+		if (want && n < c->cap_threads)
+			pss_fill_thread(c, c->threads +
+					(size_t)n * c->thread_rec_len,
+					t, ut, st);
+		n++;
+	}
+	rcu_read_unlock();
+	if (want && n > c->cap_threads) {
+		c->need_threads = n;
+		return -EOVERFLOW;
+	}
+	c->nr_threads = want ? n : 0;
+
+	memset(pi, 0, sizeof(*pi));
+	pi->size = sizeof(*pi);
+	pss_fill_ids(c, pi);
+	pss_copy_comm(pi->comm, leader);
+	pi->state = task_state_to_char(leader);
+	pi->nr_threads = n;
+	pi->start_boottime_ns = leader->start_boottime;
+	pi->utime_ns = ut_sum;
+	pi->stime_ns = st_sum;
+	pi->dead_utime_ns = sig->utime + sig->cutime;
+	pi->dead_stime_ns = sig->stime + sig->cstime;
+	pi->min_flt = min_flt;
+	pi->maj_flt = maj_flt;
+	pi->mask |= PSS_PROC_HAS_TIMES;
+	pi->prio = leader->prio - MAX_RT_PRIO;
+	pi->nice = task_nice(leader);
+	pi->policy = leader->policy;
+	pi->rt_priority = leader->rt_priority;
+	pi->mask |= PSS_PROC_HAS_SCHED;
+	bitmap_to_arr64(pi->cpus_allowed, cpumask_bits(&leader->cpus_mask),
+			min_t(unsigned int, nr_cpu_ids, PSS_CPUMASK_BITS));
+	pi->nr_cpus_allowed = leader->nr_cpus_allowed;
+	pi->mask |= PSS_PROC_HAS_AFFINITY;
+
+	if (!n)
+		pi->flags |= PSS_PROC_ZOMBIE;
+	else if (leader->exit_state)
+		pi->flags |= PSS_PROC_LEADER_EXITED;
+	if (sig->flags & SIGNAL_STOP_STOPPED)
+		pi->flags |= PSS_PROC_STOPPED;
+	if (task_is_traced(leader))
+		pi->flags |= PSS_PROC_TRACED;
+#ifdef TIF_ADDR32
+	if (test_tsk_thread_flag(leader, TIF_ADDR32))
+		pi->flags |= PSS_PROC_COMPAT;
+#endif
+	if (sig->flags & SIGNAL_GROUP_EXIT)
+		pi->flags |= PSS_PROC_EXITING;
+	if (same_thread_group(leader, current))
+		pi->flags |= PSS_PROC_SELF;
+	if (!n && leader->exit_state) {
+		pi->exit_code = leader->exit_code;
+		pi->mask |= PSS_PROC_HAS_EXIT;
+	}
+
+	if (c->mm && !c->mm_gone) {
+		pss_fill_mm(pi, c->mm);
+		c->exe_file = pss_get_mm_exe_file(c->mm);
+	}
+	return 0;
+}
+
+/*
+ * The innermost level of the cut: lock_task_sighand() (an inline over an
+ * unexported helper, so its RCU-retry loop is written out), copy, read the
+ * cut time while every lock of the capture is held, unlock. -ESRCH once the
+ * leader has been reaped.
+ */
+int pss_task_cut(struct pss_capture *c)
+{
+	struct pss_snapshot_info *info = &c->snap->info;
+	struct pss_perf_info *perf = &c->snap->perf;
+	struct sighand_struct *sighand;
+	unsigned long flags;
+	u64 t;
+	int err;
+
+	for (;;) {
+		rcu_read_lock();
+		sighand = rcu_dereference(c->leader->sighand);
+		if (!sighand) {
+			rcu_read_unlock();
+			return -ESRCH;
+		}
+		spin_lock_irqsave(&sighand->siglock, flags);
+		/* de_thread() may have switched it meanwhile. */
+		if (likely(sighand == rcu_access_pointer(c->leader->sighand)))
+			break;
+		spin_unlock_irqrestore(&sighand->siglock, flags);
+		rcu_read_unlock();
+	}
+	rcu_read_unlock();	/* siglock pins sighand now */
+
+	t = ktime_get_ns();
+	err = pss_task_copy_locked(c);
+	if (!err) {
+		/* The cut. */
+		info->cut_ns = ktime_get_ns();
+		info->cut_realtime_ns = ktime_get_real_ns();
+		info->cut_boottime_ns = ktime_get_boottime_ns();
+		perf->phase_ns[PSS_PHASE_THREADS] = info->cut_ns - t;
+	}
+	spin_unlock_irqrestore(&sighand->siglock, flags);
+	perf->lock_held_ns[PSS_LOCK_SIGHAND] = pss_held_ns(t);
+	return err;
+}
+
+/* After unlock: the exe path, and the thread records become a walk class. */
+int pss_task_build(struct pss_capture *c)
+{
+	struct pss_process_info *pi = c->snap->proc;
+	struct pss_walk_buf *wb = &c->snap->walk[PSS_WALK_THREADS];
+	u64 t = ktime_get_ns();
+	u32 i;
+
+	if (c->exe_file) {
+		char *p = d_path(&c->exe_file->f_path, c->scratch, PATH_MAX);
+
+		if (!IS_ERR(p)) {
+			pi->exe_path_len = strscpy(pi->exe_path, p,
+						   sizeof(pi->exe_path));
+			pi->mask |= PSS_PROC_HAS_EXE;
+			if (d_unlinked(c->exe_file->f_path.dentry))
+				pi->flags |= PSS_PROC_EXE_DELETED;
+		}
+	}
+	c->snap->perf.phase_ns[PSS_PHASE_NAMES] += ktime_get_ns() - t;
+
+	if (!(c->facets & PSS_FACET_THREADS))
+		return 0;
+	wb->off = pss_alloc(c, ((size_t)c->nr_threads + 1) * sizeof(*wb->off));
+	if (IS_ERR(wb->off)) {
+		int err = PTR_ERR(wb->off);
+
+		wb->off = NULL;
+		return err;
+	}
+	for (i = 0; i <= c->nr_threads; i++)
+		wb->off[i] = (size_t)i * c->thread_rec_len;
+	/* The records were written in place under siglock: hand them over. */
+	wb->data = c->threads;
+	wb->cap = (size_t)c->cap_threads * c->thread_rec_len;
+	wb->len = (size_t)c->nr_threads * c->thread_rec_len;
+	wb->count = c->nr_threads;
+	wb->max_rec_len = c->nr_threads ? c->thread_rec_len : 0;
+	c->threads = NULL;
+	c->cap_threads = 0;
+	return 0;
+}
