@@ -135,7 +135,7 @@ TEST_F(capture_inval, rejected)
 /* The same args minus the one broken thing succeed: the table is honest. */
 TEST_F(capture, baseline_all_facets_self)
 {
-	int snap = pss_capture_pid(self->dev, 0, PSS_FACETS_ALL);
+	int snap = ioc_capture_pid(self->dev, 0, PSS_FACETS_ALL);
 
 	ASSERT_LE(0, snap) TH_LOG("%s", strerror(-snap));
 	close(snap);
@@ -310,7 +310,7 @@ TEST_F(capture, ioctl_size_bits_ignored)
 
 TEST_F(capture, pid_int_max_esrch)
 {
-	int ret = pss_capture_pid(self->dev, INT_MAX, 0);
+	int ret = ioc_capture_pid(self->dev, INT_MAX, 0);
 
 	EXPECT_EQ(-ESRCH, ret);
 	if (ret >= 0)
@@ -327,7 +327,7 @@ TEST_F(capture, reaped_pid_esrch)
 		_exit(0);
 	ASSERT_EQ(pid, waitpid(pid, NULL, 0));
 	/* pid reuse within these microseconds would need a full pid wrap */
-	ret = pss_capture_pid(self->dev, pid, PSS_FACET_THREADS);
+	ret = ioc_capture_pid(self->dev, pid, PSS_FACET_THREADS);
 	EXPECT_EQ(-ESRCH, ret);
 	if (ret >= 0)
 		close(ret);
@@ -339,7 +339,7 @@ TEST_F(capture, pidfd_not_a_pidfd_ebadfd)
 	int ret;
 
 	ASSERT_LE(0, null);
-	ret = pss_capture_pidfd(self->dev, null, 0);
+	ret = ioc_capture_pidfd(self->dev, null, 0);
 	EXPECT_EQ(-EBADFD, ret);
 	if (ret >= 0)
 		close(ret);
@@ -348,7 +348,7 @@ TEST_F(capture, pidfd_not_a_pidfd_ebadfd)
 
 TEST_F(capture, pidfd_is_dev_pss_ebadfd)
 {
-	int ret = pss_capture_pidfd(self->dev, self->dev, 0);
+	int ret = ioc_capture_pidfd(self->dev, self->dev, 0);
 
 	EXPECT_EQ(-EBADFD, ret);
 	if (ret >= 0)
@@ -361,7 +361,7 @@ TEST_F(capture, pidfd_closed_fd_ebadf)
 
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, close(fd));
-	ret = pss_capture_pidfd(self->dev, fd, 0);
+	ret = ioc_capture_pidfd(self->dev, fd, 0);
 	EXPECT_EQ(-EBADF, ret);
 	if (ret >= 0)
 		close(ret);
@@ -369,7 +369,7 @@ TEST_F(capture, pidfd_closed_fd_ebadf)
 
 TEST_F(capture, pidfd_negative_ebadf)
 {
-	int ret = pss_capture_pidfd(self->dev, -1, 0);
+	int ret = ioc_capture_pidfd(self->dev, -1, 0);
 
 	EXPECT_EQ(-EBADF, ret);
 	if (ret >= 0)
@@ -406,7 +406,7 @@ TEST_F(capture, stale_pidfd_esrch)
 	ASSERT_LE(0, pidfd) TH_LOG("pidfd_open: %s", strerror(errno));
 	ASSERT_EQ(0, kill(pid, SIGKILL));
 	ASSERT_EQ(pid, waitpid(pid, NULL, 0));
-	ret = pss_capture_pidfd(self->dev, pidfd, PSS_FACETS_ALL);
+	ret = ioc_capture_pidfd(self->dev, pidfd, PSS_FACETS_ALL);
 	EXPECT_EQ(-ESRCH, ret);
 	if (ret >= 0)
 		close(ret);
@@ -428,7 +428,7 @@ TEST_F(capture, kernel_thread_eperm)
 
 	if (!is_kthreadd(2))
 		SKIP(return, "pid 2 is not kthreadd here (pid namespace?)");
-	ret = pss_capture_pid(self->dev, 2, 0);
+	ret = ioc_capture_pid(self->dev, 2, 0);
 	EXPECT_EQ(-EPERM, ret);
 	if (ret >= 0)
 		close(ret);
@@ -443,7 +443,7 @@ TEST_F(capture, kernel_thread_by_pidfd_eperm)
 	pidfd = sys_pidfd_open(2, 0);
 	if (pidfd < 0)
 		SKIP(return, "pidfd_open(2): %s", strerror(errno));
-	ret = pss_capture_pidfd(self->dev, pidfd, PSS_FACETS_ALL);
+	ret = ioc_capture_pidfd(self->dev, pidfd, PSS_FACETS_ALL);
 	EXPECT_EQ(-EPERM, ret);
 	if (ret >= 0)
 		close(ret);
@@ -487,9 +487,9 @@ static int run_unprivileged(int dev, pid_t target, bool by_pidfd)
 		if (drop_to_nobody())
 			_exit(103);
 		if (by_pidfd)
-			snap = pss_capture_pidfd(dev, pidfd, PSS_FACETS_ALL);
+			snap = ioc_capture_pidfd(dev, pidfd, PSS_FACETS_ALL);
 		else
-			snap = pss_capture_pid(dev, target ? target : getpid(),
+			snap = ioc_capture_pid(dev, target ? target : getpid(),
 					       PSS_FACETS_ALL);
 		if (snap >= 0) {
 			struct pss_process_info pi;
@@ -532,7 +532,7 @@ TEST_F(capture, unprivileged_self_pid0_ok)
 
 		if (drop_to_nobody())
 			_exit(103);
-		snap = pss_capture_pid(self->dev, 0, PSS_FACETS_ALL);
+		snap = ioc_capture_pid(self->dev, 0, PSS_FACETS_ALL);
 		if (snap < 0)
 			_exit(-snap);
 		if (pss_query_process(snap, &pi) || pi.pid != getpid() ||
@@ -616,7 +616,7 @@ static void check_snapshot_fd(struct __test_metadata *_metadata, int snap)
 TEST_F(capture, self_pid0)
 {
 	struct pss_process_info pi;
-	int snap = pss_capture_pid(self->dev, 0, 0);
+	int snap = ioc_capture_pid(self->dev, 0, 0);
 
 	ASSERT_LE(0, snap) TH_LOG("%s", strerror(-snap));
 	check_snapshot_fd(_metadata, snap);
@@ -632,7 +632,7 @@ TEST_F(capture, self_pid0)
 TEST_F(capture, self_by_getpid)
 {
 	struct pss_process_info pi;
-	int snap = pss_capture_pid(self->dev, getpid(), PSS_FACETS_ALL);
+	int snap = ioc_capture_pid(self->dev, getpid(), PSS_FACETS_ALL);
 
 	ASSERT_LE(0, snap) TH_LOG("%s", strerror(-snap));
 	ASSERT_EQ(0, pss_query_process(snap, &pi));
@@ -647,7 +647,7 @@ TEST_F(capture, self_by_pidfd)
 	int pidfd = sys_pidfd_open(getpid(), 0), snap;
 
 	ASSERT_LE(0, pidfd) TH_LOG("pidfd_open: %s", strerror(errno));
-	snap = pss_capture_pidfd(self->dev, pidfd, PSS_FACETS_ALL);
+	snap = ioc_capture_pidfd(self->dev, pidfd, PSS_FACETS_ALL);
 	ASSERT_LE(0, snap) TH_LOG("%s", strerror(-snap));
 	ASSERT_EQ(0, pss_query_process(snap, &pi));
 	EXPECT_EQ(getpid(), pi.pid);
@@ -670,7 +670,7 @@ TEST_F(capture, child_by_pid)
 	int snap;
 
 	ASSERT_EQ(0, pss_target_start(&t, noop_setup, NULL, 0, true)) TH_LOG("%s", pss_err);
-	snap = pss_capture_pid(self->dev, t.pid, PSS_FACETS_ALL);
+	snap = ioc_capture_pid(self->dev, t.pid, PSS_FACETS_ALL);
 	ASSERT_LE(0, snap) TH_LOG("%s", strerror(-snap));
 	check_snapshot_fd(_metadata, snap);
 	ASSERT_EQ(0, pss_query_process(snap, &pi));
@@ -691,7 +691,7 @@ TEST_F(capture, child_by_pidfd)
 
 	ASSERT_EQ(0, pss_target_start(&t, noop_setup, NULL, 0, false)) TH_LOG("%s", pss_err);
 	ASSERT_LE(0, t.pidfd) TH_LOG("pidfd_open: %s", strerror(errno));
-	snap = pss_capture_pidfd(self->dev, t.pidfd, PSS_FACETS_ALL);
+	snap = ioc_capture_pidfd(self->dev, t.pidfd, PSS_FACETS_ALL);
 	ASSERT_LE(0, snap) TH_LOG("%s", strerror(-snap));
 	ASSERT_EQ(0, pss_query_process(snap, &pi));
 	EXPECT_EQ(t.pid, pi.pid);
@@ -710,7 +710,7 @@ TEST_F(capture, pidfd_wins_over_pid_field_zero)
 
 	ASSERT_EQ(0, pss_target_start(&t, noop_setup, NULL, 0, false)) TH_LOG("%s", pss_err);
 	/* target_pid 0 would mean "self" without the flag */
-	snap = pss_capture_pidfd(self->dev, t.pidfd, 0);
+	snap = ioc_capture_pidfd(self->dev, t.pidfd, 0);
 	ASSERT_LE(0, snap) TH_LOG("%s", strerror(-snap));
 	ASSERT_EQ(0, pss_query_process(snap, &pi));
 	EXPECT_EQ(t.pid, pi.pid);
@@ -739,7 +739,7 @@ TEST_F(capture, thread_id_names_whole_process)
 	while (!__atomic_load_n(&tid, __ATOMIC_SEQ_CST))
 		usleep(1000);
 	ASSERT_NE(getpid(), tid);
-	snap = pss_capture_pid(self->dev, tid, PSS_FACET_THREADS);
+	snap = ioc_capture_pid(self->dev, tid, PSS_FACET_THREADS);
 	ASSERT_LE(0, snap) TH_LOG("%s", strerror(-snap));
 	ASSERT_EQ(0, pss_query_process(snap, &pi));
 	EXPECT_EQ(getpid(), pi.pid);
@@ -760,7 +760,7 @@ TEST_F(capture, every_facet_combination)
 			   ((f & PSS_FACET_VA_SPACE_SECTION) &&
 			    !(f & PSS_FACET_VA_SPACE));
 		struct pss_snapshot_info si;
-		int snap = pss_capture_pid(self->dev, 0, f);
+		int snap = ioc_capture_pid(self->dev, 0, f);
 
 		if (bad) {
 			EXPECT_EQ(-EINVAL, snap) TH_LOG("facets %#llx", (unsigned long long)f);
@@ -790,7 +790,7 @@ TEST_F(capture, zombie_target)
 		_exit(42);
 	memset(&si, 0, sizeof(si));
 	ASSERT_EQ(0, waitid(P_PID, pid, &si, WEXITED | WNOWAIT));
-	snap = pss_capture_pid(self->dev, pid, 0);
+	snap = ioc_capture_pid(self->dev, pid, 0);
 	ASSERT_LE(0, snap) TH_LOG("%s", strerror(-snap));
 	ASSERT_EQ(0, pss_query_process(snap, &pi));
 	EXPECT_EQ(pid, pi.pid);
@@ -819,7 +819,7 @@ TEST_F(capture, zombie_killed_by_signal)
 	ASSERT_EQ(0, kill(pid, SIGTERM));
 	memset(&si, 0, sizeof(si));
 	ASSERT_EQ(0, waitid(P_PID, pid, &si, WEXITED | WNOWAIT));
-	snap = pss_capture_pid(self->dev, pid, 0);
+	snap = ioc_capture_pid(self->dev, pid, 0);
 	ASSERT_LE(0, snap) TH_LOG("%s", strerror(-snap));
 	ASSERT_EQ(0, pss_query_process(snap, &pi));
 	EXPECT_TRUE(!!(pi.flags & PSS_PROC_ZOMBIE));
@@ -843,7 +843,7 @@ TEST_F(capture, zombie_all_facets_empty)
 	if (pid == 0)
 		_exit(3);
 	ASSERT_EQ(0, waitid(P_PID, pid, &wsi, WEXITED | WNOWAIT));
-	snap = pss_capture_pid(self->dev, pid, PSS_FACETS_ALL);
+	snap = ioc_capture_pid(self->dev, pid, PSS_FACETS_ALL);
 	ASSERT_LE(0, snap) TH_LOG("%s", strerror(-snap));
 	ASSERT_EQ(0, pss_query_snapshot(snap, &si));
 	EXPECT_EQ(PSS_FACETS_ALL, si.facets);
@@ -863,7 +863,7 @@ TEST_F(capture, zombie_all_facets_empty)
 
 TEST_F(capture, snapshot_fd_is_not_dev)
 {
-	int snap = pss_capture_pid(self->dev, 0, 0), ret;
+	int snap = ioc_capture_pid(self->dev, 0, 0), ret;
 	struct pss_capture_args a;
 
 	ASSERT_LE(0, snap);
@@ -901,7 +901,7 @@ TEST_F(capture, emfile)
 	while (dup(self->dev) >= 0)
 		;
 	ASSERT_EQ(EMFILE, errno);
-	snap = pss_capture_pid(self->dev, 0, 0);
+	snap = ioc_capture_pid(self->dev, 0, 0);
 	EXPECT_EQ(-EMFILE, snap);
 	if (snap >= 0)
 		close(snap);

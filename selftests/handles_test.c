@@ -193,7 +193,7 @@ static int h_setup(void *shared, void *arg)
 	dev = open(PSS_DEVICE_PATH, O_RDONLY);
 	if (dev < 0)
 		return 17;
-	add(sh, pss_capture_pid(dev, 0, 0), K_PSS, false);
+	add(sh, ioc_capture_pid(dev, 0, 0), K_PSS, false);
 	add(sh, dev, K_DEV_PSS, false);
 
 	/* optional: kernels may be built without these */
@@ -694,7 +694,7 @@ TEST(self_capture_sees_new_fd_and_not_closed_one)
 	ASSERT_LE(0, a);
 	ASSERT_LE(0, b);
 	ASSERT_EQ(0, close(a));
-	snap = pss_capture_pid(dev, 0, PSS_FACET_HANDLES | PSS_FACET_HANDLE_NAME |
+	snap = ioc_capture_pid(dev, 0, PSS_FACET_HANDLES | PSS_FACET_HANDLE_NAME |
 			       PSS_FACET_HANDLE_BASIC);
 	ASSERT_LE(0, snap);
 	ASSERT_EQ(0, pss_walk_all(snap, PSS_WALK_HANDLES, &r)) TH_LOG("%s", pss_err);

@@ -124,7 +124,7 @@ FIXTURE_SETUP(proc)
 	self->cpu = last_allowed_cpu();
 	ret = pss_target_start(&self->t, proc_tgt_setup, &self->cpu, 0, true);
 	ASSERT_EQ(0, ret) TH_LOG("%s", pss_err);
-	self->snap = pss_capture_pid(self->dev, self->t.pid, PSS_FACETS_ALL);
+	self->snap = ioc_capture_pid(self->dev, self->t.pid, PSS_FACETS_ALL);
 	ASSERT_LE(0, self->snap) TH_LOG("capture: %s", strerror(-self->snap));
 	ASSERT_EQ(0, pss_query_process(self->snap, &self->pi));
 	snprintf(path, sizeof(path), "/proc/%d/stat", self->t.pid);
@@ -315,7 +315,7 @@ TEST_F(proc, times)
 TEST_F(proc, stable_across_captures)
 {
 	struct pss_process_info again;
-	int snap2 = pss_capture_pid(self->dev, self->t.pid, 0);
+	int snap2 = ioc_capture_pid(self->dev, self->t.pid, 0);
 
 	ASSERT_LE(0, snap2);
 	ASSERT_EQ(0, pss_query_process(snap2, &again));
@@ -341,7 +341,7 @@ TEST_F(proc, snapshot_info)
 	b[0] = pss_clock_ns(CLOCK_MONOTONIC);
 	b[1] = pss_clock_ns(CLOCK_BOOTTIME);
 	b[2] = pss_clock_ns(CLOCK_REALTIME);
-	snap = pss_capture_pid(self->dev, self->t.pid, PSS_FACETS_ALL);
+	snap = ioc_capture_pid(self->dev, self->t.pid, PSS_FACETS_ALL);
 	a[0] = pss_clock_ns(CLOCK_MONOTONIC);
 	a[1] = pss_clock_ns(CLOCK_BOOTTIME);
 	a[2] = pss_clock_ns(CLOCK_REALTIME);
@@ -377,7 +377,7 @@ TEST_F(proc, snapshot_info)
 TEST_F(proc, snapshot_info_no_facets)
 {
 	struct pss_snapshot_info si;
-	int snap = pss_capture_pid(self->dev, self->t.pid, 0);
+	int snap = ioc_capture_pid(self->dev, self->t.pid, 0);
 
 	ASSERT_LE(0, snap);
 	ASSERT_EQ(0, pss_query_snapshot(snap, &si));
@@ -435,7 +435,7 @@ TEST_F(proc, performance)
 	int i;
 
 	memset(&pf, 0xa5, sizeof(pf));
-	ASSERT_EQ(0, pss_query(self->snap, PSS_QUERY_PERFORMANCE, &pf, sizeof(pf), NULL));
+	ASSERT_EQ(0, ioc_query(self->snap, PSS_QUERY_PERFORMANCE, &pf, sizeof(pf), NULL));
 	EXPECT_EQ(sizeof(pf), pf.size);
 	EXPECT_EQ(0, pf.reserved);
 	EXPECT_LT(0, pf.phase_ns[PSS_PHASE_TOTAL]);

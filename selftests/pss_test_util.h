@@ -85,7 +85,7 @@ static inline int pss_capture_args(int devfd, struct pss_capture_args *a)
 	return ret < 0 ? -errno : ret;
 }
 
-static inline int pss_capture_pid(int devfd, pid_t pid, __u64 facets)
+static inline int ioc_capture_pid(int devfd, pid_t pid, __u64 facets)
 {
 	struct pss_capture_args a;
 
@@ -93,7 +93,7 @@ static inline int pss_capture_pid(int devfd, pid_t pid, __u64 facets)
 	return pss_capture_args(devfd, &a);
 }
 
-static inline int pss_capture_pidfd(int devfd, int pidfd, __u64 facets)
+static inline int ioc_capture_pidfd(int devfd, int pidfd, __u64 facets)
 {
 	struct pss_capture_args a;
 
@@ -110,7 +110,7 @@ static inline int pss_capture1(pid_t pid, __u64 facets)
 
 	if (dev < 0)
 		return -errno;
-	ret = pss_capture_pid(dev, pid, facets);
+	ret = ioc_capture_pid(dev, pid, facets);
 	close(dev);
 	return ret;
 }
@@ -118,7 +118,7 @@ static inline int pss_capture1(pid_t pid, __u64 facets)
 /* -------------------------------------------------------------- query */
 
 /* Returns 0 or -errno; *ksize (if non-NULL) gets args.kernel_size. */
-static inline int pss_query(int snap, __u32 cls, void *out, __u32 out_size,
+static inline int ioc_query(int snap, __u32 cls, void *out, __u32 out_size,
 			    __u32 *ksize)
 {
 	struct pss_query_args q;
@@ -138,19 +138,19 @@ static inline int pss_query(int snap, __u32 cls, void *out, __u32 out_size,
 static inline int pss_query_process(int snap, struct pss_process_info *pi)
 {
 	memset(pi, 0, sizeof(*pi));
-	return pss_query(snap, PSS_QUERY_PROCESS, pi, sizeof(*pi), NULL);
+	return ioc_query(snap, PSS_QUERY_PROCESS, pi, sizeof(*pi), NULL);
 }
 
 static inline int pss_query_snapshot(int snap, struct pss_snapshot_info *si)
 {
 	memset(si, 0, sizeof(*si));
-	return pss_query(snap, PSS_QUERY_SNAPSHOT, si, sizeof(*si), NULL);
+	return ioc_query(snap, PSS_QUERY_SNAPSHOT, si, sizeof(*si), NULL);
 }
 
 static inline int pss_query_count(int snap, __u32 cls, struct pss_count_info *ci)
 {
 	memset(ci, 0, sizeof(*ci));
-	return pss_query(snap, cls, ci, sizeof(*ci), NULL);
+	return ioc_query(snap, cls, ci, sizeof(*ci), NULL);
 }
 
 /* --------------------------------------------------------------- walk */
@@ -166,7 +166,7 @@ static inline void pss_walk_init(struct pss_walk_args *w, __u32 cls, __u64 pos,
 	w->buf_len = len;
 }
 
-static inline int pss_walk(int snap, struct pss_walk_args *w)
+static inline int ioc_walk(int snap, struct pss_walk_args *w)
 {
 	return ioctl(snap, PSS_IOC_WALK, w) < 0 ? -errno : 0;
 }
@@ -282,7 +282,7 @@ static inline int pss_walk_all_sz(int snap, __u32 cls, size_t bufsz,
 		struct pss_walk_args w;
 
 		pss_walk_init(&w, cls, pos, tmp, bufsz);
-		ret = pss_walk(snap, &w);
+		ret = ioc_walk(snap, &w);
 		if (ret == -ENOSPC) {
 			if (w.next_len <= bufsz || w.pos != pos) {
 				pss_seterr("ENOSPC with next_len %u <= buf %zu or pos moved %llu->%llu",

@@ -704,7 +704,7 @@ TEST(rmmod_refused_while_snapshot_open)
 		SKIP(return, "pss is built in");
 	dev = pss_open_dev();
 	ASSERT_LE(0, dev);
-	snap = pss_capture_pid(dev, 0, PSS_FACETS_ALL);
+	snap = ioc_capture_pid(dev, 0, PSS_FACETS_ALL);
 	ASSERT_LE(0, snap);
 	ASSERT_EQ(0, close(dev));
 	ret = syscall(SYS_delete_module, "pss", O_NONBLOCK);
