@@ -15,6 +15,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
 . "$here/lib.sh"
 cd "$top"
+mkdir -p build
 
 kernels=("$@")
 [ ${#kernels[@]} -gt 0 ] || kernels=(61 612 debug)
@@ -94,17 +95,19 @@ wait
 
 for k in "${kernels[@]}"; do
 	echo "# ---- guest $k"
-	grc=$(cat "build/check-guest-$k.rc" 2>/dev/null || echo 1)
-	p=$(grep -cE '^ok [0-9]+ ' "build/check-guest-$k.log" | head -n1)
-	s=$(grep -cE '^ok [0-9]+ .*# SKIP' "build/check-guest-$k.log" | head -n1)
-	f=$(grep -cE '^not ok [0-9]+ ' "build/check-guest-$k.log" | head -n1)
+	log=build/check-guest-$k.log
+	grc=$(cat "build/check-guest-$k.rc" 2>/dev/null) || grc=1
+	[ -f "$log" ] || echo "# GUEST-FAIL no log from the $k guest" > "$log"
+	p=$(grep -cE '^ok [0-9]+ ' "$log")
+	s=$(grep -cE '^ok [0-9]+ .*# SKIP' "$log")
+	f=$(grep -cE '^not ok [0-9]+ ' "$log")
 	pass=$((pass + p - s)); skip=$((skip + s)); fail=$((fail + f))
 	grep -E '^not ok|^# GUEST-FAIL|^#> |^# guest |^# [A-Za-z0-9_]+\.[ch]:[0-9]+:' "build/check-guest-$k.log"
 	grep -E '^ok [0-9]+ .*# SKIP' "build/check-guest-$k.log" | sed "s/^/# [$k] /"
 	# A guest-level failure (splat, timeout, crash) not already a "not ok".
-	if [ "$grc" != 0 ] && grep -q '^# GUEST-FAIL' "build/check-guest-$k.log"; then
+	if [ "$grc" != 0 ] && grep -q '^# GUEST-FAIL' "$log"; then
 		result fail "guest $k: clean run (no splat, finished in time)"
-	elif [ "$grc" != 0 ] && [ "$f" = 0 ]; then
+	elif [ "$grc" != 0 ] && [ "$f" -eq 0 ]; then
 		result fail "guest $k: runner exited $grc"
 	else
 		result ok "guest $k: clean run (no splat, finished in time)"
