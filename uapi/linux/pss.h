@@ -12,7 +12,9 @@
  * - Every argument struct starts with __u32 size, set by the caller to the
  *   sizeof() it was compiled with. The kernel accepts smaller (older) structs,
  *   treating missing fields as zero, and larger (newer) structs whose extra
- *   bytes are all zero, up to 4096 bytes in all; otherwise E2BIG. The size
+ *   bytes are all zero, up to 4096 bytes in all; otherwise E2BIG. The 4096-
+ *   byte ceiling applies to the args of every ioctl: PSS_IOC_VERSION,
+ *   PSS_IOC_CAPTURE, PSS_IOC_QUERY and PSS_IOC_WALK. The size
  *   bits of the ioctl numbers are ignored for this reason: only the type,
  *   number and direction match.
  * - Unknown flag bits and non-zero reserved or padding fields: EINVAL.
@@ -33,8 +35,17 @@
  * are resolved after the locks are dropped, from references taken at the cut:
  * a renamed file shows its new name, but it is the file that was open. What
  * is not atomic: memory contents; per-thread counters (times, faults, context
- * switches) and file positions, which their owners update without these
- * locks - each is a recent value, read at the cut, not a frozen one.
+ * switches), rss counters and file positions, which their owners update
+ * without these locks - each is a recent value, read at (or just after) the
+ * cut, not a frozen one.
+ *
+ * Names (handle paths, file-backed VMA names, exe_path) are the strings
+ * readlink(/proc/PID/fd/N) and /proc/PID/maps show, including the
+ * " (deleted)" suffix of an unlinked file.
+ *
+ * A zombie (every thread exited, not yet reaped) can still be captured: the
+ * capture succeeds with process information (PSS_PROC_ZOMBIE, exit_code) and
+ * empty thread, handle and VMA facets.
  */
 #ifndef _UAPI_LINUX_PSS_H
 #define _UAPI_LINUX_PSS_H
@@ -90,8 +101,9 @@ struct pss_version {
  *  ESRCH    no such process, or it has been reaped (stale pidfd)
  *  EPERM    not allowed to snapshot that process, or it is a kernel thread
  *  EAGAIN   the target kept changing faster than the capture could size its
- *           buffers (bounded retries exhausted), or a thread other than
- *           the leader exec'd during the capture; try again
+ *           buffers, or kept exec'ing from threads other than the leader
+ *           (bounded retries exhausted: an exec is otherwise followed to
+ *           the new leader internally); try again
  *  ENOBUFS  the snapshot would exceed the module's max_snapshot_bytes
  *  ENOMEM   out of memory (snapshot memory is charged to the caller's memcg)
  *  EINTR    a fatal signal arrived while waiting for the target's mmap lock
@@ -286,7 +298,9 @@ struct pss_process_info {
 	__u64 dead_stime_ns;
 	__u64 min_flt;		/* live threads + reaped threads */
 	__u64 maj_flt;
-	__s32 prio;		/* leader, kernel prio as in /proc/PID/stat */
+	__s32 prio;		/* leader: /proc/PID/stat's value, kernel
+				 * prio - 100 (0..39 normal, -2..-100 RT)
+				 */
 	__s32 nice;
 	__u32 policy;		/* SCHED_* */
 	__u32 rt_priority;
@@ -355,9 +369,14 @@ struct pss_perf_info {
 
 /* ---------------------------------------------------- walk records */
 
+/*
+ * The thread walk holds the live threads at the cut: a leader that has
+ * exited while other threads live (PSS_PROC_LEADER_EXITED, exited but not
+ * reaped) is not in it, though its times count in the process sums.
+ */
 #define PSS_THREAD_LEADER	_BITUL(0)	/* the thread group leader */
 #define PSS_THREAD_EXITING	_BITUL(1)	/* PF_EXITING set */
-#define PSS_THREAD_STOPPED	_BITUL(2)
+#define PSS_THREAD_STOPPED	_BITUL(2)	/* stopped: group stop ('T') */
 #define PSS_THREAD_TRACED	_BITUL(3)
 #define PSS_THREAD_CALLER	_BITUL(4)	/* the thread that captured */
 
@@ -452,7 +471,7 @@ struct pss_handle_entry {
 	__u32 type;		/* enum pss_handle_type (BASIC) */
 	__u32 open_flags;	/* O_* as fcntl(F_GETFL) (BASIC) */
 	__u32 fmode;		/* PSS_FMODE_* (BASIC) */
-	__u32 i_mode;		/* S_IF* | permissions (BASIC) */
+	__u32 i_mode;		/* st_mode as fstat() reports it (BASIC) */
 	__u32 dev_major, dev_minor;	/* st_dev (BASIC) */
 	__u32 rdev_major, rdev_minor;	/* st_rdev (BASIC) */
 	__u32 pad0;
@@ -475,7 +494,7 @@ struct pss_handle_entry {
 #define PSS_PROT_EXEC		_BITUL(2)
 
 /* pss_vma_entry.flags */
-#define PSS_VMA_SHARED		_BITUL(0)	/* MAP_SHARED ('s' in maps) */
+#define PSS_VMA_SHARED		_BITUL(0)	/* VM_SHARED: writable shared */
 #define PSS_VMA_GROWSDOWN	_BITUL(1)
 #define PSS_VMA_LOCKED		_BITUL(2)	/* mlock */
 #define PSS_VMA_HUGETLB		_BITUL(3)
@@ -484,7 +503,9 @@ struct pss_handle_entry {
 #define PSS_VMA_DONTDUMP	_BITUL(6)
 #define PSS_VMA_DONTFORK	_BITUL(7)
 #define PSS_VMA_WIPEONFORK	_BITUL(8)
-#define PSS_VMA_MAYSHARE	_BITUL(9)
+#define PSS_VMA_MAYSHARE	_BITUL(9)	/* VM_MAYSHARE: MAP_SHARED, the
+						 * 's' in maps
+						 */
 #define PSS_VMA_DELETED		_BITUL(10)	/* backing file unlinked */
 #define PSS_VMA_ACCOUNT		_BITUL(11)	/* counted as committed memory */
 #define PSS_VMA_NORESERVE	_BITUL(12)
@@ -511,7 +532,9 @@ struct pss_vma_entry {
 	__u64 end;
 	__u32 prot;		/* PSS_PROT_* */
 	__u32 name_kind;	/* enum pss_vma_name_kind */
-	__u64 pgoff_bytes;	/* file offset of start */
+	__u64 pgoff_bytes;	/* file offset of start; 0 for anonymous
+				 * VMAs, as in maps
+				 */
 	__u32 dev_major, dev_minor;	/* backing inode's st_dev */
 	__u64 ino;
 	__u64 page_size;	/* kernel page size backing the VMA */
