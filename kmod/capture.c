@@ -22,8 +22,10 @@
  * buffer is sized and allocated before the locks are taken; if a copy finds
  * more objects than the buffer holds it stops, the locks are dropped, the
  * buffers grow, and the capture retries (at most PSS_MAX_TRIES times, then
- * -EAGAIN). References (files, the exe file) are taken at the cut; names are
- * resolved and records built after unlock.
+ * -EAGAIN). The same holds for the arena of special and anon VMA names
+ * (copied under the mmap lock, as they are only stable there). References
+ * (files, the exe file) are taken at the cut; paths are resolved and
+ * records built after unlock, each walk class sized exactly, once.
  *
  * src is the thread whose mm and fd table are captured: the leader, or the
  * first live thread when the leader has exited but its threads have not
@@ -32,9 +34,11 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/dcache.h>
 #include <linux/fdtable.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/hash.h>
 #include <linux/mm.h>
 #include <linux/mmap_lock.h>
 #include <linux/overflow.h>
@@ -42,22 +46,38 @@
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
 #include "pss.h"
 
-/* Every allocation of a capture: zeroed, memcg-charged, within the budget. */
-void *pss_alloc(struct pss_capture *c, size_t size)
+/*
+ * Every allocation of a capture: memcg-charged, within the budget. A failure
+ * is reported as -ENOMEM, so the allocator's own warning is not wanted.
+ */
+static void *pss_alloc_gfp(struct pss_capture *c, size_t size, gfp_t gfp)
 {
 	void *p;
 
 	if (size > c->limit || c->used > c->limit - size)
 		return ERR_PTR(-ENOBUFS);
-	p = kvzalloc(size, GFP_KERNEL_ACCOUNT);
+	p = kvmalloc(size, gfp | GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!p)
 		return ERR_PTR(-ENOMEM);
 	c->used += size;
 	return p;
+}
+
+/* Zeroed. */
+void *pss_alloc(struct pss_capture *c, size_t size)
+{
+	return pss_alloc_gfp(c, size, __GFP_ZERO);
+}
+
+/* Not zeroed: for buffers that are written in full before being read. */
+void *pss_alloc_raw(struct pss_capture *c, size_t size)
+{
+	return pss_alloc_gfp(c, size, 0);
 }
 
 void pss_free(struct pss_capture *c, void *p, size_t size)
@@ -68,19 +88,24 @@ void pss_free(struct pss_capture *c, void *p, size_t size)
 	c->used -= size;
 }
 
-/* Size @wb's index for @count records and its data for @bytes at first. */
-int pss_wbuf_init(struct pss_capture *c, struct pss_walk_buf *wb, u32 count,
-		  size_t bytes)
+/*
+ * Size @wb for exactly @count records of @bytes in all (the sum of
+ * pss_rec_size() over them): one allocation each for the index and the
+ * data, neither zeroed, as pss_wbuf_add() writes every byte.
+ */
+int pss_wbuf_alloc(struct pss_capture *c, struct pss_walk_buf *wb, u32 count,
+		   size_t bytes)
 {
 	void *p;
 
-	p = pss_alloc(c, ((size_t)count + 1) * sizeof(*wb->off));
+	p = pss_alloc_raw(c, ((size_t)count + 1) * sizeof(*wb->off));
 	if (IS_ERR(p))
 		return PTR_ERR(p);
 	wb->off = p;
+	wb->off[0] = 0;
 	if (!bytes)
 		return 0;
-	p = pss_alloc(c, bytes);
+	p = pss_alloc_raw(c, bytes);
 	if (IS_ERR(p))
 		return PTR_ERR(p);
 	wb->data = p;
@@ -92,48 +117,123 @@ int pss_wbuf_init(struct pss_capture *c, struct pss_walk_buf *wb, u32 count,
  * Append one record: @fixed_len bytes of @rec, then (if @var) @var_len
  * bytes of @var and a NUL, padded with zeroes to PSS_REC_ALIGN. rec_len,
  * the first field of every record, is set here; the caller has set the
- * offset of the variable part (fixed_len) in the record. The index was
- * sized by pss_wbuf_init() for every record to come.
+ * offset of the variable part (fixed_len) in the record. pss_wbuf_alloc()
+ * sized @wb for every record to come, with the same pss_rec_size().
  */
-int pss_wbuf_add(struct pss_capture *c, struct pss_walk_buf *wb,
-		 const void *rec, u32 fixed_len, const char *var, u32 var_len)
+void pss_wbuf_add(struct pss_walk_buf *wb, const void *rec, u32 fixed_len,
+		  const char *var, u32 var_len)
 {
-	size_t need = fixed_len;
-	u32 rec_len;
+	size_t need = pss_rec_size(fixed_len, var, var_len);
+	size_t used = fixed_len;
+	u32 rec_len = need;
 	void *dst;
 
-	if (var)
-		need += (size_t)var_len + 1;
-	need = ALIGN(need, PSS_REC_ALIGN);
-	if (need > U32_MAX)
-		return -EOVERFLOW;
-	rec_len = need;
-
-	if (wb->cap - wb->len < need) {
-		size_t ncap = max3(wb->cap * 2, wb->len + need, (size_t)PAGE_SIZE);
-		void *n = pss_alloc(c, ncap);
-
-		if (IS_ERR(n))
-			return PTR_ERR(n);
-		if (wb->len)
-			memcpy(n, wb->data, wb->len);
-		pss_free(c, wb->data, wb->cap);
-		wb->data = n;
-		wb->cap = ncap;
-	}
-	dst = wb->data + wb->len;	/* zeroed by kvzalloc: padding stays 0 */
+	if (WARN_ON_ONCE(wb->cap - wb->len < need))
+		return;
+	dst = wb->data + wb->len;
 	memcpy(dst, rec, fixed_len);
 	memcpy(dst, &rec_len, sizeof(rec_len));
-	if (var)
+	if (var) {
 		memcpy(dst + fixed_len, var, var_len);
+		used += var_len;
+	}
+	memset(dst + used, 0, need - used);	/* the NUL and the padding */
 	wb->off[wb->count++] = wb->len;
 	wb->len += need;
 	wb->off[wb->count] = wb->len;
 	wb->max_rec_len = max(wb->max_rec_len, rec_len);
+}
+
+/* Copy @len bytes of @s and a NUL into the capture's path arena. */
+static char *pss_arena_store(struct pss_capture *c, const char *s, u32 len)
+{
+	struct pss_arena_chunk *a = c->arena;
+	char *dst;
+
+	if (!a || a->size - a->used < (size_t)len + 1) {
+		size_t size = max_t(size_t, SZ_64K,
+				    sizeof(*a) + (size_t)len + 1);
+
+		a = pss_alloc_raw(c, size);
+		if (IS_ERR(a))
+			return ERR_CAST(a);
+		a->next = c->arena;
+		a->size = size;
+		a->used = sizeof(*a);
+		c->arena = a;
+	}
+	dst = (char *)a + a->used;
+	memcpy(dst, s, len);
+	dst[len] = '\0';
+	a->used += (size_t)len + 1;
+	return dst;
+}
+
+static void pss_arena_free(struct pss_capture *c)
+{
+	struct pss_arena_chunk *a, *next;
+
+	for (a = c->arena; a; a = next) {
+		next = a->next;
+		pss_free(c, a, a->size);
+	}
+	c->arena = NULL;
+}
+
+/*
+ * The path d_path() gives for @path, as readlink and /proc/PID/maps show it,
+ * kept in the arena for the rest of the capture and cached by (mnt, dentry):
+ * a file open many times, dup()ed fds, both ends of a pipe and a file mapped
+ * many times resolve once. @cache: worth a slot (the caller expects the
+ * dentry again); a one-off does not evict one that repeats. @out->s is NULL
+ * if the path has no name. The caller times the resolution as a whole.
+ */
+int pss_resolve_path(struct pss_capture *c, const struct path *path,
+		     bool cache, struct pss_name *out)
+{
+	struct pss_name_cache_ent *e;
+	const char *p;
+	char *s;
+
+	if (!c->ncache) {
+		c->ncache = pss_alloc(c, sizeof(*c->ncache) <<
+				      PSS_NAME_CACHE_BITS);
+		if (IS_ERR(c->ncache)) {
+			int err = PTR_ERR(c->ncache);
+
+			c->ncache = NULL;
+			return err;
+		}
+	}
+	e = &c->ncache[hash_ptr(path->dentry, PSS_NAME_CACHE_BITS)];
+	if (e->dentry == path->dentry && e->mnt == path->mnt) {
+		out->s = e->s;
+		out->len = e->len;
+		return 0;
+	}
+	out->s = NULL;
+	out->len = 0;
+	p = d_path(path, c->scratch, PATH_MAX);
+	if (IS_ERR(p))
+		return 0;	/* no name: not cached, rare */
+	out->len = strlen(p);
+	s = pss_arena_store(c, p, out->len);
+	if (IS_ERR(s))
+		return PTR_ERR(s);
+	out->s = s;
+	if (cache) {
+		e->mnt = path->mnt;
+		e->dentry = path->dentry;
+		e->s = s;
+		e->len = out->len;
+	}
 	return 0;
 }
 
-/* Grow @*buf (contents are not kept) to hold @want elements of @esize. */
+/*
+ * Grow @*buf (contents are not kept, nor zeroed: every element used is
+ * written under the locks) to hold @need elements of @esize.
+ */
 static int pss_grow(struct pss_capture *c, void **buf, u32 *cap, u32 need,
 		    size_t esize)
 {
@@ -150,7 +250,7 @@ static int pss_grow(struct pss_capture *c, void **buf, u32 *cap, u32 need,
 	pss_free(c, *buf, (size_t)*cap * esize);
 	*buf = NULL;
 	*cap = 0;
-	n = pss_alloc(c, bytes);
+	n = pss_alloc_raw(c, bytes);
 	if (IS_ERR(n))
 		return PTR_ERR(n);
 	*buf = n;
@@ -176,6 +276,7 @@ static void pss_try_reset(struct pss_capture *c)
 		c->src = NULL;
 	}
 	c->nr_threads = 0;
+	memset(c->rss_cache, 0, sizeof(c->rss_cache));
 	c->mm_gone = false;
 	c->files_gone = false;
 	c->other_live = false;
@@ -204,6 +305,13 @@ static int pss_try_prepare(struct pss_capture *c)
 			       sizeof(*c->vmas));
 		if (err)
 			return err;
+		if (c->facets & PSS_FACET_VA_SPACE_SECTION) {
+			need = max_t(u32, c->need_vnames, PSS_VNAMES_MIN);
+			err = pss_grow(c, (void **)&c->vnames, &c->cap_vnames,
+				       need, 1);
+			if (err)
+				return err;
+		}
 	}
 
 	if (c->facets & PSS_FACET_HANDLES) {
@@ -288,9 +396,14 @@ static void pss_capture_cleanup(struct pss_capture *c)
 {
 	pss_try_reset(c);
 	pss_free(c, c->vmas, (size_t)c->cap_vmas * sizeof(*c->vmas));
+	pss_free(c, c->vnames, c->cap_vnames);
 	pss_free(c, c->fds, (size_t)c->cap_fds * sizeof(*c->fds));
 	pss_free(c, c->threads, (size_t)c->cap_threads * c->thread_rec_len);
 	pss_free(c, c->scratch, PATH_MAX);
+	pss_free(c, c->ncache, sizeof(*c->ncache) << PSS_NAME_CACHE_BITS);
+	pss_arena_free(c);
+	c->vnames = NULL;
+	c->ncache = NULL;
 	c->vmas = NULL;
 	c->fds = NULL;
 	c->threads = NULL;
@@ -351,13 +464,15 @@ int pss_capture(struct pss_capture *c, struct pss_snapshot **snapp)
 	}
 
 	t = ktime_get_ns();
+	pss_task_rss(c);
 	err = pss_task_build(c);
 	if (!err)
 		err = pss_mm_build(c);
 	if (!err)
 		err = pss_files_build(c);
+	snap->perf.phase_ns[PSS_PHASE_NAMES] = c->names_ns;
 	snap->perf.phase_ns[PSS_PHASE_BUILD] = ktime_get_ns() - t -
-		snap->perf.phase_ns[PSS_PHASE_NAMES];
+		c->names_ns;
 	if (err)
 		goto out;
 

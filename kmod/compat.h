@@ -10,9 +10,12 @@
 
 #include <linux/fs.h>
 #include <linux/magic.h>
+#include <linux/mm.h>
 #include <linux/mm_types.h>
+#include <linux/percpu_counter.h>
 #include <linux/pid.h>
 #include <linux/rcupdate.h>
+#include <linux/sched.h>
 #include <linux/string.h>
 
 /*
@@ -83,5 +86,45 @@ static inline umode_t pss_stat_mode(struct file *file)
 #endif
 	return inode->i_mode;
 }
+
+/*
+ * Resident pages of @mm in rss counter @member, as exact as the kernel can
+ * tell, where get_mm_counter() is only an approximation:
+ *
+ * 6.2+ (probed: rss_stat is an array of percpu_counters): get_mm_counter()
+ * reads only the central count, which lags every CPU's batch behind (a
+ * small process often reads 0). percpu_counter_sum() over the exported
+ * __percpu_counter_sum() adds every CPU's part: exact when it runs. It takes
+ * the counter's lock and walks every CPU, so pss calls it after the cut,
+ * outside the capture's spinlocks.
+ *
+ * 6.1 (SPLIT_RSS_COUNTING): an atomic count in the mm, plus a cache in
+ * every task using it (task->rss_stat, folded in every 64 events). The
+ * capture adds the caches of the target's threads, read under siglock
+ * (pss_task_rss_cache()): exact but for the caches of tasks that share
+ * the mm outside the thread group (CLONE_VM without CLONE_THREAD).
+ */
+#if defined(SPLIT_RSS_COUNTING)
+#define PSS_RSS_TASK_CACHE
+static inline long pss_mm_counter(struct mm_struct *mm, int member)
+{
+	return atomic_long_read(&mm->rss_stat.count[member]);
+}
+
+static inline long pss_task_rss_cache(struct task_struct *t, int member)
+{
+	return READ_ONCE(t->rss_stat.count[member]);
+}
+#elif defined(PSS_HAVE_PERCPU_RSS)
+static inline long pss_mm_counter(struct mm_struct *mm, int member)
+{
+	return percpu_counter_sum(&mm->rss_stat[member]);
+}
+#else
+static inline long pss_mm_counter(struct mm_struct *mm, int member)
+{
+	return get_mm_counter(mm, member);
+}
+#endif
 
 #endif /* _PSS_COMPAT_H */

@@ -166,15 +166,35 @@ static int pss_may_capture(struct task_struct *leader)
 	return ok ? 0 : -EPERM;
 }
 
+/*
+ * The current leader of @old's process once @old, its former leader, has
+ * been reaped; NULL if the process is gone (or @old is still its leader).
+ * The pid of a thread group follows its leader through de_thread().
+ */
+static struct task_struct *pss_new_leader(struct task_struct *old)
+{
+	struct task_struct *t;
+
+	rcu_read_lock();
+	t = pid_task(task_tgid(old), PIDTYPE_TGID);
+	if (t == old)
+		t = NULL;
+	if (t)
+		get_task_struct(t);
+	rcu_read_unlock();
+	return t;
+}
+
 static long pss_ioctl_capture(void __user *uarg)
 {
+	struct task_struct *leader, *next;
 	struct pss_capture_args args;
 	struct pss_snapshot *snap;
 	struct rw_semaphore *exec_lock;
 	struct pss_capture c;
 	u64 t0 = ktime_get_ns();
 	u32 usize;
-	int err;
+	int err, tries;
 
 	err = pss_get_usize(uarg, PSS_CAPTURE_ARGS_SIZE_VER0, &usize);
 	if (err)
@@ -199,36 +219,50 @@ static long pss_ioctl_capture(void __user *uarg)
 		return -EINVAL;
 	}
 
-	memset(&c, 0, sizeof(c));
-	c.facets = args.facets;
-	c.limit = READ_ONCE(max_snapshot_bytes);
-	c.pid_ns = task_active_pid_ns(current);
-	c.user_ns = current_user_ns();
-	c.leader = pss_target(&args);
-	if (IS_ERR(c.leader))
-		return PTR_ERR(c.leader);
+	leader = pss_target(&args);
+	if (IS_ERR(leader))
+		return PTR_ERR(leader);
 
-	/* Outermost lock of the capture: no exec (new mm, new creds) inside. */
-	exec_lock = &c.leader->signal->exec_update_lock;
-	err = down_read_killable(exec_lock);
-	if (err)
-		goto put;
-	err = pss_may_capture(c.leader);
-	if (!err)
-		err = pss_capture(&c, &snap);
-	up_read(exec_lock);
-	/*
-	 * A leader reaped while its process lives was replaced by an exec in
-	 * another thread (de_thread()): the process changed, not vanished.
-	 */
-	if (err == -ESRCH) {
-		rcu_read_lock();
-		if (pid_task(task_tgid(c.leader), PIDTYPE_TGID))
+	for (tries = 0;; tries++) {
+		memset(&c, 0, sizeof(c));
+		c.facets = args.facets;
+		c.limit = READ_ONCE(max_snapshot_bytes);
+		c.pid_ns = task_active_pid_ns(current);
+		c.user_ns = current_user_ns();
+		c.leader = leader;
+
+		/* Outermost lock: no exec (new mm, new creds) inside. */
+		exec_lock = &leader->signal->exec_update_lock;
+		err = down_read_killable(exec_lock);
+		if (err)
+			break;
+		err = pss_may_capture(leader);
+		if (!err)
+			err = pss_capture(&c, &snap);
+		up_read(exec_lock);
+		if (err != -ESRCH)
+			break;
+		/*
+		 * A leader reaped while its process lives was replaced by an
+		 * exec in another thread (de_thread()): the process changed,
+		 * not vanished. Follow it to the new leader (the exec'ing
+		 * thread), checking access again, within the retry budget.
+		 */
+		next = pss_new_leader(leader);
+		if (!next)
+			break;			/* really gone: -ESRCH */
+		put_task_struct(leader);
+		leader = next;
+		if (tries + 1 == PSS_MAX_TRIES) {
 			err = -EAGAIN;
-		rcu_read_unlock();
+			break;
+		}
+		if (fatal_signal_pending(current)) {
+			err = -EINTR;
+			break;
+		}
 	}
-put:
-	put_task_struct(c.leader);
+	put_task_struct(leader);
 	if (err)
 		return err;
 	if (!(snap->facets & PSS_FACET_MEASURE_PERFORMANCE))

@@ -211,27 +211,62 @@ static void pss_fill_type_specific(struct pss_handle_entry *e,
 	}
 }
 
-/* After unlock: one record per pinned file. */
+/*
+ * After unlock: resolve every pinned file's path (cached, see
+ * pss_resolve_path()), size the walk buffer exactly, then write one record
+ * per file.
+ */
 int pss_files_build(struct pss_capture *c)
 {
 	struct pss_walk_buf *wb = &c->snap->walk[PSS_WALK_HANDLES];
-	u64 names_ns = 0, t;
-	int err;
+	const u32 fixed = sizeof(struct pss_handle_entry);
+	bool want_names = c->facets & PSS_FACET_HANDLE_NAME;
+	struct pss_name *names = NULL;
+	size_t bytes = (size_t)c->nr_fds * pss_rec_size(fixed, NULL, 0);
+	size_t names_size = (size_t)c->nr_fds * sizeof(*names);
+	int err = 0;
+	u64 t;
 	u32 i;
 
 	if (!(c->facets & PSS_FACET_HANDLES))
 		return 0;
-	err = pss_wbuf_init(c, wb, c->nr_fds,
-			    (size_t)c->nr_fds * sizeof(struct pss_handle_entry));
+	if (want_names && c->nr_fds) {
+		names = pss_alloc_raw(c, names_size);
+		if (IS_ERR(names))
+			return PTR_ERR(names);
+		bytes = 0;
+		t = ktime_get_ns();
+		for (i = 0; i < c->nr_fds; i++) {
+			const struct path *path = &c->fds[i].file->f_path;
+
+			/*
+			 * Cache a dentry only if another file holds it (the
+			 * other end of a pipe, the same path opened again) or
+			 * the file is shared (dup(), also mapped): a socket or
+			 * eventfd would only evict one that repeats.
+			 */
+			err = pss_resolve_path(c, path,
+					       d_count(path->dentry) > 1 ||
+					       file_count(c->fds[i].file) > 2,
+					       &names[i]);
+			if (err)
+				break;
+			bytes += pss_rec_size(fixed, names[i].s, names[i].len);
+		}
+		c->names_ns += ktime_get_ns() - t;
+		if (err)
+			goto out;
+	}
+	err = pss_wbuf_alloc(c, wb, c->nr_fds, bytes);
 	if (err)
-		return err;
+		goto out;
 
 	for (i = 0; i < c->nr_fds; i++) {
 		struct pss_raw_fd *r = &c->fds[i];
 		struct file *file = r->file;
 		struct pss_handle_entry e;
-		const char *name = NULL;
-		u32 name_len = 0;
+		const char *name = names ? names[i].s : NULL;
+		u32 name_len = names ? names[i].len : 0;
 
 		memset(&e, 0, sizeof(e));
 		e.fd = r->fd;
@@ -245,23 +280,15 @@ int pss_files_build(struct pss_capture *c)
 			pss_fill_basic(&e, file);
 		if (c->facets & PSS_FACET_HANDLE_TYPE_SPECIFIC)
 			pss_fill_type_specific(&e, file);
-		if (c->facets & PSS_FACET_HANDLE_NAME) {
-			t = ktime_get_ns();
-			name = d_path(&file->f_path, c->scratch, PATH_MAX);
-			names_ns += ktime_get_ns() - t;
-			if (IS_ERR(name)) {
-				name = NULL;
-			} else {
-				name_len = strlen(name);
-				e.name_off = sizeof(e);
-				e.name_len = name_len;
-				e.flags |= PSS_HANDLE_HAS_NAME;
-			}
+		if (name) {
+			e.name_off = sizeof(e);
+			e.name_len = name_len;
+			e.flags |= PSS_HANDLE_HAS_NAME;
 		}
-		err = pss_wbuf_add(c, wb, &e, sizeof(e), name, name_len);
-		if (err)
-			return err;
+		pss_wbuf_add(wb, &e, sizeof(e), name, name_len);
 	}
-	c->snap->perf.phase_ns[PSS_PHASE_NAMES] += names_ns;
-	return 0;
+out:
+	if (names)
+		pss_free(c, names, names_size);
+	return err;
 }

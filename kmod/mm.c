@@ -7,8 +7,10 @@
  * take it for write. Page faults may run meanwhile under per-VMA locks but
  * do not change the layout. Backing files are pinned with get_file() under
  * the lock and their paths resolved after unlock; the names the kernel
- * gives to other VMAs ([heap], [stack], vm_ops->name(), anon names) are
- * copied under the lock, since they are only stable while it is held.
+ * gives to other VMAs (vm_ops->name(), anon names) are copied under the
+ * lock, since they are only stable while it is held, into an arena sized
+ * before it (a name that does not fit makes the try fail with -EOVERFLOW
+ * and the next one size the arena exactly); [heap] and [stack] are static.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -23,13 +25,34 @@
 #include "compat.h"
 #include "pss.h"
 
-static void pss_set_name(struct pss_raw_vma *r, u32 kind, const char *fmt,
-			 const char *name)
+/*
+ * Under the mmap lock: format a name into the name arena, or (if it does
+ * not fit) only count its size, so the next try sizes the arena exactly.
+ * Truncated to PSS_VMA_NAME_MAX - 1 bytes, as before the arena.
+ */
+static void pss_set_name(struct pss_capture *c, struct pss_raw_vma *r,
+			 u32 kind, const char *fmt, const char *name)
 {
-	int len = snprintf(r->name, sizeof(r->name), fmt, name);
+	u32 room = min_t(u32, c->cap_vnames - c->nr_vnames, PSS_VMA_NAME_MAX);
+	char *dst = room ? c->vnames + c->nr_vnames : NULL;
+	int len = snprintf(dst, room, fmt, name);
 
+	len = min_t(int, len, PSS_VMA_NAME_MAX - 1);
 	r->name_kind = kind;
-	r->name_len = min_t(int, len, sizeof(r->name) - 1);
+	c->want_vnames += len + 1;
+	if (len + 1 > room)
+		return;		/* -EOVERFLOW at the end of the copy */
+	r->name = dst;
+	r->name_len = len;
+	c->nr_vnames += len + 1;
+}
+
+static void pss_set_static_name(struct pss_raw_vma *r, u32 kind,
+				const char *name, u32 len)
+{
+	r->name_kind = kind;
+	r->name = name;
+	r->name_len = len;
 }
 
 /* The name /proc/PID/maps would show, as in get_vma_name(). */
@@ -50,7 +73,7 @@ static void pss_copy_vma_name(struct pss_capture *c, struct pss_raw_vma *r,
 #endif
 	if (vma->vm_file) {
 		if (anon) {
-			pss_set_name(r, PSS_VMA_NAME_ANON_SHMEM,
+			pss_set_name(c, r, PSS_VMA_NAME_ANON_SHMEM,
 				     "[anon_shmem:%s]", anon->name);
 		} else {
 			r->name_kind = PSS_VMA_NAME_FILE;
@@ -61,21 +84,21 @@ static void pss_copy_vma_name(struct pss_capture *c, struct pss_raw_vma *r,
 	if (vma->vm_ops && vma->vm_ops->name) {
 		name = vma->vm_ops->name(vma);
 		if (name) {
-			pss_set_name(r, PSS_VMA_NAME_SPECIAL, "%s", name);
+			pss_set_name(c, r, PSS_VMA_NAME_SPECIAL, "%s", name);
 			return;
 		}
 	}
 	if (vma->vm_start <= c->brk && vma->vm_end >= c->start_brk) {
-		pss_set_name(r, PSS_VMA_NAME_HEAP, "%s", "[heap]");
+		pss_set_static_name(r, PSS_VMA_NAME_HEAP, "[heap]", 6);
 		return;
 	}
 	if (vma->vm_start <= c->start_stack &&
 	    vma->vm_end >= c->start_stack) {
-		pss_set_name(r, PSS_VMA_NAME_STACK, "%s", "[stack]");
+		pss_set_static_name(r, PSS_VMA_NAME_STACK, "[stack]", 7);
 		return;
 	}
 	if (anon)
-		pss_set_name(r, PSS_VMA_NAME_ANON, "[anon:%s]", anon->name);
+		pss_set_name(c, r, PSS_VMA_NAME_ANON, "[anon:%s]", anon->name);
 }
 
 /* Under mmap_read_lock(c->mm): copy every VMA, pin backing files. */
@@ -90,6 +113,8 @@ int pss_mm_copy_locked(struct pss_capture *c)
 	c->brk = mm->brk;
 	c->start_brk = mm->start_brk;
 	c->start_stack = mm->start_stack;
+	c->nr_vnames = 0;
+	c->want_vnames = 0;
 
 	for_each_vma(vmi, vma) {
 		struct pss_raw_vma *r;
@@ -99,20 +124,28 @@ int pss_mm_copy_locked(struct pss_capture *c)
 			n++;		/* just count: the buffer grows */
 			continue;
 		}
+		/* Every field, no memset: this is the mmap lock's hold. */
 		r = &c->vmas[n];
-		memset(r, 0, sizeof(*r));
 		r->start = vma->vm_start;
 		r->end = vma->vm_end;
 		r->vm_flags = vma->vm_flags;
 		r->pgoff = vma->vm_pgoff;
 		r->page_size = vma_kernel_pagesize(vma);
+		r->file = NULL;
+		r->name = NULL;
+		r->name_len = 0;
+		r->name_kind = PSS_VMA_NAME_NONE;
+		r->has_file = file;
 		if (file) {
 			struct inode *inode = file_inode(file);
 
-			r->has_file = true;
 			r->dev = inode->i_sb->s_dev;
 			r->ino = inode->i_ino;
 			r->deleted = d_unlinked(file->f_path.dentry);
+		} else {
+			r->dev = 0;
+			r->ino = 0;
+			r->deleted = false;
 		}
 		if (section)
 			pss_copy_vma_name(c, r, vma);
@@ -120,6 +153,10 @@ int pss_mm_copy_locked(struct pss_capture *c)
 	}
 	if (n > c->cap_vmas) {
 		c->need_vmas = n;
+		return -EOVERFLOW;
+	}
+	if (c->want_vnames > c->cap_vnames) {
+		c->need_vnames = c->want_vnames;
 		return -EOVERFLOW;
 	}
 	return 0;
@@ -166,30 +203,54 @@ static u32 pss_vma_flags(unsigned long vm_flags, bool deleted)
 	return flags;
 }
 
-/* After unlock: one record per VMA; consecutive VMAs of a file share a name. */
+/*
+ * After unlock: resolve the backing files' paths (cached, see
+ * pss_resolve_path()), size the walk buffer exactly, then write one record
+ * per VMA.
+ */
 int pss_mm_build(struct pss_capture *c)
 {
 	struct pss_walk_buf *wb = &c->snap->walk[PSS_WALK_VA_SPACE];
-	struct file *prev_file = NULL;
-	const char *prev_name = NULL;
-	u32 prev_len = 0, i;
-	u64 names_ns = 0, t;
-	int err;
+	size_t bytes = 0;
+	int err = 0;
+	u64 t;
+	u32 i;
 
 	if (!(c->facets & PSS_FACET_VA_SPACE))
 		return 0;
 	if (c->mm_gone)
 		pss_mm_release(c);	/* the process dropped it: empty */
-	err = pss_wbuf_init(c, wb, c->nr_vmas,
-			    (size_t)c->nr_vmas * sizeof(struct pss_vma_entry));
+
+	t = ktime_get_ns();
+	for (i = 0; i < c->nr_vmas; i++) {
+		struct pss_raw_vma *r = &c->vmas[i];
+
+		if (r->file) {
+			struct pss_name n;
+
+			/* A mapped file is often mapped in several VMAs. */
+			err = pss_resolve_path(c, pss_file_user_path(r->file),
+					       true, &n);
+			if (err)
+				break;
+			r->name = n.s;
+			r->name_len = n.len;
+			if (!n.s)
+				r->name_kind = PSS_VMA_NAME_NONE;
+		}
+		bytes += pss_rec_size(sizeof(struct pss_vma_entry), r->name,
+				      r->name_len);
+	}
+	c->names_ns += ktime_get_ns() - t;
+	if (err)
+		return err;
+	err = pss_wbuf_alloc(c, wb, c->nr_vmas, bytes);
 	if (err)
 		return err;
 
 	for (i = 0; i < c->nr_vmas; i++) {
 		struct pss_raw_vma *r = &c->vmas[i];
 		struct pss_vma_entry e;
-		const char *name = NULL;
-		u32 name_len = 0;
 
 		memset(&e, 0, sizeof(e));
 		e.flags = pss_vma_flags(r->vm_flags, r->deleted);
@@ -209,36 +270,11 @@ int pss_mm_build(struct pss_capture *c)
 		e.dev_minor = MINOR(r->dev);
 		e.ino = r->ino;
 		e.page_size = r->page_size;
-
-		if (r->file && r->file == prev_file) {
-			name = prev_name;
-			name_len = prev_len;
-		} else if (r->file) {
-			t = ktime_get_ns();
-			name = d_path(pss_file_user_path(r->file), c->scratch,
-				      PATH_MAX);
-			names_ns += ktime_get_ns() - t;
-			if (IS_ERR(name))
-				name = NULL;
-			else
-				name_len = strlen(name);
-			prev_file = r->file;
-			prev_name = name;
-			prev_len = name_len;
-		} else if (r->name_kind != PSS_VMA_NAME_NONE) {
-			name = r->name;
-			name_len = r->name_len;
-		}
-		if (r->file && !name)
-			e.name_kind = PSS_VMA_NAME_NONE;
-		if (name) {
+		if (r->name) {
 			e.name_off = sizeof(e);
-			e.name_len = name_len;
+			e.name_len = r->name_len;
 		}
-		err = pss_wbuf_add(c, wb, &e, sizeof(e), name, name_len);
-		if (err)
-			return err;
+		pss_wbuf_add(wb, &e, sizeof(e), r->name, r->name_len);
 	}
-	c->snap->perf.phase_ns[PSS_PHASE_NAMES] += names_ns;
 	return 0;
 }

@@ -140,19 +140,12 @@ static void pss_fill_ids(struct pss_capture *c, struct pss_process_info *pi)
 	pi->mask |= PSS_PROC_HAS_IDS;
 }
 
+/* Under siglock; rss is read after the cut, by pss_task_rss(). */
 static void pss_fill_mm(struct pss_process_info *pi, struct mm_struct *mm)
 {
-	unsigned long anon = get_mm_counter(mm, MM_ANONPAGES);
-	unsigned long file = get_mm_counter(mm, MM_FILEPAGES);
-	unsigned long shmem = get_mm_counter(mm, MM_SHMEMPAGES);
 	unsigned long total_vm = READ_ONCE(mm->total_vm);
 
 	pi->vsize_bytes = (u64)total_vm << PAGE_SHIFT;
-	pi->rss_anon_bytes = (u64)anon << PAGE_SHIFT;
-	pi->rss_file_bytes = (u64)file << PAGE_SHIFT;
-	pi->rss_shmem_bytes = (u64)shmem << PAGE_SHIFT;
-	pi->hiwater_rss_bytes = (u64)max(READ_ONCE(mm->hiwater_rss),
-					 anon + file + shmem) << PAGE_SHIFT;
 	pi->hiwater_vm_bytes = (u64)max(READ_ONCE(mm->hiwater_vm),
 					total_vm) << PAGE_SHIFT;
 	pi->locked_bytes = (u64)READ_ONCE(mm->locked_vm) << PAGE_SHIFT;
@@ -196,6 +189,14 @@ static int pss_task_copy_locked(struct pss_capture *c)
 		maj_flt += t->maj_flt;
 		if (t->exit_state)
 			continue;	/* an exited leader: not a live thread */
+#ifdef PSS_RSS_TASK_CACHE
+		if (c->mm && READ_ONCE(t->mm) == c->mm) {
+			int i;
+
+			for (i = 0; i < NR_MM_COUNTERS; i++)
+				c->rss_cache[i] += pss_task_rss_cache(t, i);
+		}
+#endif
 		if (t != c->src && !(t->flags & PF_EXITING))
 			c->other_live = true;
 		if (want && n < c->cap_threads)
@@ -308,6 +309,33 @@ int pss_task_cut(struct pss_capture *c)
 	return err;
 }
 
+/*
+ * Right after the cut, with no lock held: the rss counters. They are not
+ * part of the layout the cut freezes (page faults update them under no
+ * lock pss takes) and their exact sum may walk every CPU (see
+ * pss_mm_counter()), so they are read here rather than under siglock.
+ */
+void pss_task_rss(struct pss_capture *c)
+{
+	struct pss_process_info *pi = c->snap->proc;
+	unsigned long rss[NR_MM_COUNTERS], sum;
+	int i;
+
+	if (!c->mm || c->mm_gone)
+		return;
+	for (i = 0; i < NR_MM_COUNTERS; i++) {
+		long v = pss_mm_counter(c->mm, i) + c->rss_cache[i];
+
+		rss[i] = max(v, 0L);
+	}
+	sum = rss[MM_ANONPAGES] + rss[MM_FILEPAGES] + rss[MM_SHMEMPAGES];
+	pi->rss_anon_bytes = (u64)rss[MM_ANONPAGES] << PAGE_SHIFT;
+	pi->rss_file_bytes = (u64)rss[MM_FILEPAGES] << PAGE_SHIFT;
+	pi->rss_shmem_bytes = (u64)rss[MM_SHMEMPAGES] << PAGE_SHIFT;
+	pi->hiwater_rss_bytes = (u64)max(READ_ONCE(c->mm->hiwater_rss),
+					 sum) << PAGE_SHIFT;
+}
+
 /* After unlock: the exe path, and the thread records become a walk class. */
 int pss_task_build(struct pss_capture *c)
 {
@@ -327,7 +355,7 @@ int pss_task_build(struct pss_capture *c)
 				pi->flags |= PSS_PROC_EXE_DELETED;
 		}
 	}
-	c->snap->perf.phase_ns[PSS_PHASE_NAMES] += ktime_get_ns() - t;
+	c->names_ns += ktime_get_ns() - t;
 
 	if (!(c->facets & PSS_FACET_THREADS))
 		return 0;
