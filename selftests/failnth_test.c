@@ -594,7 +594,7 @@ TEST_F_TIMEOUT(failnth, query_and_walk, 600)
 	for (c = 0; c < sizeof(qcls) / sizeof(qcls[0]); c++) {
 		for (n = 1; n < 10000; n++) {
 			nth_arm(n);
-			r = pssi_query(snap, qcls[c], &out, sizeof(out), NULL);
+			r = ioc_query(snap, qcls[c], &out, sizeof(out), NULL);
 			left = nth_read_disarm();
 			if (r) {
 				ASSERT_TRUE(!left && acceptable(-r))

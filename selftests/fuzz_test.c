@@ -425,7 +425,7 @@ static int one_call(struct fuzzer *f)
 			return fail(f, "capture returned fd %d", ret);
 		if (fcntl(ret, F_GETFD) != FD_CLOEXEC)
 			return fail(f, "snapshot fd %d without FD_CLOEXEC", ret);
-		if (pssi_query(ret, PSS_QUERY_SNAPSHOT, &si, sizeof(si), NULL))
+		if (ioc_query(ret, PSS_QUERY_SNAPSHOT, &si, sizeof(si), NULL))
 			return fail(f, "new snapshot fd %d does not answer QUERY_SNAPSHOT: %s",
 				    ret, strerror(errno));
 		f->captures++;
@@ -445,7 +445,7 @@ static int one_call(struct fuzzer *f)
 		if (w->pos != a.w.pos + w->count || w->bytes_written > buf_len ||
 		    w->pos > w->total ||
 		    !!(w->out_flags & PSS_WALK_END) != (w->pos == w->total) ||
-		    (w->count && w->bytes_written < w->count * pssi_rec_min(w->walk_class)))
+		    (w->count && w->bytes_written < w->count * pss_rec_min(w->walk_class)))
 			return fail(f, "walk class %u pos %llu buf_len %llu: pos %llu count %u "
 				    "bytes %llu total %llu flags %#x", a.w.walk_class,
 				    (unsigned long long)a.w.pos, (unsigned long long)buf_len,

@@ -191,7 +191,7 @@ TEST_F(modlife, refused_while_child_holds_snapshot)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		(void)!read(go[0], &c, 1);
 		/* still ours, still valid */
-		_exit(pssi_query(snap, PSS_QUERY_SNAPSHOT, &si, sizeof(si), NULL) ? 1 : 0);
+		_exit(ioc_query(snap, PSS_QUERY_SNAPSHOT, &si, sizeof(si), NULL) ? 1 : 0);
 	}
 	close(go[0]);
 	close(snap);
@@ -305,7 +305,7 @@ static void *open_capture_racer(void *arg)
 			r->failed = 1;
 			return NULL;
 		}
-		if (pssi_query(snap, PSS_QUERY_SNAPSHOT, &si, sizeof(si), NULL)) {
+		if (ioc_query(snap, PSS_QUERY_SNAPSHOT, &si, sizeof(si), NULL)) {
 			snprintf(r->msg, sizeof(r->msg), "query: %s", strerror(errno));
 			r->failed = 1;
 			close(snap);

@@ -55,6 +55,8 @@
 
 #include <linux/pss.h>
 
+#include "pss_ioc.h"
+
 #define PSSI_PAGE 4096UL
 
 static __thread char pssi_errmsg[768];
@@ -182,23 +184,6 @@ static inline int pssi_capture(int dev, pid_t pid, int pidfd, uint64_t facets)
 	return r < 0 ? -errno : r;
 }
 
-static inline int pssi_query(int snap, uint32_t cls, void *out, uint32_t size,
-			     uint32_t *ksize)
-{
-	struct pss_query_args q;
-
-	memset(&q, 0, sizeof(q));
-	q.size = sizeof(q);
-	q.query_class = cls;
-	q.out_size = size;
-	q.out = (uintptr_t)out;
-	if (ioctl(snap, PSS_IOC_QUERY, &q) < 0)
-		return -errno;
-	if (ksize)
-		*ksize = q.kernel_size;
-	return 0;
-}
-
 /* Read "Tgid:" of /proc/TID/status; 0 if the task is gone. */
 static inline pid_t pssi_tgid_of(pid_t tid)
 {
@@ -220,16 +205,6 @@ static inline pid_t pssi_tgid_of(pid_t tid)
 }
 
 /* ------------------------------------------------------------ records */
-
-static inline size_t pssi_rec_min(uint32_t cls)
-{
-	switch (cls) {
-	case PSS_WALK_THREADS:	return PSS_THREAD_ENTRY_SIZE_VER0;
-	case PSS_WALK_HANDLES:	return PSS_HANDLE_ENTRY_SIZE_VER0;
-	case PSS_WALK_VA_SPACE:	return PSS_VMA_ENTRY_SIZE_VER0;
-	}
-	return 8;
-}
 
 static inline uint64_t pssi_facet_of(uint32_t cls)
 {
@@ -281,7 +256,7 @@ static inline int pssi_check_batch(uint32_t cls, const char *b, uint64_t bytes,
 		len = h[0];
 		voff = h[2];
 		vlen = h[3];
-		if (len % PSS_REC_ALIGN || len < pssi_rec_min(cls) || off + len > bytes)
+		if (len % PSS_REC_ALIGN || len < pss_rec_min(cls) || off + len > bytes)
 			return pssi_fail("class %u rec %" PRIu64 ": bad rec_len %u (off %"
 					 PRIu64 ", bytes %" PRIu64 ")", cls, first + i,
 					 len, off, bytes);
@@ -289,7 +264,7 @@ static inline int pssi_check_batch(uint32_t cls, const char *b, uint64_t bytes,
 			uint64_t need = (uint64_t)voff + vlen +
 					(cls == PSS_WALK_THREADS ? 0 : 1);
 
-			if (voff < pssi_rec_min(cls) || need > len)
+			if (voff < pss_rec_min(cls) || need > len)
 				return pssi_fail("class %u rec %" PRIu64 ": variable part %u+%u"
 						 " outside rec_len %u", cls, first + i,
 						 voff, vlen, len);
@@ -352,7 +327,7 @@ static inline int pssi_walk_from(int snap, uint32_t cls, uint64_t pos,
 						 "next_len %u <= buf_len %zu", cls, pos,
 						 w.next_len, bufsz);
 			}
-			if (w.next_len % PSS_REC_ALIGN || w.next_len < pssi_rec_min(cls)) {
+			if (w.next_len % PSS_REC_ALIGN || w.next_len < pss_rec_min(cls)) {
 				free(tmp);
 				return pssi_fail("class %u pos %" PRIu64 ": ENOSPC next_len %u"
 						 " not a record size", cls, pos, w.next_len);
@@ -531,7 +506,7 @@ static inline size_t pssi_pick_bufsz(uint64_t *rng, uint32_t cls, uint32_t max_l
 	if (!rng)
 		return 65536;
 	switch (pssi_rand_below(rng, 6)) {
-	case 0:		return pssi_rec_min(cls);	/* forces ENOSPC growth */
+	case 0:		return pss_rec_min(cls);	/* forces ENOSPC growth */
 	case 1:		return max_len ? max_len : 8;	/* exactly one maximal record */
 	case 2:		return 1 + pssi_rand_below(rng, 4096);
 	case 3:		return 8 + pssi_rand_below(rng, 1024);
@@ -833,7 +808,7 @@ static inline int pssi_load(int snap, const struct pssi_opts *o, struct pssi_sna
 	int c, ret;
 
 	memset(s, 0, sizeof(*s));
-	ret = pssi_query(snap, PSS_QUERY_SNAPSHOT, &s->si, sizeof(s->si), &ksize);
+	ret = ioc_query(snap, PSS_QUERY_SNAPSHOT, &s->si, sizeof(s->si), &ksize);
 	if (ret)
 		return pssi_fail("query SNAPSHOT: %s", strerror(-ret));
 	if (s->si.size < PSS_SNAPSHOT_INFO_SIZE_VER0 || ksize != s->si.size)
@@ -846,7 +821,7 @@ static inline int pssi_load(int snap, const struct pssi_opts *o, struct pssi_sna
 	if (s->si.facets & ~(uint64_t)PSS_FACETS_ALL)
 		return pssi_fail("snapshot facets %#" PRIx64 " has unknown bits",
 				 (uint64_t)s->si.facets);
-	ret = pssi_query(snap, PSS_QUERY_PROCESS, &s->pi, sizeof(s->pi), NULL);
+	ret = ioc_query(snap, PSS_QUERY_PROCESS, &s->pi, sizeof(s->pi), NULL);
 	if (ret)
 		return pssi_fail("query PROCESS: %s", strerror(-ret));
 
@@ -859,7 +834,7 @@ static inline int pssi_load(int snap, const struct pssi_opts *o, struct pssi_sna
 		char dummy[8];
 
 		memset(&ci, 0, sizeof(ci));
-		ret = pssi_query(snap, qcls[c], &ci, sizeof(ci), NULL);
+		ret = ioc_query(snap, qcls[c], &ci, sizeof(ci), NULL);
 		s->have[c] = !!(s->si.facets & pssi_facet_of(c));
 		if (!s->have[c]) {
 			if (ret != -ENODATA)
@@ -904,7 +879,7 @@ static inline int pssi_load(int snap, const struct pssi_opts *o, struct pssi_sna
 		int i;
 
 		memset(&pf, 0, sizeof(pf));
-		ret = pssi_query(snap, PSS_QUERY_PERFORMANCE, &pf, sizeof(pf), NULL);
+		ret = ioc_query(snap, PSS_QUERY_PERFORMANCE, &pf, sizeof(pf), NULL);
 		if (ret)
 			return pssi_fail("query PERFORMANCE: %s", strerror(-ret));
 		for (i = 1; i < PSS_PHASE_NR; i++)
@@ -920,7 +895,7 @@ static inline int pssi_load(int snap, const struct pssi_opts *o, struct pssi_sna
 	} else {
 		struct pss_perf_info pf;
 
-		ret = pssi_query(snap, PSS_QUERY_PERFORMANCE, &pf, sizeof(pf), NULL);
+		ret = ioc_query(snap, PSS_QUERY_PERFORMANCE, &pf, sizeof(pf), NULL);
 		if (ret != -ENODATA)
 			return pssi_fail("query PERFORMANCE without the facet: %s "
 					 "(want ENODATA)", ret ? strerror(-ret) : "success");

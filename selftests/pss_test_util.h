@@ -36,6 +36,8 @@
 
 #include <linux/pss.h>
 
+#include "pss_ioc.h"
+
 #ifndef __NR_pidfd_open
 #define __NR_pidfd_open 434
 #endif
@@ -117,23 +119,6 @@ static inline int pss_capture1(pid_t pid, __u64 facets)
 
 /* -------------------------------------------------------------- query */
 
-/* Returns 0 or -errno; *ksize (if non-NULL) gets args.kernel_size. */
-static inline int ioc_query(int snap, __u32 cls, void *out, __u32 out_size,
-			    __u32 *ksize)
-{
-	struct pss_query_args q;
-
-	memset(&q, 0, sizeof(q));
-	q.size = sizeof(q);
-	q.query_class = cls;
-	q.out_size = out_size;
-	q.out = (uintptr_t)out;
-	if (ioctl(snap, PSS_IOC_QUERY, &q) < 0)
-		return -errno;
-	if (ksize)
-		*ksize = q.kernel_size;
-	return 0;
-}
 
 static inline int pss_query_process(int snap, struct pss_process_info *pi)
 {
@@ -171,16 +156,6 @@ static inline int ioc_walk(int snap, struct pss_walk_args *w)
 	return ioctl(snap, PSS_IOC_WALK, w) < 0 ? -errno : 0;
 }
 
-/* Minimum record size per class (the VER0 fixed part). */
-static inline size_t pss_rec_min(__u32 cls)
-{
-	switch (cls) {
-	case PSS_WALK_THREADS:	return PSS_THREAD_ENTRY_SIZE_VER0;
-	case PSS_WALK_HANDLES:	return PSS_HANDLE_ENTRY_SIZE_VER0;
-	case PSS_WALK_VA_SPACE:	return PSS_VMA_ENTRY_SIZE_VER0;
-	}
-	return 8;
-}
 
 struct pss_recs {
 	char *buf;		/* all records, back to back */
