@@ -931,6 +931,31 @@ TEST(leader_exited)
 		usleep(1000);
 	}
 	ASSERT_EQ('Z', st.state);
+	/*
+	 * The survivor signals readiness just before pause(): wait until it is
+	 * asleep there, or the capture can catch it still running.
+	 */
+	{
+		int *tids = NULL;
+		size_t n = 0, k;
+
+		snprintf(path, sizeof(path), "/proc/%d/task", pid);
+		ASSERT_EQ(0, pss_list_dir_ints(path, &tids, &n));
+		for (k = 0; k < n; k++) {
+			if (tids[k] == pid)
+				continue;
+			snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tids[k]);
+			for (tries = 0; tries < 5000; tries++) {
+				ASSERT_EQ(0, pss_parse_stat(path, &st));
+				if (st.state == 'S')
+					break;
+				usleep(1000);
+			}
+		}
+		free(tids);
+		snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+		ASSERT_EQ(0, pss_parse_stat(path, &st));
+	}
 	snap = pss_capture1(pid, PSS_FACET_THREADS);
 	ASSERT_LE(0, snap) TH_LOG("%s", strerror(-snap));
 	ASSERT_EQ(0, pss_query_process(snap, &pi));
