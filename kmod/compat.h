@@ -53,6 +53,16 @@ static inline const struct path *pss_file_user_path(struct file *file)
 #endif
 }
 
+/* The inode /proc/PID/maps shows for a mapping (6.8+: not a backing file's). */
+static inline const struct inode *pss_file_user_inode(struct file *file)
+{
+#ifdef PSS_HAVE_FILE_USER_PATH
+	return file_user_inode(file);
+#else
+	return file_inode(file);
+#endif
+}
+
 /*
  * A pidfd's struct pid, or NULL if @file is not a pidfd. pidfd_pid() is not
  * exported. 6.9+ pidfds live on pidfs (PID_FS_MAGIC, which only exists

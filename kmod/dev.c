@@ -3,7 +3,10 @@
  * pss: the /dev/pss door - version, and capture: argument checks, target
  * resolution, the access policy, and the new snapshot fd.
  *
- * Locking: none here; the capture's lock order is documented in capture.c.
+ * Locking: the target's exec_update_lock (read) is held from the access
+ * check to the end of the cut, so that the credentials and the mm checked
+ * are the ones captured; the rest of the capture's lock order is in
+ * capture.c.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -12,10 +15,13 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/pid.h>
 #include <linux/pid_namespace.h>
 #include <linux/sched.h>
+#include <linux/sched/coredump.h>
+#include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/uaccess.h>
@@ -23,10 +29,10 @@
 #include "compat.h"
 #include "pss.h"
 
-static unsigned long max_snapshot_bytes = 256UL << 20;
-module_param(max_snapshot_bytes, ulong, 0644);
-MODULE_PARM_DESC(max_snapshot_bytes,
-		 "Most kernel memory one snapshot may use (ENOBUFS beyond)");
+static bool userns_capture;
+module_param(userns_capture, bool, 0644);
+MODULE_PARM_DESC(userns_capture,
+		 "Let CAP_SYS_PTRACE over a target's user namespace suffice (default: the initial namespace's). Bypasses the LSM ptrace policy (Yama, SELinux, AppArmor), which pss cannot consult");
 
 #define PSS_QUERY_CLASSES	GENMASK_ULL(PSS_QUERY_NR_CLASSES - 1, 0)
 #define PSS_WALK_CLASSES	GENMASK_ULL(PSS_WALK_NR_CLASSES - 1, 0)
@@ -36,7 +42,7 @@ MODULE_PARM_DESC(max_snapshot_bytes,
 
 static void pss_build_check_abi(void)
 {
-	BUILD_BUG_ON(sizeof(struct pss_version) != PSS_VERSION_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct pss_version) != PSS_VERSION_SIZE_VER1);
 	BUILD_BUG_ON(sizeof(struct pss_capture_args) !=
 		     PSS_CAPTURE_ARGS_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct pss_query_args) != PSS_QUERY_ARGS_SIZE_VER0);
@@ -44,6 +50,10 @@ static void pss_build_check_abi(void)
 	BUILD_BUG_ON(sizeof(struct pss_snapshot_info) !=
 		     PSS_SNAPSHOT_INFO_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct pss_process_info) !=
+		     PSS_PROCESS_INFO_SIZE_VER1);
+	BUILD_BUG_ON(offsetof(struct pss_version, max_user_bytes) !=
+		     PSS_VERSION_SIZE_VER0);
+	BUILD_BUG_ON(offsetof(struct pss_process_info, group_utime_ns) !=
 		     PSS_PROCESS_INFO_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct pss_count_info) != PSS_COUNT_INFO_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct pss_perf_info) != PSS_PERF_INFO_SIZE_VER0);
@@ -90,7 +100,7 @@ static long pss_ioctl_version(void __user *uarg)
 	ver.capture_flags = PSS_FACETS_ALL;
 	ver.query_classes = PSS_QUERY_CLASSES;
 	ver.walk_classes = PSS_WALK_CLASSES;
-	ver.max_snapshot_bytes = READ_ONCE(max_snapshot_bytes);
+	pss_store_limits(&ver);
 	if (copy_to_user(uarg, &ver, min_t(size_t, usize, sizeof(ver))))
 		return -EFAULT;
 	return 0;
@@ -119,51 +129,87 @@ static struct pid *pss_target_pid(const struct pss_capture_args *args)
 
 /*
  * The target process's group leader, referenced. A thread id names its
- * process. Reaped: -ESRCH.
+ * process. Reaped: -ESRCH. The thread and its leader are looked up in one
+ * RCU section: a task found through its pid is not yet released, so its
+ * signal struct, and through it the leader's pid, are still there.
  */
 static struct task_struct *pss_target(const struct pss_capture_args *args)
 {
-	struct task_struct *task, *leader;
+	struct task_struct *task, *leader = NULL;
 	struct pid *pid;
 
 	pid = pss_target_pid(args);
 	if (IS_ERR(pid))
 		return ERR_CAST(pid);
-	task = get_pid_task(pid, PIDTYPE_PID);
-	put_pid(pid);
-	if (!task)
-		return ERR_PTR(-ESRCH);	/* reaped: stale pid or pidfd */
-
 	rcu_read_lock();
-	leader = READ_ONCE(task->group_leader);
-	get_task_struct(leader);
+	task = pid_task(pid, PIDTYPE_PID);
+	if (task)
+		leader = pid_task(task_tgid(task), PIDTYPE_TGID);
+	if (leader)
+		get_task_struct(leader);
 	rcu_read_unlock();
-	put_task_struct(task);
-	return leader;
+	put_pid(pid);
+	return leader ?: ERR_PTR(-ESRCH);	/* reaped: stale pid or pidfd */
 }
 
 /*
- * The access policy, ptrace_may_access() not being exported: kernel threads
- * are refused; the caller's own process is allowed; any other needs
- * CAP_SYS_PTRACE over the user namespace owning its credentials. Checked
- * under exec_update_lock, so the credentials cannot change (setuid exec)
- * between the check and the capture.
+ * ptrace's rule for a process that is not dumpable (setuid, or marked so
+ * by prctl, as a privileged process entering a container is): the caller
+ * also needs CAP_SYS_PTRACE over the user namespace its mm was made in.
+ * Threads share one mm; the first thread that still has it is asked.
+ */
+static bool pss_may_read_mm(struct task_struct *leader)
+{
+	struct mm_struct *mm = NULL;
+	struct task_struct *t;
+	bool ok;
+
+	rcu_read_lock();
+	for_each_thread(leader, t) {
+		mm = get_task_mm(t);
+		if (mm)
+			break;
+	}
+	rcu_read_unlock();
+	if (!mm)
+		return true;	/* no address space left to read */
+	ok = get_dumpable(mm) == SUID_DUMP_USER ||
+	     ns_capable(mm->user_ns, CAP_SYS_PTRACE);
+	mmput(mm);
+	return ok;
+}
+
+/*
+ * The access policy. ptrace_may_access() is not exported and the LSM
+ * ptrace hook cannot be consulted, so pss asks for more than ptrace does:
+ * kernel threads are refused; the caller's own process is allowed; any
+ * other needs CAP_SYS_PTRACE in the initial user namespace (or, with
+ * userns_capture, over the user namespace owning its credentials), and
+ * ptrace's dumpability rule. Checked under exec_update_lock, so neither
+ * the credentials nor the mm can change by exec (setuid) before the cut.
  */
 static int pss_may_capture(struct task_struct *leader)
 {
 	struct user_namespace *ns;
 	bool ok;
 
+	lockdep_assert_held(&leader->signal->exec_update_lock);
 	if (leader->flags & PF_KTHREAD)
 		return -EPERM;
 	if (same_thread_group(leader, current))
 		return 0;
-	rcu_read_lock();
-	ns = get_user_ns(__task_cred(leader)->user_ns);
-	rcu_read_unlock();
-	ok = ns_capable(ns, CAP_SYS_PTRACE);
-	put_user_ns(ns);
-	return ok ? 0 : -EPERM;
+	if (READ_ONCE(userns_capture)) {
+		rcu_read_lock();
+		ns = get_user_ns(__task_cred(leader)->user_ns);
+		rcu_read_unlock();
+		ok = ns_capable(ns, CAP_SYS_PTRACE);
+		put_user_ns(ns);
+	} else {
+		ok = capable(CAP_SYS_PTRACE);
+	}
+	if (!ok || !pss_may_read_mm(leader))
+		return -EPERM;
+	return 0;
 }
 
 /*
@@ -224,22 +270,23 @@ static long pss_ioctl_capture(void __user *uarg)
 		return PTR_ERR(leader);
 
 	for (tries = 0;; tries++) {
-		memset(&c, 0, sizeof(c));
-		c.facets = args.facets;
-		c.limit = READ_ONCE(max_snapshot_bytes);
-		c.pid_ns = task_active_pid_ns(current);
-		c.user_ns = current_user_ns();
-		c.leader = leader;
-
-		/* Outermost lock: no exec (new mm, new creds) inside. */
-		exec_lock = &leader->signal->exec_update_lock;
-		err = down_read_killable(exec_lock);
+		err = pss_capture_init(&c, args.facets, leader);
 		if (err)
 			break;
-		err = pss_may_capture(leader);
-		if (!err)
-			err = pss_capture(&c, &snap);
-		up_read(exec_lock);
+		/* Outermost lock: no exec (new mm, new creds) until the cut. */
+		exec_lock = &leader->signal->exec_update_lock;
+		err = down_read_killable(exec_lock);
+		if (!err) {
+			err = pss_may_capture(leader);
+			if (!err)
+				err = pss_capture_cut(&c);
+			up_read(exec_lock);
+		}
+		if (!err) {
+			err = pss_capture_build(&c, &snap);
+			break;
+		}
+		pss_capture_abort(&c);
 		if (err != -ESRCH)
 			break;
 		/*

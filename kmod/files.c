@@ -4,10 +4,12 @@
  *
  * Locking: task_lock(src) keeps src->files attached (get_files_struct() is
  * not exported), files->file_lock freezes the fd table: fd allocation and
- * close take it. Each open file is pinned with get_file() under the lock;
- * everything else (type, mode, position, path, socket and pipe detail) is
- * read after unlock from the pinned file. An fd reserved but not yet
- * installed reads as closed, as in /proc/PID/fd.
+ * close take it. fd_install() fills a reserved slot without the lock, so
+ * slots are read with the kernel's own raw RCU accessor. Each open file is
+ * pinned with get_file() under the lock; everything else (type, mode,
+ * position, stat fields, path, socket and pipe detail) is read after
+ * unlock from the pinned file. An fd reserved but not yet installed reads
+ * as closed, as in /proc/PID/fd.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -19,7 +21,9 @@
 #include <linux/magic.h>
 #include <linux/net.h>
 #include <linux/pipe_fs_i.h>
+#include <linux/sched.h>
 #include <linux/sched/task.h>
+#include <linux/stat.h>
 #include <linux/string.h>
 #include <net/sock.h>
 #include "compat.h"
@@ -47,17 +51,18 @@ u32 pss_files_estimate(struct task_struct *src)
 /* Under task_lock(src) and files->file_lock: pin every installed file. */
 int pss_files_copy_locked(struct pss_capture *c, struct files_struct *files)
 {
-	struct fdtable *fdt = files_fdtable(files);
+	struct fdtable *fdt;
 	unsigned int fd;
 	u32 n = 0;
 
+	lockdep_assert_held(&files->file_lock);
+	fdt = files_fdtable(files);
 	for (fd = find_first_bit(fdt->open_fds, fdt->max_fds);
 	     fd < fdt->max_fds;
 	     fd = find_next_bit(fdt->open_fds, fdt->max_fds, fd + 1)) {
 		struct file *file;
 
-		file = rcu_dereference_protected(fdt->fd[fd],
-						 lockdep_is_held(&files->file_lock));
+		file = files_lookup_fd_raw(files, fd);
 		if (!file)
 			continue;
 		if (n < c->cap_fds) {
@@ -81,8 +86,10 @@ void pss_files_release(struct pss_capture *c)
 {
 	u32 i;
 
-	for (i = 0; i < c->nr_fds; i++)
+	for (i = 0; i < c->nr_fds; i++) {
 		fput(c->fds[i].file);
+		cond_resched();
+	}
 	c->nr_fds = 0;
 }
 
@@ -153,10 +160,16 @@ static u32 pss_classify(struct file *file)
 	return PSS_HT_UNKNOWN;
 }
 
+/*
+ * The fields fstat() would show for the fd: from the filesystem's getattr
+ * (btrfs subvolumes and overlayfs report another st_dev/st_ino than the
+ * inode's superblock; pidfs hides the format bits), without revalidating
+ * against a server (AT_STATX_DONT_SYNC). Falls back to the inode.
+ */
 static void pss_fill_basic(struct pss_handle_entry *e, struct file *file)
 {
 	struct inode *inode = file_inode(file);
-	dev_t dev = inode->i_sb->s_dev;
+	struct kstat st;
 
 	e->type = pss_classify(file);
 	e->open_flags = READ_ONCE(file->f_flags);
@@ -164,14 +177,23 @@ static void pss_fill_basic(struct pss_handle_entry *e, struct file *file)
 		e->fmode |= PSS_FMODE_READ;
 	if (file->f_mode & FMODE_WRITE)
 		e->fmode |= PSS_FMODE_WRITE;
-	e->i_mode = pss_stat_mode(file);
-	e->dev_major = MAJOR(dev);
-	e->dev_minor = MINOR(dev);
-	e->rdev_major = MAJOR(inode->i_rdev);
-	e->rdev_minor = MINOR(inode->i_rdev);
-	e->ino = inode->i_ino;
 	e->pos = READ_ONCE(file->f_pos);
-	e->i_size = i_size_read(inode);
+	if (vfs_getattr_nosec(&file->f_path, &st, STATX_BASIC_STATS,
+			      AT_STATX_DONT_SYNC)) {
+		memset(&st, 0, sizeof(st));
+		st.mode = pss_stat_mode(file);
+		st.dev = inode->i_sb->s_dev;
+		st.rdev = inode->i_rdev;
+		st.ino = inode->i_ino;
+		st.size = i_size_read(inode);
+	}
+	e->i_mode = st.mode;
+	e->dev_major = MAJOR(st.dev);
+	e->dev_minor = MINOR(st.dev);
+	e->rdev_major = MAJOR(st.rdev);
+	e->rdev_minor = MINOR(st.rdev);
+	e->ino = st.ino;
+	e->i_size = st.size;
 	e->flags |= PSS_HANDLE_HAS_BASIC;
 }
 
@@ -212,62 +234,43 @@ static void pss_fill_type_specific(struct pss_handle_entry *e,
 }
 
 /*
- * After unlock: resolve every pinned file's path (cached, see
- * pss_resolve_path()), size the walk buffer exactly, then write one record
- * per file.
+ * After unlock: one record per pinned file, with its path (interned, see
+ * pss_resolve_path()).
  */
 int pss_files_build(struct pss_capture *c)
 {
 	struct pss_walk_buf *wb = &c->snap->walk[PSS_WALK_HANDLES];
-	const u32 fixed = sizeof(struct pss_handle_entry);
 	bool want_names = c->facets & PSS_FACET_HANDLE_NAME;
-	struct pss_name *names = NULL;
-	size_t bytes = (size_t)c->nr_fds * pss_rec_size(fixed, NULL, 0);
-	size_t names_size = (size_t)c->nr_fds * sizeof(*names);
-	int err = 0;
+	int err;
 	u64 t;
 	u32 i;
 
 	if (!(c->facets & PSS_FACET_HANDLES))
 		return 0;
-	if (want_names && c->nr_fds) {
-		names = pss_alloc_raw(c, names_size);
-		if (IS_ERR(names))
-			return PTR_ERR(names);
-		bytes = 0;
+	err = pss_wbuf_alloc(&c->store, wb, c->nr_fds,
+			     sizeof(struct pss_handle_entry), want_names);
+	if (err)
+		return err;
+	if (want_names) {
 		t = ktime_get_ns();
-		for (i = 0; i < c->nr_fds; i++) {
-			const struct path *path = &c->fds[i].file->f_path;
-
-			/*
-			 * Cache a dentry only if another file holds it (the
-			 * other end of a pipe, the same path opened again) or
-			 * the file is shared (dup(), also mapped): a socket or
-			 * eventfd would only evict one that repeats.
-			 */
-			err = pss_resolve_path(c, path,
-					       d_count(path->dentry) > 1 ||
-					       file_count(c->fds[i].file) > 2,
-					       &names[i]);
-			if (err)
-				break;
-			bytes += pss_rec_size(fixed, names[i].s, names[i].len);
+		for (i = 0; i < c->nr_fds && !err; i++) {
+			err = pss_resolve_path(&c->store, &c->fds[i].file->f_path,
+					       &wb->names[i]);
+			cond_resched();
 		}
 		c->names_ns += ktime_get_ns() - t;
 		if (err)
-			goto out;
+			return err;
 	}
-	err = pss_wbuf_alloc(c, wb, c->nr_fds, bytes);
-	if (err)
-		goto out;
 
 	for (i = 0; i < c->nr_fds; i++) {
 		struct pss_raw_fd *r = &c->fds[i];
 		struct file *file = r->file;
 		struct pss_handle_entry e;
-		const char *name = names ? names[i].s : NULL;
-		u32 name_len = names ? names[i].len : 0;
+		struct pss_name name = { };
 
+		if (want_names)
+			name = wb->names[i];
 		memset(&e, 0, sizeof(e));
 		e.fd = r->fd;
 		if (r->cloexec)
@@ -280,15 +283,13 @@ int pss_files_build(struct pss_capture *c)
 			pss_fill_basic(&e, file);
 		if (c->facets & PSS_FACET_HANDLE_TYPE_SPECIFIC)
 			pss_fill_type_specific(&e, file);
-		if (name) {
+		if (name.s) {
 			e.name_off = sizeof(e);
-			e.name_len = name_len;
+			e.name_len = name.len;
 			e.flags |= PSS_HANDLE_HAS_NAME;
 		}
-		pss_wbuf_add(wb, &e, sizeof(e), name, name_len);
+		pss_wbuf_add(wb, &e, &name);
+		cond_resched();
 	}
-out:
-	if (names)
-		pss_free(c, names, names_size);
-	return err;
+	return 0;
 }

@@ -110,6 +110,7 @@ int pss_mm_copy_locked(struct pss_capture *c)
 	struct vm_area_struct *vma;
 	u32 n = 0;
 
+	mmap_assert_locked(mm);
 	c->brk = mm->brk;
 	c->start_brk = mm->start_brk;
 	c->start_stack = mm->start_stack;
@@ -137,7 +138,7 @@ int pss_mm_copy_locked(struct pss_capture *c)
 		r->name_kind = PSS_VMA_NAME_NONE;
 		r->has_file = file;
 		if (file) {
-			struct inode *inode = file_inode(file);
+			const struct inode *inode = pss_file_user_inode(file);
 
 			r->dev = inode->i_sb->s_dev;
 			r->ino = inode->i_ino;
@@ -166,9 +167,11 @@ void pss_mm_release(struct pss_capture *c)
 {
 	u32 i;
 
-	for (i = 0; i < c->nr_vmas; i++)
+	for (i = 0; i < c->nr_vmas; i++) {
 		if (c->vmas[i].file)
 			fput(c->vmas[i].file);
+		cond_resched();
+	}
 	c->nr_vmas = 0;
 }
 
@@ -204,14 +207,12 @@ static u32 pss_vma_flags(unsigned long vm_flags, bool deleted)
 }
 
 /*
- * After unlock: resolve the backing files' paths (cached, see
- * pss_resolve_path()), size the walk buffer exactly, then write one record
- * per VMA.
+ * After unlock: intern every VMA's name (backing files' paths resolved, see
+ * pss_resolve_path()), then write one record per VMA.
  */
 int pss_mm_build(struct pss_capture *c)
 {
 	struct pss_walk_buf *wb = &c->snap->walk[PSS_WALK_VA_SPACE];
-	size_t bytes = 0;
 	int err = 0;
 	u64 t;
 	u32 i;
@@ -220,36 +221,35 @@ int pss_mm_build(struct pss_capture *c)
 		return 0;
 	if (c->mm_gone)
 		pss_mm_release(c);	/* the process dropped it: empty */
+	err = pss_wbuf_alloc(&c->store, wb, c->nr_vmas,
+			     sizeof(struct pss_vma_entry), true);
+	if (err)
+		return err;
 
 	t = ktime_get_ns();
-	for (i = 0; i < c->nr_vmas; i++) {
+	for (i = 0; i < c->nr_vmas && !err; i++) {
 		struct pss_raw_vma *r = &c->vmas[i];
+		struct pss_name *n = &wb->names[i];
 
+		n->s = NULL;
+		n->len = 0;
 		if (r->file) {
-			struct pss_name n;
-
-			/* A mapped file is often mapped in several VMAs. */
-			err = pss_resolve_path(c, pss_file_user_path(r->file),
-					       true, &n);
-			if (err)
-				break;
-			r->name = n.s;
-			r->name_len = n.len;
-			if (!n.s)
+			err = pss_resolve_path(&c->store,
+					       pss_file_user_path(r->file), n);
+			if (!err && !n->s)
 				r->name_kind = PSS_VMA_NAME_NONE;
+		} else if (r->name) {
+			err = pss_intern(&c->store, r->name, r->name_len, n);
 		}
-		bytes += pss_rec_size(sizeof(struct pss_vma_entry), r->name,
-				      r->name_len);
+		cond_resched();
 	}
 	c->names_ns += ktime_get_ns() - t;
 	if (err)
 		return err;
-	err = pss_wbuf_alloc(c, wb, c->nr_vmas, bytes);
-	if (err)
-		return err;
 
 	for (i = 0; i < c->nr_vmas; i++) {
 		struct pss_raw_vma *r = &c->vmas[i];
+		struct pss_name name = wb->names[i];
 		struct pss_vma_entry e;
 
 		memset(&e, 0, sizeof(e));
@@ -270,11 +270,11 @@ int pss_mm_build(struct pss_capture *c)
 		e.dev_minor = MINOR(r->dev);
 		e.ino = r->ino;
 		e.page_size = r->page_size;
-		if (r->name) {
+		if (name.s) {
 			e.name_off = sizeof(e);
-			e.name_len = r->name_len;
+			e.name_len = name.len;
 		}
-		pss_wbuf_add(wb, &e, sizeof(e), r->name, r->name_len);
+		pss_wbuf_add(wb, &e, &name);
 	}
 	return 0;
 }

@@ -30,21 +30,48 @@ struct files_struct;
 /* First size of the VMA name arena (special and anon names), in bytes. */
 #define PSS_VNAMES_MIN		1024
 
-/* Paths resolved in one capture, cached by (mnt, dentry): 2^bits slots. */
-#define PSS_NAME_CACHE_BITS	10
+/* Buckets of the name intern table, and slots of the path cache: 2^bits. */
+#define PSS_INTERN_BITS		10
+#define PSS_PATH_CACHE_BITS	10
+
+struct pss_account;
+struct pss_arena_chunk;
+struct pss_intern_ent;
+struct pss_path_ent;
+
+/* An interned name (see pss_intern()): NUL-terminated, or s == NULL. */
+struct pss_name {
+	const char *s;
+	u32 len;
+};
 
 /*
- * One walk class: its records back to back, in their final uapi form, and
- * an index of where each starts (off[count] is the end), so a walk is a
- * bounded scan of the index and one copy_to_user(). Sized exactly, once,
- * by pss_wbuf_alloc() (the thread class: in place, see pss_task_build()).
+ * Memory of one capture (store.c): its charge, the names it interned, its
+ * caches. Handed to the snapshot by pss_store_finish().
+ */
+struct pss_store {
+	struct pss_account *account;	/* referenced: the caller's uid */
+	size_t limit;			/* max_snapshot_bytes */
+	size_t used;			/* bytes allocated (and charged) now */
+	struct pss_intern_ent **intern;	/* content -> name, 2^bits buckets */
+	struct pss_path_ent *pcache;	/* (mnt, dentry) -> name */
+	char *scratch;			/* PATH_MAX, for d_path() */
+	struct pss_arena_chunk *names;		/* interned names: kept */
+	struct pss_arena_chunk *scratch_arena;	/* intern entries: freed */
+};
+
+/*
+ * One walk class: count records of rec_size bytes each, the fixed part in
+ * its uapi form with rec_len set to what the walk writes (fixed part, name,
+ * NUL, padding), and for named classes each record's interned name. Names
+ * are kept once per snapshot, so the walk appends them as it copies out.
  */
 struct pss_walk_buf {
-	void *data;
-	size_t len;		/* bytes used */
-	size_t cap;		/* bytes allocated */
-	size_t *off;		/* count + 1 entries */
+	void *recs;
+	struct pss_name *names;	/* NULL: the class has no names */
 	u64 count;
+	u64 bytes;		/* sum of rec_len */
+	u32 rec_size;
 	u32 max_rec_len;
 };
 
@@ -55,6 +82,9 @@ struct pss_snapshot {
 	struct pss_perf_info perf;
 	struct pss_process_info *proc;
 	struct pss_walk_buf walk[PSS_WALK_NR_CLASSES];
+	struct pss_arena_chunk *names;	/* every name the records refer to */
+	struct pss_account *account;	/* charged for all of the above */
+	size_t charged;
 };
 
 /*
@@ -66,9 +96,7 @@ struct pss_raw_vma {
 	unsigned long vm_flags;
 	unsigned long pgoff;
 	struct file *file;	/* pinned (VA_SPACE_SECTION) */
-	const char *name;	/* NUL-terminated: static, in c->vnames, or
-				 * (after unlock) the resolved path
-				 */
+	const char *name;	/* NUL-terminated: static or in c->vnames */
 	u64 page_size;
 	u64 ino;
 	u32 dev;
@@ -78,31 +106,31 @@ struct pss_raw_vma {
 	bool deleted;
 };
 
-/* A resolved name: into the name arena, or NULL. */
-struct pss_name {
-	const char *s;
-	u32 len;
-};
-
-/* One slot of the per-capture path cache. */
-struct pss_name_cache_ent {
-	const void *mnt, *dentry;	/* the key, compared only */
-	const char *s;
-	u32 len;
-};
-
-/* A chunk of the per-capture arena holding resolved paths. */
-struct pss_arena_chunk {
-	struct pss_arena_chunk *next;
-	size_t size, used;		/* size: of the whole allocation */
-	char data[];
-};
-
 /* An fd as copied under files->file_lock. */
 struct pss_raw_fd {
 	struct file *file;	/* pinned */
 	int fd;
 	bool cloexec;
+};
+
+/* A live thread as seen under siglock; the rest is read after the cut. */
+struct pss_raw_thread {
+	struct task_struct *task;	/* referenced */
+	pid_t tid;
+	u32 flags;			/* PSS_THREAD_* known at the cut */
+	char state;			/* state letter at the cut */
+	bool live;			/* false: an exited leader, not yet
+					 * reaped: in the times, not a record
+					 */
+};
+
+/* Times and faults of the thread group, read under siglock at the cut. */
+struct pss_group_acct {
+	u64 dead_utime, dead_stime, dead_rtime;	/* reaped threads, raw */
+	u64 cutime, cstime;			/* waited-for children */
+	u64 min_flt, maj_flt;			/* reaped threads */
+	u64 cmin_flt, cmaj_flt;			/* waited-for children */
+	u64 live_min_flt, live_maj_flt;		/* threads at the cut */
 };
 
 /* State of one capture ioctl. */
@@ -112,8 +140,7 @@ struct pss_capture {
 	struct task_struct *leader;	/* referenced */
 	struct pid_namespace *pid_ns;	/* the caller's */
 	struct user_namespace *user_ns;	/* the caller's */
-	size_t limit;			/* max_snapshot_bytes */
-	size_t used;			/* bytes allocated now */
+	struct pss_store store;
 
 	/* Per try. */
 	struct task_struct *src;	/* referenced: whose mm and files */
@@ -131,17 +158,14 @@ struct pss_capture {
 	struct pss_raw_fd *fds;
 	u32 nr_fds, cap_fds, need_fds;
 
-	void *threads;			/* final thread records */
+	struct pss_raw_thread *threads;	/* the live threads at the cut */
 	u32 nr_threads, cap_threads, need_threads;
-	u32 thread_rec_len;
+	struct pss_group_acct acct;
 
 	struct file *exe_file;		/* pinned at the cut */
 	unsigned long brk, start_brk, start_stack;
 	long rss_cache[NR_MM_COUNTERS];	/* per-thread rss caches (6.1) */
 
-	char *scratch;			/* PATH_MAX, for d_path() */
-	struct pss_name_cache_ent *ncache;	/* lazily, 2^bits slots */
-	struct pss_arena_chunk *arena;		/* resolved paths */
 	u64 names_ns;			/* time spent resolving paths */
 	struct pss_snapshot *snap;
 	u32 tries;
@@ -157,30 +181,32 @@ static inline u64 pss_held_ns(u64 t)
 	return max_t(u64, ktime_get_ns() - t, 1);
 }
 
-/* Bytes one walk record takes: fixed part, then name and NUL, aligned. */
-static inline size_t pss_rec_size(u32 fixed_len, const char *var, u32 var_len)
-{
-	size_t need = fixed_len;
-
-	if (var)
-		need += (size_t)var_len + 1;
-	return ALIGN(need, PSS_REC_ALIGN);
-}
+/* store.c: memory, records and names; calls nothing above it */
+void pss_store_limits(struct pss_version *ver);
+int pss_store_init(struct pss_store *st);
+void *pss_alloc(struct pss_store *st, size_t size);
+void *pss_alloc_raw(struct pss_store *st, size_t size);
+void pss_free(struct pss_store *st, void *p, size_t size);
+int pss_intern(struct pss_store *st, const char *s, u32 len,
+	       struct pss_name *out);
+int pss_resolve_path(struct pss_store *st, const struct path *path,
+		     struct pss_name *out);
+int pss_wbuf_alloc(struct pss_store *st, struct pss_walk_buf *wb, u32 count,
+		   u32 rec_size, bool named);
+void *pss_wbuf_slot(struct pss_walk_buf *wb);
+void pss_wbuf_add(struct pss_walk_buf *wb, const void *rec,
+		  const struct pss_name *name);
+void pss_store_finish(struct pss_store *st, struct pss_snapshot *snap);
+void pss_store_free_snapshot(struct pss_snapshot *snap);
 
 /* capture.c */
-void *pss_alloc(struct pss_capture *c, size_t size);
-void *pss_alloc_raw(struct pss_capture *c, size_t size);
-void pss_free(struct pss_capture *c, void *p, size_t size);
-int pss_wbuf_alloc(struct pss_capture *c, struct pss_walk_buf *wb, u32 count,
-		   size_t bytes);
-void pss_wbuf_add(struct pss_walk_buf *wb, const void *rec, u32 fixed_len,
-		  const char *var, u32 var_len);
-int pss_resolve_path(struct pss_capture *c, const struct path *path,
-		     bool cache, struct pss_name *out);
-int pss_capture(struct pss_capture *c, struct pss_snapshot **snapp);
+int pss_capture_init(struct pss_capture *c, u64 facets,
+		     struct task_struct *leader);
+int pss_capture_cut(struct pss_capture *c);
+int pss_capture_build(struct pss_capture *c, struct pss_snapshot **snapp);
+void pss_capture_abort(struct pss_capture *c);
 
 /* snapshot.c */
-void pss_snapshot_free(struct pss_snapshot *snap);
 int pss_snapshot_install(struct pss_snapshot *snap);
 bool pss_is_snapshot_file(struct file *file);
 
@@ -190,6 +216,7 @@ u32 pss_threads_estimate(struct task_struct *leader);
 struct task_struct *pss_pick_src(struct task_struct *leader);
 int pss_task_cut(struct pss_capture *c);
 int pss_task_build(struct pss_capture *c);
+void pss_task_release(struct pss_capture *c);
 void pss_task_rss(struct pss_capture *c);
 
 /* files.c */

@@ -12,27 +12,14 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/module.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include "pss.h"
 
-void pss_snapshot_free(struct pss_snapshot *snap)
-{
-	int i;
-
-	if (!snap)
-		return;
-	for (i = 0; i < PSS_WALK_NR_CLASSES; i++) {
-		kvfree(snap->walk[i].data);
-		kvfree(snap->walk[i].off);
-	}
-	kvfree(snap->proc);
-	kvfree(snap);
-}
-
 static int pss_snapshot_release(struct inode *inode, struct file *file)
 {
-	pss_snapshot_free(file->private_data);
+	pss_store_free_snapshot(file->private_data);
 	return 0;
 }
 
@@ -116,7 +103,7 @@ static long pss_ioctl_query(struct pss_snapshot *snap, void __user *uarg)
 		memset(&count, 0, sizeof(count));
 		count.size = sizeof(count);
 		count.count = wb->count;
-		count.bytes = wb->len;
+		count.bytes = wb->bytes;
 		count.max_rec_len = wb->max_rec_len;
 		src = &count;
 		ksize = sizeof(count);
@@ -141,12 +128,68 @@ static const u64 pss_walk_facet[PSS_WALK_NR_CLASSES] = {
 	[PSS_WALK_VA_SPACE]	= PSS_FACET_VA_SPACE,
 };
 
-/* As many whole records from pos as fit in buf: one copy_to_user(). */
+static u32 pss_rec_len(const struct pss_walk_buf *wb, u64 i)
+{
+	return *(const u32 *)(wb->recs + i * wb->rec_size);
+}
+
+/* Bytes gathered before each copy_to_user() of a walk with names. */
+#define PSS_WALK_BOUNCE		SZ_16K
+
+/*
+ * Records [@pos, @end) to @ubuf, each as the fixed part stored and its
+ * name, NUL and zero padding appended: gathered in a bounce buffer, so a
+ * batch costs few user copies. A class without names is stored as written.
+ */
+static int pss_walk_copy(const struct pss_walk_buf *wb, u64 pos, u64 end,
+			 char __user *ubuf, size_t bytes)
+{
+	size_t cap = min_t(size_t, bytes, PSS_WALK_BOUNCE), used = 0;
+	char *bounce;
+	int err = 0;
+	u64 i;
+
+	if (!wb->names)
+		return copy_to_user(ubuf, wb->recs + pos * wb->rec_size,
+				    bytes) ? -EFAULT : 0;
+	bounce = kvmalloc(cap, GFP_KERNEL_ACCOUNT);
+	if (!bounce)
+		return -ENOMEM;
+	for (i = pos; i < end; i++) {
+		const struct pss_name *name = &wb->names[i];
+		u32 len = pss_rec_len(wb, i), fill;
+		char *dst;
+
+		if (cap - used < len) {
+			if (copy_to_user(ubuf, bounce, used)) {
+				err = -EFAULT;
+				break;
+			}
+			ubuf += used;
+			used = 0;
+		}
+		dst = bounce + used;
+		fill = wb->rec_size;
+		memcpy(dst, wb->recs + i * wb->rec_size, fill);
+		if (name->s) {
+			memcpy(dst + fill, name->s, name->len + 1);
+			fill += name->len + 1;
+		}
+		memset(dst + fill, 0, len - fill);
+		used += len;
+	}
+	if (!err && used && copy_to_user(ubuf, bounce, used))
+		err = -EFAULT;
+	kvfree(bounce);
+	return err;
+}
+
+/* As many whole records from pos as fit in buf. */
 static long pss_ioctl_walk(struct pss_snapshot *snap, void __user *uarg)
 {
 	const struct pss_walk_buf *wb;
 	struct pss_walk_args args;
-	u64 pos, end;
+	u64 pos, end, bytes = 0;
 	u32 usize;
 	int err, ret = 0;
 
@@ -164,23 +207,27 @@ static long pss_ioctl_walk(struct pss_snapshot *snap, void __user *uarg)
 		return -ERANGE;
 
 	pos = args.pos;
-	for (end = pos; end < wb->count; end++)
-		if (wb->off[end + 1] - wb->off[pos] > args.buf_len)
+	for (end = pos; end < wb->count; end++) {
+		u32 len = pss_rec_len(wb, end);
+
+		if (bytes + len > args.buf_len)
 			break;
+		bytes += len;
+	}
 	if (end == pos && pos < wb->count) {
 		ret = -ENOSPC;
-	} else if (end > pos &&
-		   copy_to_user(u64_to_user_ptr(args.buf),
-				wb->data + wb->off[pos],
-				wb->off[end] - wb->off[pos])) {
-		return -EFAULT;
+	} else if (end > pos) {
+		err = pss_walk_copy(wb, pos, end, u64_to_user_ptr(args.buf),
+				    bytes);
+		if (err)
+			return err;
 	}
 
 	args.count = end - pos;
-	args.bytes_written = wb->off[end] - wb->off[pos];
+	args.bytes_written = bytes;
 	args.pos = end;
 	args.total = wb->count;
-	args.next_len = end < wb->count ? wb->off[end + 1] - wb->off[end] : 0;
+	args.next_len = end < wb->count ? pss_rec_len(wb, end) : 0;
 	args.out_flags = end == wb->count ? PSS_WALK_END : 0;
 	if (copy_to_user(uarg, &args, min_t(size_t, usize, sizeof(args))))
 		return -EFAULT;
@@ -229,14 +276,14 @@ int pss_snapshot_install(struct pss_snapshot *snap)
 
 	fd = get_unused_fd_flags(O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		pss_snapshot_free(snap);
+		pss_store_free_snapshot(snap);
 		return fd;
 	}
 	file = anon_inode_getfile("[pss]", &pss_snapshot_fops, snap,
 				  O_RDONLY | O_CLOEXEC);
 	if (IS_ERR(file)) {
 		put_unused_fd(fd);
-		pss_snapshot_free(snap);
+		pss_store_free_snapshot(snap);
 		return PTR_ERR(file);
 	}
 	fd_install(fd, file);

@@ -6,15 +6,19 @@
  * (taken irqsave, innermost of the capture's locks: see capture.c), which
  * every thread creation and exit takes to link or unlink the thread.
  * lock_task_sighand() is an inline over an unexported helper, so its
- * RCU-retry loop is written out here. Counters (times, faults, switches)
- * are updated by their owners without this lock: they are read at the cut,
- * not frozen by it. comm is copied without task_lock(), as task_lock() of
- * another thread would nest inside siglock against the lock order; the
- * copy is bounded and NUL-terminated, at worst a name being renamed.
+ * RCU-retry loop is written out here. Under the lock (irqs off) only what
+ * the cut must fix is read: each thread, referenced, with its tid and
+ * state, and the group's accounting of reaped threads and children. The
+ * rest of each thread (times, faults, switches, scheduling, affinity,
+ * comm) is read after the cut from the referenced task: its owner updates
+ * it without this lock anyway, so it is a recent value either way. comm is
+ * copied without task_lock(), bounded and NUL-terminated: at worst a name
+ * being renamed.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/bitmap.h>
+#include <linux/math64.h>
 #include <linux/cpumask.h>
 #include <linux/cred.h>
 #include <linux/dcache.h>
@@ -28,6 +32,7 @@
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/string.h>
+#include <linux/time_namespace.h>
 #include <linux/uidgid.h>
 #include "compat.h"
 #include "pss.h"
@@ -77,36 +82,34 @@ static void pss_copy_comm(char *dst, struct task_struct *t)
 	strscpy_pad(dst, buf, PSS_COMM_LEN);
 }
 
-static void pss_fill_thread(struct pss_capture *c, struct pss_thread_entry *e,
-			    struct task_struct *t, u64 ut, u64 st)
+/* CLOCK_BOOTTIME @ns as the caller's time namespace reads it, as /proc does. */
+static u64 pss_boottime(u64 ns)
 {
+	return timens_add_boottime_ns(ns);
+}
+
+/* After the cut, from a referenced task: the record of one live thread. */
+static void pss_fill_thread(struct pss_thread_entry *e, u32 rec_len,
+			    const struct pss_raw_thread *r, u64 ut, u64 st)
+{
+	struct task_struct *t = r->task;
 	u32 cpus_bytes = pss_cpus_bytes();
 
-	memset(e, 0, c->thread_rec_len);
-	e->rec_len = c->thread_rec_len;
-	if (t == c->leader)
-		e->flags |= PSS_THREAD_LEADER;
-	if (t->flags & PF_EXITING)
-		e->flags |= PSS_THREAD_EXITING;
-	if (READ_ONCE(t->__state) & __TASK_STOPPED)
-		e->flags |= PSS_THREAD_STOPPED;
-	if (task_is_traced(t))
-		e->flags |= PSS_THREAD_TRACED;
-	if (t == current)
-		e->flags |= PSS_THREAD_CALLER;
+	memset(e, 0, rec_len);
+	e->flags = r->flags;
 	e->cpus_off = sizeof(*e);
 	e->cpus_len = cpus_bytes;
-	e->tid = __task_pid_nr_ns(t, PIDTYPE_PID, c->pid_ns);
+	e->tid = r->tid;
+	e->state = r->state;
 	e->cpu = task_cpu(t);
 	pss_copy_comm(e->comm, t);
-	e->state = task_state_to_char(t);
 	e->prio = t->prio - MAX_RT_PRIO;
 	e->nice = task_nice(t);
 	e->policy = t->policy;
 	e->rt_priority = t->rt_priority;
 	e->utime_ns = ut;
 	e->stime_ns = st;
-	e->start_boottime_ns = t->start_boottime;
+	e->start_boottime_ns = pss_boottime(t->start_boottime);
 	e->nvcsw = t->nvcsw;
 	e->nivcsw = t->nivcsw;
 	e->min_flt = t->min_flt;
@@ -144,6 +147,7 @@ static void pss_fill_ids(struct pss_capture *c, struct pss_process_info *pi)
 static void pss_fill_mm(struct pss_process_info *pi, struct mm_struct *mm)
 {
 	unsigned long total_vm = READ_ONCE(mm->total_vm);
+	u64 text;
 
 	pi->vsize_bytes = (u64)total_vm << PAGE_SHIFT;
 	pi->hiwater_vm_bytes = (u64)max(READ_ONCE(mm->hiwater_vm),
@@ -153,25 +157,48 @@ static void pss_fill_mm(struct pss_process_info *pi, struct mm_struct *mm)
 	pi->data_bytes = (u64)READ_ONCE(mm->data_vm) << PAGE_SHIFT;
 	pi->stack_bytes = (u64)READ_ONCE(mm->stack_vm) << PAGE_SHIFT;
 	pi->exec_bytes = (u64)READ_ONCE(mm->exec_vm) << PAGE_SHIFT;
+	/* VmExe and VmLib as task_mem() splits exec_vm. */
+	text = PAGE_ALIGN(READ_ONCE(mm->end_code)) -
+		(READ_ONCE(mm->start_code) & PAGE_MASK);
+	pi->vm_exe_bytes = text;
+	pi->vm_lib_bytes = pi->exec_bytes > text ? pi->exec_bytes - text : 0;
 	pi->mask |= PSS_PROC_HAS_MM;
 }
 
-/*
- * Under siglock: the thread list, process info and (if asked) thread
- * records. Returns -EOVERFLOW when the records do not fit, -EAGAIN when src
- * exec'd since its mm was taken.
- */
-static int pss_task_copy_locked(struct pss_capture *c)
+/* The flags of a thread's record that the cut fixes. */
+static u32 pss_thread_flags(struct pss_capture *c, struct task_struct *t)
 {
-	bool want = c->facets & PSS_FACET_THREADS;
+	u32 flags = 0;
+
+	if (t == c->leader)
+		flags |= PSS_THREAD_LEADER;
+	if (t->flags & PF_EXITING)
+		flags |= PSS_THREAD_EXITING;
+	if (READ_ONCE(t->__state) & __TASK_STOPPED)
+		flags |= PSS_THREAD_STOPPED;
+	if (task_is_traced(t))
+		flags |= PSS_THREAD_TRACED;
+	if (t == current)
+		flags |= PSS_THREAD_CALLER;
+	return flags;
+}
+
+/*
+ * Under siglock: the thread list (each thread referenced), process info and
+ * the group's accounting. Returns -EOVERFLOW when the threads do not fit,
+ * -EAGAIN when src exec'd since its mm was taken.
+ */
+static int pss_task_copy_locked(struct pss_capture *c,
+				struct sighand_struct *sighand)
+{
 	struct task_struct *leader = c->leader, *t;
 	struct signal_struct *sig = leader->signal;
 	struct pss_process_info *pi = c->snap->proc;
-	u64 ut_sum = 0, st_sum = 0, ut, st;
-	u64 min_flt = sig->min_flt, maj_flt = sig->maj_flt;
+	struct pss_group_acct *acct = &c->acct;
 	struct mm_struct *cur_mm;
-	u32 n = 0;
+	u32 n = 0, live = 0;
 
+	lockdep_assert_held(&sighand->siglock);
 	if (c->mm) {
 		cur_mm = READ_ONCE(c->src->mm);
 		if (cur_mm && cur_mm != c->mm)
@@ -182,13 +209,24 @@ static int pss_task_copy_locked(struct pss_capture *c)
 
 	rcu_read_lock();
 	for_each_thread(leader, t) {
-		task_cputime_adjusted(t, &ut, &st);
-		ut_sum += ut;
-		st_sum += st;
-		min_flt += t->min_flt;
-		maj_flt += t->maj_flt;
+		acct->live_min_flt += t->min_flt;
+		acct->live_maj_flt += t->maj_flt;
+		if (n < c->cap_threads) {
+			struct pss_raw_thread *r = &c->threads[n];
+
+			r->task = t;
+			get_task_struct(t);
+			r->tid = __task_pid_nr_ns(t, PIDTYPE_PID, c->pid_ns);
+			r->flags = pss_thread_flags(c, t);
+			r->state = task_state_to_char(t);
+			/* An exited leader: not a live thread. */
+			r->live = !t->exit_state;
+			c->nr_threads = n + 1;
+		}
+		n++;
 		if (t->exit_state)
-			continue;	/* an exited leader: not a live thread */
+			continue;
+		live++;
 #ifdef PSS_RSS_TASK_CACHE
 		if (c->mm && READ_ONCE(t->mm) == c->mm) {
 			int i;
@@ -199,33 +237,31 @@ static int pss_task_copy_locked(struct pss_capture *c)
 #endif
 		if (t != c->src && !(t->flags & PF_EXITING))
 			c->other_live = true;
-		if (want && n < c->cap_threads)
-			pss_fill_thread(c, c->threads +
-					(size_t)n * c->thread_rec_len,
-					t, ut, st);
-		n++;
 	}
 	rcu_read_unlock();
-	if (want && n > c->cap_threads) {
+	if (n > c->cap_threads) {
 		c->need_threads = n;
 		return -EOVERFLOW;
 	}
-	c->nr_threads = want ? n : 0;
+
+	/* What /proc/PID/stat adds to the live threads: see task_build. */
+	acct->dead_utime = sig->utime;
+	acct->dead_stime = sig->stime;
+	acct->dead_rtime = sig->sum_sched_runtime;
+	acct->cutime = sig->cutime;
+	acct->cstime = sig->cstime;
+	acct->min_flt = sig->min_flt;
+	acct->maj_flt = sig->maj_flt;
+	acct->cmin_flt = sig->cmin_flt;
+	acct->cmaj_flt = sig->cmaj_flt;
 
 	memset(pi, 0, sizeof(*pi));
 	pi->size = sizeof(*pi);
 	pss_fill_ids(c, pi);
 	pss_copy_comm(pi->comm, leader);
 	pi->state = task_state_to_char(leader);
-	pi->nr_threads = n;
-	pi->start_boottime_ns = leader->start_boottime;
-	pi->utime_ns = ut_sum;
-	pi->stime_ns = st_sum;
-	pi->dead_utime_ns = sig->utime + sig->cutime;
-	pi->dead_stime_ns = sig->stime + sig->cstime;
-	pi->min_flt = min_flt;
-	pi->maj_flt = maj_flt;
-	pi->mask |= PSS_PROC_HAS_TIMES;
+	pi->nr_threads = live;
+	pi->start_boottime_ns = pss_boottime(leader->start_boottime);
 	pi->prio = leader->prio - MAX_RT_PRIO;
 	pi->nice = task_nice(leader);
 	pi->policy = leader->policy;
@@ -233,10 +269,10 @@ static int pss_task_copy_locked(struct pss_capture *c)
 	pi->mask |= PSS_PROC_HAS_SCHED;
 	bitmap_to_arr64(pi->cpus_allowed, cpumask_bits(&leader->cpus_mask),
 			min_t(unsigned int, nr_cpu_ids, PSS_CPUMASK_BITS));
-	pi->nr_cpus_allowed = leader->nr_cpus_allowed;
+	pi->nr_cpus_allowed = cpumask_weight(&leader->cpus_mask);
 	pi->mask |= PSS_PROC_HAS_AFFINITY;
 
-	if (!n)
+	if (!live)
 		pi->flags |= PSS_PROC_ZOMBIE;
 	else if (leader->exit_state)
 		pi->flags |= PSS_PROC_LEADER_EXITED;
@@ -252,7 +288,7 @@ static int pss_task_copy_locked(struct pss_capture *c)
 		pi->flags |= PSS_PROC_EXITING;
 	if (same_thread_group(leader, current))
 		pi->flags |= PSS_PROC_SELF;
-	if (!n && leader->exit_state) {
+	if (!live && leader->exit_state) {
 		pi->exit_code = leader->exit_code;
 		pi->mask |= PSS_PROC_HAS_EXIT;
 	}
@@ -296,12 +332,12 @@ int pss_task_cut(struct pss_capture *c)
 	rcu_read_unlock();	/* siglock pins sighand now */
 
 	t = ktime_get_ns();
-	err = pss_task_copy_locked(c);
+	err = pss_task_copy_locked(c, sighand);
 	if (!err) {
 		/* The cut. */
 		info->cut_ns = ktime_get_ns();
 		info->cut_realtime_ns = ktime_get_real_ns();
-		info->cut_boottime_ns = ktime_get_boottime_ns();
+		info->cut_boottime_ns = pss_boottime(ktime_get_boottime_ns());
 		perf->phase_ns[PSS_PHASE_THREADS] = info->cut_ns - t;
 	}
 	spin_unlock_irqrestore(&sighand->siglock, flags);
@@ -336,45 +372,111 @@ void pss_task_rss(struct pss_capture *c)
 					 sum) << PAGE_SHIFT;
 }
 
-/* After unlock: the exe path, and the thread records become a walk class. */
+/*
+ * utime and stime of a raw tick split scaled to the runtime, as
+ * cputime_adjust() does for /proc (without its monotonic clamp, which
+ * needs state pss does not keep).
+ */
+static void pss_cputime_scale(u64 utime, u64 stime, u64 rtime, u64 *ut,
+			      u64 *st)
+{
+	if (!stime) {
+		*ut = rtime;
+		*st = 0;
+	} else if (!utime) {
+		*ut = 0;
+		*st = rtime;
+	} else {
+		*st = mul_u64_u64_div_u64(stime, rtime, stime + utime);
+		*ut = rtime - min(*st, rtime);
+	}
+}
+
+/* The pinned threads: the process times, and the thread walk class. */
+static int pss_threads_build(struct pss_capture *c)
+{
+	struct pss_walk_buf *wb = &c->snap->walk[PSS_WALK_THREADS];
+	struct pss_process_info *pi = c->snap->proc;
+	struct pss_group_acct *acct = &c->acct;
+	bool want = c->facets & PSS_FACET_THREADS;
+	u32 rec_len = pss_thread_rec_len();
+	u64 ut_sum = 0, st_sum = 0, ut, st;
+	u32 i, live = 0;
+	int err;
+
+	for (i = 0; i < c->nr_threads; i++)
+		live += c->threads[i].live;
+	if (want) {
+		err = pss_wbuf_alloc(&c->store, wb, live, rec_len, false);
+		if (err)
+			return err;
+	}
+	for (i = 0; i < c->nr_threads; i++) {
+		const struct pss_raw_thread *r = &c->threads[i];
+
+		task_cputime_adjusted(r->task, &ut, &st);
+		ut_sum += ut;
+		st_sum += st;
+		if (want && r->live) {
+			struct pss_thread_entry *e = pss_wbuf_slot(wb);
+
+			pss_fill_thread(e, rec_len, r, ut, st);
+			pss_wbuf_add(wb, e, NULL);
+		}
+		cond_resched();
+	}
+
+	pi->utime_ns = ut_sum;
+	pi->stime_ns = st_sum;
+	pi->dead_utime_ns = acct->dead_utime + acct->cutime;
+	pi->dead_stime_ns = acct->dead_stime + acct->cstime;
+	pss_cputime_scale(acct->dead_utime, acct->dead_stime, acct->dead_rtime,
+			  &ut, &st);
+	pi->group_utime_ns = ut_sum + ut;
+	pi->group_stime_ns = st_sum + st;
+	pi->children_utime_ns = acct->cutime;
+	pi->children_stime_ns = acct->cstime;
+	pi->min_flt = acct->min_flt + acct->live_min_flt;
+	pi->maj_flt = acct->maj_flt + acct->live_maj_flt;
+	pi->children_min_flt = acct->cmin_flt;
+	pi->children_maj_flt = acct->cmaj_flt;
+	pi->mask |= PSS_PROC_HAS_TIMES;
+	return 0;
+}
+
+/* After unlock: the exe path, the process times and the thread records. */
 int pss_task_build(struct pss_capture *c)
 {
 	struct pss_process_info *pi = c->snap->proc;
-	struct pss_walk_buf *wb = &c->snap->walk[PSS_WALK_THREADS];
 	u64 t = ktime_get_ns();
-	u32 i;
 
 	if (c->exe_file) {
-		char *p = d_path(&c->exe_file->f_path, c->scratch, PATH_MAX);
+		const struct path *path = &c->exe_file->f_path;
+		char *p;
 
+		p = d_path(path, pi->exe_path, sizeof(pi->exe_path));
 		if (!IS_ERR(p)) {
-			pi->exe_path_len = strscpy(pi->exe_path, p,
-						   sizeof(pi->exe_path));
+			pi->exe_path_len = strlen(p);
+			memmove(pi->exe_path, p, pi->exe_path_len + 1);
+			memset(pi->exe_path + pi->exe_path_len + 1, 0,
+			       sizeof(pi->exe_path) - pi->exe_path_len - 1);
 			pi->mask |= PSS_PROC_HAS_EXE;
-			if (d_unlinked(c->exe_file->f_path.dentry))
+			if (d_unlinked(path->dentry))
 				pi->flags |= PSS_PROC_EXE_DELETED;
+		} else {
+			memset(pi->exe_path, 0, sizeof(pi->exe_path));
 		}
 	}
 	c->names_ns += ktime_get_ns() - t;
+	return pss_threads_build(c);
+}
 
-	if (!(c->facets & PSS_FACET_THREADS))
-		return 0;
-	wb->off = pss_alloc(c, ((size_t)c->nr_threads + 1) * sizeof(*wb->off));
-	if (IS_ERR(wb->off)) {
-		int err = PTR_ERR(wb->off);
+/* Drop the references the cut took on the threads. */
+void pss_task_release(struct pss_capture *c)
+{
+	u32 i;
 
-		wb->off = NULL;
-		return err;
-	}
-	for (i = 0; i <= c->nr_threads; i++)
-		wb->off[i] = (size_t)i * c->thread_rec_len;
-	/* The records were written in place under siglock: hand them over. */
-	wb->data = c->threads;
-	wb->cap = (size_t)c->cap_threads * c->thread_rec_len;
-	wb->len = (size_t)c->nr_threads * c->thread_rec_len;
-	wb->count = c->nr_threads;
-	wb->max_rec_len = c->nr_threads ? c->thread_rec_len : 0;
-	c->threads = NULL;
-	c->cap_threads = 0;
-	return 0;
+	for (i = 0; i < c->nr_threads; i++)
+		put_task_struct(c->threads[i].task);
+	c->nr_threads = 0;
 }

@@ -29,15 +29,35 @@
  *
  * Atomicity
  * A snapshot is one cut: at one instant the capture holds, together, the
- * target's mmap lock (read), its fd table lock and its signal-hand lock, so
- * the VMA layout, the fd table and the thread list are as they were at that
- * instant (PSS_QUERY_SNAPSHOT reports the instant as cut_ns). Names (paths)
- * are resolved after the locks are dropped, from references taken at the cut:
- * a renamed file shows its new name, but it is the file that was open. What
- * is not atomic: memory contents; per-thread counters (times, faults, context
- * switches), rss counters and file positions, which their owners update
- * without these locks - each is a recent value, read at (or just after) the
- * cut, not a frozen one.
+ * target's mmap lock (read), its fd table lock (with task_lock of the task
+ * whose table it is) and its signal-hand lock, with its exec_update_lock
+ * held around them. What the cut fixes - as it was at that instant
+ * (PSS_QUERY_SNAPSHOT reports the instant as cut_ns):
+ * - the VMA layout: every VMA's range, protection, flags, offset, backing
+ *   file (its identity: dev and ino) and special or anon name;
+ * - the fd table: which fds are open, the file each refers to, FD_CLOEXEC;
+ * - the thread list: which threads are alive, their tids and state
+ *   letters and the PSS_THREAD_* flags; the process's ids (pid, ppid,
+ *   pgid, sid), PSS_PROC_* flags, exit code, memory counters (vsize,
+ *   data, stack, exec, locked, pinned, peaks), the accounting of reaped
+ *   threads and waited-for children (dead_*, children_*), the leader's
+ *   scheduling fields and affinity, and the exe file;
+ * - no exec can happen in between, so mm, credentials and exe belong to
+ *   one program.
+ * What is read outside the cut (each a recent value, not a frozen one):
+ * - from references taken at the cut, after the locks are dropped: names
+ *   (handle paths, file VMA names, exe_path: a renamed file shows its new
+ *   name, but it is the file that was open), the PSS_HANDLE_DELETED /
+ *   PSS_PROC_EXE_DELETED flags and the " (deleted)" suffix, every handle
+ *   field beyond fd, FD_CLOEXEC and O_PATH (HANDLE_BASIC and
+ *   HANDLE_TYPE_SPECIFIC: type, open flags, mode, position, stat fields,
+ *   socket and pipe detail), each thread's comm, cpu, times, faults,
+ *   context switches, scheduling fields and affinity, the process's times;
+ * - just after the cut: the rss counters (their exact sum walks every CPU);
+ * - under the siglock but without the locks their owners take: credentials
+ *   (uids, gids: an exec cannot change them, a setuid() can) and the
+ *   leader's comm;
+ * - never: memory contents.
  *
  * Names (handle paths, file-backed VMA names, exe_path) are the strings
  * readlink(/proc/PID/fd/N) and /proc/PID/maps show, including the
@@ -45,7 +65,40 @@
  *
  * A zombie (every thread exited, not yet reaped) can still be captured: the
  * capture succeeds with process information (PSS_PROC_ZOMBIE, exit_code) and
- * empty thread, handle and VMA facets.
+ * empty thread, handle and VMA facets. A live process is never captured
+ * without its address space: a capture that races with the thread it reads
+ * the mm through exiting tries again.
+ *
+ * Times: boot-time clocks (start_boottime_ns, cut_boottime_ns) are in the
+ * caller's time namespace, as /proc shows them.
+ *
+ * Access policy
+ * ptrace_may_access() is not exported to modules and the LSM ptrace hook
+ * (Yama, SELinux, AppArmor, ...) cannot be consulted, so pss asks for more
+ * than ptrace does, never less:
+ * - your own process: always allowed (any user);
+ * - kernel threads: EPERM, for everybody;
+ * - any other process: CAP_SYS_PTRACE in the initial user namespace, AND,
+ *   if the target is not dumpable (setuid programs, prctl(PR_SET_DUMPABLE,
+ *   0), a privileged process that entered a container), CAP_SYS_PTRACE over
+ *   the user namespace its mm was created in (ptrace's own rule).
+ * The module parameter userns_capture (default off) relaxes the first part
+ * to CAP_SYS_PTRACE over the user namespace owning the target's
+ * credentials, as ptrace has it; the dumpability rule still applies. With
+ * it on, container root can capture the container's processes - and
+ * nothing the LSM ptrace policy would have refused is refused.
+ *
+ * Kernel memory
+ * Every byte of a capture and of the snapshots it leaves is counted against
+ * three limits, module parameters readable with PSS_IOC_VERSION:
+ * max_snapshot_bytes for one capture (ENOBUFS), max_user_bytes for every
+ * capture and open snapshot of one real uid together, and max_total_bytes
+ * for all of them (EDQUOT: close snapshots, or raise the limit). Each
+ * distinct name (path, VMA name) is stored once per snapshot.
+ *
+ * Not reported: [vsyscall], a page outside the mm's VMA tree that
+ * /proc/PID/maps lists on kernels booted with vsyscall=xonly|emulate (not
+ * Debian's default): get_gate_vma() is not exported to modules.
  */
 #ifndef _UAPI_LINUX_PSS_H
 #define _UAPI_LINUX_PSS_H
@@ -65,18 +118,24 @@
  * PSS_IOC_VERSION - what this module speaks.
  *
  * Errors: EFAULT (bad pointer), EINVAL (size < PSS_VERSION_SIZE_VER0),
- * E2BIG (unknown non-zero trailing bytes).
+ * E2BIG (size > 4096, or unknown non-zero trailing bytes).
  */
 struct pss_version {
 	__u32 size;		/* in: sizeof(struct pss_version) */
 	__u32 abi_version;	/* out: PSS_ABI_VERSION */
-	__u64 capture_flags;	/* out: every PSS_CAPTURE_* bit understood */
+	__u64 capture_flags;	/* out: every PSS_FACET_* bit understood */
 	__u64 query_classes;	/* out: bit n set: query class n exists */
 	__u64 walk_classes;	/* out: bit n set: walk class n exists */
-	__u64 max_snapshot_bytes; /* out: the module's per-snapshot limit */
+	__u64 max_snapshot_bytes; /* out: limit of one capture (ENOBUFS) */
+	/* VER1 */
+	__u64 max_user_bytes;	/* out: limit of one uid's captures and
+				 * snapshots together (EDQUOT)
+				 */
+	__u64 max_total_bytes;	/* out: limit of all of them (EDQUOT) */
 };
 
 #define PSS_VERSION_SIZE_VER0	40
+#define PSS_VERSION_SIZE_VER1	56
 
 /*
  * PSS_IOC_CAPTURE - take a snapshot; returns a new snapshot fd (O_CLOEXEC).
@@ -86,8 +145,7 @@ struct pss_version {
  * caller's own process). A thread id names its whole process.
  *
  * Process information is always captured; the facet flags add the rest.
- * Capturing your own process is always allowed; any other target needs
- * CAP_SYS_PTRACE in the user namespace that owns the target's credentials.
+ * Who may capture what: see "Access policy" at the top of this file.
  *
  * Errors:
  *  EFAULT   args not readable
@@ -99,14 +157,18 @@ struct pss_version {
  *  EBADF    PSS_CAPTURE_PIDFD and target_pidfd is not an open fd
  *  EBADFD   PSS_CAPTURE_PIDFD and target_pidfd is not a pidfd
  *  ESRCH    no such process, or it has been reaped (stale pidfd)
- *  EPERM    not allowed to snapshot that process, or it is a kernel thread
+ *  EPERM    not allowed to snapshot that process (see "Access policy"),
+ *           or it is a kernel thread
  *  EAGAIN   the target kept changing faster than the capture could size its
  *           buffers, or kept exec'ing from threads other than the leader
  *           (bounded retries exhausted: an exec is otherwise followed to
  *           the new leader internally); try again
- *  ENOBUFS  the snapshot would exceed the module's max_snapshot_bytes
+ *  ENOBUFS  the capture would exceed the module's max_snapshot_bytes
+ *  EDQUOT   the caller's uid's captures and snapshots would exceed
+ *           max_user_bytes, or all of them max_total_bytes
  *  ENOMEM   out of memory (snapshot memory is charged to the caller's memcg)
- *  EINTR    a fatal signal arrived while waiting for the target's mmap lock
+ *  EINTR    a fatal signal arrived while waiting for the target's
+ *           exec_update_lock or mmap lock
  *  EMFILE, ENFILE  no fd for the snapshot
  */
 struct pss_capture_args {
@@ -290,11 +352,14 @@ struct pss_process_info {
 	__u32 nr_threads;	/* live threads at the cut */
 	__u64 start_boottime_ns; /* process start, CLOCK_BOOTTIME */
 	__u64 utime_ns;		/* sum over the threads at the cut (an
-				 * exited leader not yet reaped included,
-				 * as in /proc/PID/stat)
+				 * exited leader not yet reaped included);
+				 * /proc/PID/stat's utime is group_utime_ns
 				 */
 	__u64 stime_ns;
-	__u64 dead_utime_ns;	/* reaped threads and children, as in signal */
+	__u64 dead_utime_ns;	/* reaped threads plus waited-for children
+				 * (kept for old callers: the same facts
+				 * apart are group_* and children_*)
+				 */
 	__u64 dead_stime_ns;
 	__u64 min_flt;		/* live threads + reaped threads */
 	__u64 maj_flt;
@@ -312,16 +377,32 @@ struct pss_process_info {
 	__u64 hiwater_vm_bytes;	/* peak vsize */
 	__u64 locked_bytes;
 	__u64 pinned_bytes;
-	__u64 data_bytes, stack_bytes, exec_bytes;
+	__u64 data_bytes, stack_bytes;
+	__u64 exec_bytes;	/* executable mappings: VmExe + VmLib */
 	__s32 exit_code;	/* wait status-style code, with PSS_PROC_HAS_EXIT */
 	__u32 exe_path_len;	/* strlen(exe_path) */
-	__u32 nr_cpus_allowed;	/* weight of the leader's affinity */
+	__u32 nr_cpus_allowed;	/* CPUs in the leader's affinity */
 	__u32 pad1;
 	__u64 cpus_allowed[PSS_CPUMASK_BITS / 64]; /* leader's affinity */
 	char exe_path[PSS_PATH_MAX];
+	/*
+	 * VER1: /proc's own accounting, field by field (check kernel_size:
+	 * a VER0 kernel does not fill these).
+	 */
+	__u64 group_utime_ns;	/* /proc/PID/stat utime: every thread of
+				 * the group, live and reaped (HAS_TIMES)
+				 */
+	__u64 group_stime_ns;	/* /proc/PID/stat stime */
+	__u64 children_utime_ns; /* cutime: waited-for children (HAS_TIMES) */
+	__u64 children_stime_ns; /* cstime */
+	__u64 children_min_flt;	/* cminflt (HAS_TIMES) */
+	__u64 children_maj_flt;	/* cmajflt */
+	__u64 vm_exe_bytes;	/* /proc/PID/status VmExe (HAS_MM) */
+	__u64 vm_lib_bytes;	/* VmLib (HAS_MM) */
 };
 
 #define PSS_PROCESS_INFO_SIZE_VER0	(392 + PSS_PATH_MAX)
+#define PSS_PROCESS_INFO_SIZE_VER1	(456 + PSS_PATH_MAX)
 
 /* PSS_QUERY_THREADS, _HANDLES, _VA_SPACE */
 struct pss_count_info {
@@ -494,7 +575,9 @@ struct pss_handle_entry {
 #define PSS_PROT_EXEC		_BITUL(2)
 
 /* pss_vma_entry.flags */
-#define PSS_VMA_SHARED		_BITUL(0)	/* VM_SHARED: writable shared */
+#define PSS_VMA_SHARED		_BITUL(0)	/* VM_SHARED: shared and writable
+						 * now or later; NOT maps' 's'
+						 */
 #define PSS_VMA_GROWSDOWN	_BITUL(1)
 #define PSS_VMA_LOCKED		_BITUL(2)	/* mlock */
 #define PSS_VMA_HUGETLB		_BITUL(3)
