@@ -267,9 +267,10 @@ int pss_capture_init(struct pss_capture *c, u64 facets,
 	snap->facets = facets;
 	snap->proc = pss_alloc(&c->store, sizeof(*snap->proc));
 	if (IS_ERR(snap->proc)) {
+		err = PTR_ERR(snap->proc);
 		snap->proc = NULL;
 		pss_capture_abort(c);
-		return -ENOMEM;
+		return err;
 	}
 	return 0;
 }

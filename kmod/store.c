@@ -57,11 +57,24 @@ static DEFINE_HASHTABLE(pss_accounts, 6);
 static DEFINE_SPINLOCK(pss_accounts_lock);
 static atomic_long_t pss_total_bytes = ATOMIC_LONG_INIT(0);
 
+static struct pss_account *pss_account_find(kuid_t uid);
+
+/* The limits, and what the caller's uid and everybody hold now. */
 void pss_store_limits(struct pss_version *ver)
 {
+	struct pss_account *a;
+
 	ver->max_snapshot_bytes = READ_ONCE(max_snapshot_bytes);
 	ver->max_user_bytes = READ_ONCE(max_user_bytes);
 	ver->max_total_bytes = READ_ONCE(max_total_bytes);
+	spin_lock(&pss_accounts_lock);
+	a = pss_account_find(current_uid());
+	if (a) {
+		ver->user_bytes = atomic_long_read(&a->bytes);
+		refcount_dec(&a->ref);	/* not the last: others hold it */
+	}
+	spin_unlock(&pss_accounts_lock);
+	ver->total_bytes = atomic_long_read(&pss_total_bytes);
 }
 
 static struct pss_account *pss_account_find(kuid_t uid)

@@ -132,10 +132,12 @@ struct pss_version {
 				 * snapshots together (EDQUOT)
 				 */
 	__u64 max_total_bytes;	/* out: limit of all of them (EDQUOT) */
+	__u64 user_bytes;	/* out: held now by the caller's uid */
+	__u64 total_bytes;	/* out: held now by all */
 };
 
 #define PSS_VERSION_SIZE_VER0	40
-#define PSS_VERSION_SIZE_VER1	56
+#define PSS_VERSION_SIZE_VER1	72
 
 /*
  * PSS_IOC_CAPTURE - take a snapshot; returns a new snapshot fd (O_CLOEXEC).
