@@ -293,7 +293,7 @@ static int write_param(const char *path, const char *val)
  */
 static int nobody_userns_run(bool child_ok)
 {
-	int dev, snap, go[2], status, bad = 0;
+	int dev, snap, go[2], ready[2], status, bad = 0;
 	pid_t child;
 
 	if (drop_to_nobody())
@@ -303,7 +303,7 @@ static int nobody_userns_run(bool child_ok)
 		return 2;
 	if (unshare(CLONE_NEWUSER))
 		return 4;	/* KSFT_SKIP */
-	if (pipe(go))
+	if (pipe(go) || pipe(ready))
 		return 2;
 	child = fork();
 	if (child < 0)
@@ -312,8 +312,20 @@ static int nobody_userns_run(bool child_ok)
 		char c;
 
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		/*
+		 * Changing uid made us non-dumpable (fs.suid_dumpable=0), and
+		 * the mm still belongs to the initial namespace: only a
+		 * dumpable child is ptrace's (and so pss's) to read.
+		 */
+		prctl(PR_SET_DUMPABLE, 1);
+		(void)!write(ready[1], "r", 1);
 		(void)!read(go[0], &c, 1);
 		_exit(0);
+	}
+	{
+		char c;
+
+		(void)!read(ready[0], &c, 1);	/* the child is dumpable */
 	}
 	snap = pssi_capture(dev, child, -1, PSS_FACETS_ALL);
 	if (child_ok && snap >= 0) {
