@@ -100,8 +100,8 @@ static void usage(void)
 
 static void version(void)
 {
-	printf("pss %s (libpss %d.%d, pss ABI %d)\n", PSS_TOOL_VERSION,
-	       LIBPSS_MAJOR_VERSION, LIBPSS_MINOR_VERSION, PSS_ABI_VERSION);
+	printf("pss %s (libpss %s, pss ABI %d)\n", PSS_TOOL_VERSION,
+	       pss_library_version(), PSS_ABI_VERSION);
 }
 
 int main(int argc, char **argv)
