@@ -9,6 +9,7 @@
 #   make bench     pss vs procfs/PROCMAP_QUERY in 6.12 + 6.1 guests -> bench/results.md
 #   make install   module, libpss, pss, man pages (PREFIX, DESTDIR, KDIR)
 #   make rig       module (for KERNEL) + libpss + selftests for the test rig
+#   make deb       Debian packages pss-dkms, libpss0, libpss-dev, pss -> build/deb/
 #
 # KERNEL is one of 61 (Debian 6.1), 612 (Debian 6.12), debug (our KASAN/lockdep
 # 6.12). The module is never loaded into this machine's kernel: only guests.
@@ -28,7 +29,7 @@ kmod:
 	@bash scripts/kmod-build.sh >/dev/null
 
 help:
-	@sed -n '2,15s/^# \{0,1\}//p' Makefile
+	@sed -n '2,16s/^# \{0,1\}//p' Makefile
 
 setup:
 	@bash $(SETUP)
@@ -57,6 +58,12 @@ dkms-check: setup
 install-check: setup
 	@bash scripts/install-check.sh
 
+deb:
+	@bash scripts/deb.sh
+
+deb-check: setup
+	@bash scripts/deb-check.sh
+
 run: setup lib selftests
 	@bash scripts/guest-run.sh $(KERNEL) test $(TESTS)
 
@@ -79,5 +86,5 @@ clean:
 	$(MAKE) -s -C tools/pss clean
 	$(MAKE) -s -C bench clean
 
-.PHONY: install-check all rig kmod help setup module modules lib selftests tool install dkms-check run shell check \
+.PHONY: deb deb-check install-check all rig kmod help setup module modules lib selftests tool install dkms-check run shell check \
 	demo bench clean
