@@ -10,7 +10,7 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 KDIR=${KDIR:-$(ls -d /lib/modules/*+deb12-amd64/build 2>/dev/null | tail -n1)}
 [ -n "$KDIR" ] && [ -f "$KDIR/Makefile" ] || { echo "not ok - install-check: no KDIR"; exit 1; }
-krel=$(make -s -C "$KDIR" kernelrelease)
+krel=$(basename "$(dirname "$KDIR")")	# KDIR is /lib/modules/KREL/build
 
 work=$(mktemp -d /tmp/pss-install-check.XXXXXX)
 trap 'rm -rf "$work"' EXIT

@@ -46,7 +46,7 @@ if [ "${SKIP_MODULE:-0}" != 1 ]; then
 	[ -n "$DESTDIR" ] && depmod=(DEPMOD=true)
 	make -s -C "$KDIR" M="$(dirname "$ko")" INSTALL_MOD_PATH="$DESTDIR" \
 		INSTALL_MOD_DIR=updates "${depmod[@]}" modules_install
-	log "installed $(basename "$ko") under ${DESTDIR}/lib/modules/$(basename "$(dirname "$ko")" | sed 's/^kmod-//')/updates"
+	log "installed pss.ko for $(modinfo -F vermagic "$ko" | cut -d' ' -f1) under ${DESTDIR}/lib/modules/*/updates"
 fi
 
 # --- libpss and the tool ------------------------------------------------

@@ -14,8 +14,13 @@ if [ ! -f "$KDIR/Makefile" ]; then
 	     "(Debian: linux-headers-$(uname -r)) or set KDIR=" >&2
 	exit 1
 fi
-krel=$(make -s -C "$KDIR" kernelrelease 2>/dev/null || true)
-[ -n "$krel" ] || krel=$(basename "$(dirname "$KDIR")")
+# A name for the build directory. Under /lib/modules/KREL/build, KREL; else
+# the tree's own idea (Debian's 6.1 headers say 6.1.N there, their modules
+# say 6.1.0-N-amd64: only the directory name is taken from this).
+case $KDIR in
+*/lib/modules/*/build|*/lib/modules/*/build/) krel=$(basename "$(dirname "$KDIR")") ;;
+*) krel=$(cat "$KDIR/include/config/kernel.release" 2>/dev/null || echo custom) ;;
+esac
 out=$top/build/kmod-$krel
 mkdir -p "$out/kmod" "$out/uapi/linux"
 cp "$top"/kmod/*.c "$top"/kmod/*.h "$out/kmod/"
