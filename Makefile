@@ -64,6 +64,13 @@ deb:
 deb-check: setup
 	@bash scripts/deb-check.sh
 
+# What make check needs beyond the guests for the install side: a staged
+# install as a user, the Debian packages, bench/report.py on broken logs.
+dist-check: setup
+	@python3 bench/test_report.py 2>&1 | tail -n 1
+	@bash scripts/install-check.sh
+	@bash scripts/deb-check.sh
+
 run: setup lib selftests
 	@bash scripts/guest-run.sh $(KERNEL) test $(TESTS)
 
@@ -86,5 +93,5 @@ clean:
 	$(MAKE) -s -C tools/pss clean
 	$(MAKE) -s -C bench clean
 
-.PHONY: deb deb-check install-check all rig kmod help setup module modules lib selftests tool install dkms-check run shell check \
+.PHONY: dist-check deb deb-check install-check all rig kmod help setup module modules lib selftests tool install dkms-check run shell check \
 	demo bench clean
