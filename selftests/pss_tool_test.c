@@ -1638,6 +1638,14 @@ TEST_F(target, output_modes)
 	EXPECT_NE(NULL, strstr(r.out, "DETAIL"));
 	EXPECT_NE(NULL, strstr(r.out, "PERMS"));
 	run_free(&r);
+	/* a column named twice is printed once: JSON keys are unique */
+	doc = run_json(_metadata, ARGV("threads", "-J", "-o", "TID,tid,COMM", self->pid));
+	ASSERT_NE(NULL, doc);
+	EXPECT_EQ(2, (int)jget(doc, "threads")->v[0]->n);
+	jfree(doc);
+	doc = run_json(_metadata, ARGV("threads", "-J", "-o", "+PID", self->pid, self->pid));
+	ASSERT_NE(NULL, doc);
+	jfree(doc);
 	/* sizes are JSON numbers of bytes, with -b or without */
 	doc = run_json(_metadata, ARGV("show", "-J", "-o", "PID,VSZ", self->pid));
 	ASSERT_NE(NULL, doc);

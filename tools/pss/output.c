@@ -27,10 +27,15 @@ static size_t add_column(const struct viewdef *v, int *ids, size_t n,
 			 size_t max, const char *name, size_t len)
 {
 	int id = column_by_name(v, name, len);
+	size_t i;
 
 	if (id < 0)
 		usage_error("unknown column '%.*s' for '%s' (see --list-columns)",
 			    (int)len, name, v->name);
+	/* once is enough, and a JSON object cannot hold a key twice */
+	for (i = 0; i < n; i++)
+		if (ids[i] == id)
+			return n;
 	if (n >= max)
 		usage_error("too many columns");
 	ids[n] = id;
