@@ -3,11 +3,13 @@
 #
 #   make demo      set up, build, boot a guest, snapshot real processes
 #   make check     set up, static checks, every test on every kernel
-#   make           module (for KERNEL) + libpss + selftests
+#   make           libpss, pss and pss.ko for the running kernel (KDIR=...)
 #   make run KERNEL=612 TESTS="dev_test"    some tests on one kernel
 #   make shell KERNEL=debug                  a shell in a guest
 #   make bench     pss vs procfs/PROCMAP_QUERY in 6.12 + 6.1 guests -> bench/results.md
-#   make install   module, libpss, pss, man pages, udev rule (PREFIX, DESTDIR)
+#   make install   module, libpss, pss, man pages (PREFIX, DESTDIR, KDIR)
+#   make rig       module (for KERNEL) + libpss + selftests for the test rig
+#   make deb       Debian packages pss-dkms, libpss0, libpss-dev, pss -> build/deb/
 #
 # KERNEL is one of 61 (Debian 6.1), 612 (Debian 6.12), debug (our KASAN/lockdep
 # 6.12). The module is never loaded into this machine's kernel: only guests.
@@ -18,10 +20,16 @@ KERNELS ?= 61 612 debug
 TESTS ?=
 SETUP := scripts/setup.sh
 
-all: setup module lib selftests tool
+# Plain make needs no apt, no root and no test rig.
+all: lib tool kmod
+
+rig: setup module lib selftests tool
+
+kmod:
+	@bash scripts/kmod-build.sh >/dev/null
 
 help:
-	@sed -n '2,14s/^# \{0,1\}//p' Makefile
+	@sed -n '2,16s/^# \{0,1\}//p' Makefile
 
 setup:
 	@bash $(SETUP)
@@ -47,6 +55,22 @@ install: lib tool
 dkms-check: setup
 	@bash scripts/dkms-check.sh
 
+install-check: setup
+	@bash scripts/install-check.sh
+
+deb:
+	@bash scripts/deb.sh
+
+deb-check: setup
+	@bash scripts/deb-check.sh
+
+# What make check needs beyond the guests for the install side: a staged
+# install as a user, the Debian packages, bench/report.py on broken logs.
+dist-check: setup
+	@python3 bench/test_report.py
+	@bash scripts/install-check.sh
+	@bash scripts/deb-check.sh
+
 run: setup lib selftests
 	@bash scripts/guest-run.sh $(KERNEL) test $(TESTS)
 
@@ -69,5 +93,5 @@ clean:
 	$(MAKE) -s -C tools/pss clean
 	$(MAKE) -s -C bench clean
 
-.PHONY: all help setup module modules lib selftests tool install dkms-check run shell check \
+.PHONY: dist-check deb deb-check install-check all rig kmod help setup module modules lib selftests tool install dkms-check run shell check \
 	demo bench clean

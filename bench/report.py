@@ -4,31 +4,97 @@
 stdout, bench/results.md and an SVG plot of per-object cost against object
 count (written here, no plotting library).
 
-    report.py --md OUT.md --svg OUT.svg LOG [LOG...]
+    report.py [--md OUT.md] [--svg OUT.svg] LOG [LOG...]
 
 The first log is the primary kernel (the plot is drawn from it; the other
 logs' series are added dashed). bench/analysis.md, if present, is appended
 to results.md as the closing note.
+
+It runs after a guest that may have crashed, so its input may be cut short:
+a #BENCH line that is incomplete (no newline at the end of the log, a key
+missing, a number that is not one) is skipped with a warning on stderr, a
+zero time or count prints "n/a" rather than dividing by it, and a log that
+is missing or has no results is reported. Exit status: 0, 1 (no usable
+results), 2 (usage).
 """
+import argparse
 import math
 import os
+import re
 import sys
+
+# keys a complete record of each kind has (its last key included: a line
+# cut short lacks it) and must be non-negative integers
+MEASURED = ("reps", "med_ns", "min_ns", "max_ns", "syscalls", "threads", "fds", "vmas", "objs")
+REQUIRED = {
+    "full": ("label", "T", "F", "V", "method"),
+    "vma": ("label", "T", "F", "V", "method"),
+    "perf": ("of", "label", "T", "F", "V", "mem_bytes", "objs", "retries", "perf_n"),
+    "stall": ("V", "T", "F", "reader"),
+    "env": (),
+    "done": ("errors",),
+}
+REQUIRED_MEASURED = {
+    "full": MEASURED,
+    "vma": MEASURED,
+    "stall": ("reads", "ops", "p50_ns", "p99_ns", "p999_ns", "max_ns", "mean_ns",
+              "lock_mmap_med", "lock_mmap_max"),
+}
+NUMERIC = re.compile(r"^(T|F|V|reps|syscalls|threads|fds|vmas|objs|retries|perf_n|reads|ops|"
+                     r"mem_bytes|errors|.*_ns|lock_.*|ph_.*)$")
+
+
+def warn(msg):
+    print("report.py: %s" % msg, file=sys.stderr)
+
+
+def check(d):
+    """None if the record is complete, else what is wrong with it."""
+    kind = d.get("kind")
+    if kind not in REQUIRED:
+        return "unknown kind %r" % kind
+    need = list(REQUIRED[kind])
+    if d.get("status") != "n/a":
+        need += REQUIRED_MEASURED.get(kind, ())
+    for k in need:
+        if k not in d or d[k] == "":
+            return "no %s" % k
+    for k, v in d.items():
+        if NUMERIC.match(k) and not v.isdigit():
+            return "%s=%r is not a number" % (k, v)
+    return None
 
 
 def parse(path):
     recs = []
     with open(path, errors="replace") as f:
-        for line in f:
-            line = line.strip()
+        for n, line in enumerate(f, 1):
             if not line.startswith("#BENCH "):
+                continue
+            if not line.endswith("\n"):
+                warn("%s:%d: skipped a #BENCH line cut short (end of log)" % (path, n))
                 continue
             d = {}
             for kv in line[7:].split():
                 if "=" in kv:
                     k, v = kv.split("=", 1)
                     d[k] = v
+            bad = check(d)
+            if bad:
+                warn("%s:%d: skipped a malformed #BENCH line (%s)" % (path, n, bad))
+                continue
             recs.append(d)
     return recs
+
+
+def per(a, b):
+    """a / b as a float, or None when b is zero."""
+    a, b = int(a), int(b)
+    return a / b if b else None
+
+
+def fmt(v, f="%.0f"):
+    return "n/a" if v is None else f % v
 
 
 def us(ns):
@@ -51,9 +117,11 @@ def ratio(a, b):
     """b/a as 'R× (lo–hi)': medians, and the worst/best case from min/max."""
     if not a or not b or a.get("status") == "n/a" or b.get("status") == "n/a":
         return "n/a", None
-    r = int(b["med_ns"]) / int(a["med_ns"])
-    lo = int(b["min_ns"]) / int(a["max_ns"])
-    hi = int(b["max_ns"]) / int(a["min_ns"])
+    r = per(b["med_ns"], a["med_ns"])
+    lo = per(b["min_ns"], a["max_ns"])
+    hi = per(b["max_ns"], a["min_ns"])
+    if r is None or lo is None or hi is None:
+        return "n/a (a zero time)", None
     return "**%.1f×** (%.1f–%.1f)" % (r, lo, hi), r
 
 
@@ -69,7 +137,7 @@ class Run:
         with open(path, errors="replace") as f:
             for line in f:
                 if "PSS-BENCH-BEGIN" in line and "mem=" in line:
-                    self.mem = line.split("mem=")[1].split()[0]
+                    self.mem = (line.split("mem=")[1].split() or [""])[0]
 
     def get(self, kind, label, method):
         for r in self.recs:
@@ -149,10 +217,10 @@ def report(runs, md_path, svg_path):
             verdict = ""
             if (q["T"], q["F"], q["V"]) == HEADLINE and r is not None:
                 verdict = " ✅" if r >= 30 else " ❌ (target 30×)"
-            pno = "%.0f" % (int(p["med_ns"]) / int(p["objs"])) if p and p.get("objs") else "n/a"
-            qno = "%.0f" % (int(q["med_ns"]) / int(q["objs"])) if q.get("objs") else "n/a"
+            pno = fmt(per(p["med_ns"], p["objs"])) if p and p.get("status") != "n/a" else "n/a"
+            qno = fmt(per(q["med_ns"], q["objs"]))
             pf = run.perf("full", lab)
-            bpo = "%.0f" % (int(pf["mem_bytes"]) / int(pf["objs"])) if pf and int(pf.get("objs", 0)) else "n/a"
+            bpo = fmt(per(pf["mem_bytes"], pf["objs"])) if pf else "n/a"
             name = "%s" % q["T"] if lab != "realistic" else "%s (realistic)" % q["T"]
             if (q["T"], q["F"], q["V"]) == HEADLINE:
                 name = "**%s**" % q["T"]
@@ -210,30 +278,30 @@ def report(runs, md_path, svg_path):
             row = []
             for meth in ("pss", "procmap", "maps"):
                 r = run.get("vma", lab, meth)
-                if r and r.get("status") != "n/a" and int(r.get("objs", 0)):
-                    v = int(r["med_ns"]) / int(r["objs"])
+                v = per(r["med_ns"], r["objs"]) if r and r.get("status") != "n/a" else None
+                if v is not None:
                     row.append("%.0f" % v)
                     if lab in ("V1000", "V10000", "V100000"):
                         spread[meth].append(v)
                 else:
                     row.append("n/a")
             pf = run.perf("vma", lab)
-            if pf and int(pf.get("objs", 0)):
+            if pf and int(pf["objs"]):
                 row.append("%.1f KiB" % (int(pf["mem_bytes"]) / 1024))
-                row.append("%.0f" % (int(pf["mem_bytes"]) / int(pf["objs"])))
+                row.append(fmt(per(pf["mem_bytes"], pf["objs"])))
             else:
                 row += ["n/a", "n/a"]
             nv = (run.get("vma", lab, "maps") or {}).get("vmas", lab[1:])
             w("| %s | %s |" % (nv, " | ".join(row)))
         for lab in run.labels("full"):
             pf = run.perf("full", lab)
-            if pf and int(pf.get("objs", 0)):
+            if pf and int(pf["objs"]):
                 w("| full %s (%s objects) | | | | %.1f KiB | %.0f |" % (
                     lab, pf["objs"], int(pf["mem_bytes"]) / 1024,
                     int(pf["mem_bytes"]) / int(pf["objs"])))
         w("")
         for meth, vals in spread.items():
-            if len(vals) >= 2:
+            if len(vals) >= 2 and min(vals) > 0:
                 sp = max(vals) / min(vals)
                 mark = (" ✅" if sp <= 1.5 else " ❌ (target 1.5×)") if meth == "pss" else ""
                 w("- %s: per-VMA cost spread over V=1k..100k = **%.2f×**%s" % (meth, sp, mark))
@@ -299,7 +367,7 @@ def series(run):
         pts = []
         for r in run.recs:
             if r.get("kind") == kind and r.get("method") == meth and r.get("status") != "n/a" \
-                    and int(r.get("objs", 0)) and r.get("label") != "realistic":
+                    and int(r["objs"]) and int(r["med_ns"]) and r.get("label") != "realistic":
                 if kind == "full" and (r["T"], r["F"], r["V"]) not in DIAGONAL:
                     continue
                 pts.append((int(r["objs"]), int(r["med_ns"]) / int(r["objs"])))
@@ -339,7 +407,7 @@ def svg(runs, path):
     for meth, c in (("pss", COLORS["pss full"]), ("procfs", COLORS["procfs full"])):
         for r in runs[0].recs:
             if r.get("kind") == "full" and r.get("method") == meth and r.get("status") != "n/a" \
-                    and int(r.get("objs", 0)):
+                    and int(r["objs"]) and int(r["med_ns"]):
                 o.append('<circle cx="%.1f" cy="%.1f" r="2.5" fill="none" stroke="%s" opacity="0.45"/>'
                          % (X(int(r["objs"])), Y(int(r["med_ns"]) / int(r["objs"])), c))
     for e in range(x0, x1 + 1):
@@ -379,24 +447,28 @@ def svg(runs, path):
         f.write("\n".join(o) + "\n")
 
 
-def main():
-    args = sys.argv[1:]
-    md, sv = "bench/results.md", "bench/cost.svg"
-    logs = []
-    while args:
-        a = args.pop(0)
-        if a == "--md":
-            md = args.pop(0)
-        elif a == "--svg":
-            sv = args.pop(0)
-        else:
-            logs.append(a)
-    runs = [Run(p) for p in logs if os.path.exists(p)]
-    runs = [r for r in runs if r.recs]
+def main(argv=None):
+    ap = argparse.ArgumentParser(
+        prog="report.py",
+        description="Turn pss_bench guest logs into results.md and an SVG plot.")
+    ap.add_argument("--md", default="bench/results.md", help="markdown output")
+    ap.add_argument("--svg", default="bench/cost.svg", help="SVG output")
+    ap.add_argument("logs", nargs="+", metavar="LOG", help="guest log with #BENCH lines")
+    a = ap.parse_args(argv)
+    runs = []
+    for p in a.logs:
+        if not os.path.isfile(p):
+            warn("%s: no such log" % p)
+            continue
+        run = Run(p)
+        if not run.recs:
+            warn("%s: no complete #BENCH results" % p)
+            continue
+        runs.append(run)
     if not runs:
-        print("report.py: no results in %s" % " ".join(logs), file=sys.stderr)
+        warn("no results in %s" % " ".join(a.logs))
         return 1
-    print(report(runs, md, sv))
+    print(report(runs, a.md, a.svg))
     return 0
 
 

@@ -21,19 +21,19 @@
 #define OPTS_GET(opts, field, def) \
 	(OPTS_HAS(opts, field) ? (opts)->field : (def))
 #define OPTS_VALID(opts) \
-	(!(opts) || pss_opts_valid((opts), (opts)->sz, sizeof(*(opts))))
+	(!(opts) || libpss__opts_valid((opts), (opts)->sz, sizeof(*(opts))))
 
-bool pss_opts_valid(const void *opts, size_t user_sz, size_t lib_sz);
+bool libpss__opts_valid(const void *opts, size_t user_sz, size_t lib_sz);
 
 struct pss_snapshot {
 	int fd;
 	int refs;		/* the handle itself + live markers; atomic */
 };
 
-void pss_snapshot_get(struct pss_snapshot *snap);
-void pss_snapshot_put(struct pss_snapshot *snap);
+void libpss__snapshot_get(struct pss_snapshot *snap);
+void libpss__snapshot_put(struct pss_snapshot *snap);
 
 /* ioctl that returns -errno instead of -1, retrying on EINTR. */
-int pss_ioctl(int fd, unsigned long req, void *arg);
+int libpss__ioctl(int fd, unsigned long req, void *arg);
 
 #endif /* LIBPSS_INTERNAL_H */

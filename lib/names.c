@@ -162,3 +162,18 @@ LIBPSS_API const char *pss_facet_name(__u64 facet)
 	default:				return "unknown";
 	}
 }
+
+LIBPSS_API const char *pss_library_version(void)
+{
+	return LIBPSS_VERSION;
+}
+
+LIBPSS_API __u32 pss_library_major_version(void)
+{
+	return LIBPSS_MAJOR_VERSION;
+}
+
+LIBPSS_API __u32 pss_library_minor_version(void)
+{
+	return LIBPSS_MINOR_VERSION;
+}

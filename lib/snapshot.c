@@ -12,7 +12,7 @@
 
 #include "internal.h"
 
-bool pss_opts_valid(const void *opts, size_t user_sz, size_t lib_sz)
+bool libpss__opts_valid(const void *opts, size_t user_sz, size_t lib_sz)
 {
 	const unsigned char *p = opts;
 	size_t i;
@@ -26,7 +26,7 @@ bool pss_opts_valid(const void *opts, size_t user_sz, size_t lib_sz)
 	return true;
 }
 
-int pss_ioctl(int fd, unsigned long req, void *arg)
+int libpss__ioctl(int fd, unsigned long req, void *arg)
 {
 	int ret;
 
@@ -56,12 +56,12 @@ static int snapshot_new(int fd, struct pss_snapshot **snap)
 	return 0;
 }
 
-void pss_snapshot_get(struct pss_snapshot *snap)
+void libpss__snapshot_get(struct pss_snapshot *snap)
 {
 	__atomic_add_fetch(&snap->refs, 1, __ATOMIC_RELAXED);
 }
 
-void pss_snapshot_put(struct pss_snapshot *snap)
+void libpss__snapshot_put(struct pss_snapshot *snap)
 {
 	if (__atomic_sub_fetch(&snap->refs, 1, __ATOMIC_ACQ_REL) == 0) {
 		close_keep_errno(snap->fd);
@@ -69,7 +69,21 @@ void pss_snapshot_put(struct pss_snapshot *snap)
 	}
 }
 
-LIBPSS_API int pss_capture(const struct pss_capture_opts *opts,
+/*
+ * pss_capture@@LIBPSS_0.2: .dev_fd -1 is "none", 0 is a descriptor.
+ * pss_capture@LIBPSS_0.1 (binaries built against libpss 0.1, where
+ * PSS_OPTS() left .dev_fd 0 for "none") is capture_0_1() below, so they
+ * keep working unchanged.
+ */
+__asm__(".symver capture_0_2, pss_capture@@LIBPSS_0.2");
+__asm__(".symver capture_0_1, pss_capture@LIBPSS_0.1");
+
+LIBPSS_API int capture_0_2(const struct pss_capture_opts *opts,
+			   struct pss_snapshot **snap);
+LIBPSS_API int capture_0_1(const struct pss_capture_opts *opts,
+			   struct pss_snapshot **snap);
+
+LIBPSS_API int capture_0_2(const struct pss_capture_opts *opts,
 			   struct pss_snapshot **snap)
 {
 	struct pss_capture_args args;
@@ -83,12 +97,12 @@ LIBPSS_API int pss_capture(const struct pss_capture_opts *opts,
 	flags = OPTS_GET(opts, flags, 0);
 	pid = OPTS_GET(opts, pid, 0);
 	pidfd = OPTS_GET(opts, pidfd, 0);
-	dev_fd = OPTS_GET(opts, dev_fd, 0);
+	dev_fd = OPTS_GET(opts, dev_fd, -1);
 
 	/* exactly one way of naming the target */
 	if ((flags & PSS_CAPTURE_PIDFD) ? pid != 0 : pidfd != 0)
 		return -EINVAL;
-	if (dev_fd < 0)
+	if (dev_fd < -1)
 		return -EBADF;
 
 	memset(&args, 0, sizeof(args));
@@ -98,7 +112,7 @@ LIBPSS_API int pss_capture(const struct pss_capture_opts *opts,
 	args.target_pid = pid;
 	args.target_pidfd = pidfd;
 
-	if (dev_fd > 0) {
+	if (dev_fd >= 0) {
 		dfd = dev_fd;
 	} else {
 		dfd = open(PSS_DEVICE_PATH, O_RDONLY | O_CLOEXEC);
@@ -106,7 +120,7 @@ LIBPSS_API int pss_capture(const struct pss_capture_opts *opts,
 			return -errno;
 	}
 
-	fd = pss_ioctl(dfd, PSS_IOC_CAPTURE, &args);
+	fd = libpss__ioctl(dfd, PSS_IOC_CAPTURE, &args);
 	if (dfd != dev_fd)
 		close_keep_errno(dfd);
 	if (fd < 0)
@@ -118,12 +132,27 @@ LIBPSS_API int pss_capture(const struct pss_capture_opts *opts,
 	return err;
 }
 
+LIBPSS_API int capture_0_1(const struct pss_capture_opts *opts,
+			   struct pss_snapshot **snap)
+{
+	struct pss_capture_opts o;
+
+	if (!OPTS_HAS(opts, dev_fd) || opts->dev_fd)
+		return capture_0_2(opts, snap);
+	if (!OPTS_VALID(opts))
+		return -EINVAL;
+	memcpy(&o, opts, sizeof(o));
+	o.sz = sizeof(o);	/* the rest was checked to be zero */
+	o.dev_fd = -1;
+	return capture_0_2(&o, snap);
+}
+
 LIBPSS_API int pss_capture_pid(pid_t pid, __u64 facets,
 			       struct pss_snapshot **snap)
 {
 	PSS_OPTS(pss_capture_opts, opts, .facets = facets, .pid = pid);
 
-	return pss_capture(&opts, snap);
+	return capture_0_2(&opts, snap);
 }
 
 LIBPSS_API int pss_capture_pidfd(int pidfd, __u64 facets,
@@ -134,13 +163,13 @@ LIBPSS_API int pss_capture_pidfd(int pidfd, __u64 facets,
 
 	if (pidfd < 0)
 		return -EBADF;
-	return pss_capture(&opts, snap);
+	return capture_0_2(&opts, snap);
 }
 
 LIBPSS_API void pss_snapshot_free(struct pss_snapshot *snap)
 {
 	if (snap)
-		pss_snapshot_put(snap);
+		libpss__snapshot_put(snap);
 }
 
 static int query_fd(int fd, __u32 query_class, void *buf, size_t len)
@@ -155,7 +184,7 @@ static int query_fd(int fd, __u32 query_class, void *buf, size_t len)
 	args.query_class = query_class;
 	args.out_size = (__u32)len;
 	args.out = (__u64)(uintptr_t)buf;
-	ret = pss_ioctl(fd, PSS_IOC_QUERY, &args);
+	ret = libpss__ioctl(fd, PSS_IOC_QUERY, &args);
 	return ret < 0 ? ret : 0;
 }
 
@@ -249,7 +278,7 @@ LIBPSS_API int pss_get_version(struct pss_version *ver, size_t len)
 		return -errno;
 	memset(ver, 0, len);
 	ver->size = (__u32)len;
-	ret = pss_ioctl(fd, PSS_IOC_VERSION, ver);
+	ret = libpss__ioctl(fd, PSS_IOC_VERSION, ver);
 	close_keep_errno(fd);
 	return ret < 0 ? ret : 0;
 }

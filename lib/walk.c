@@ -131,7 +131,7 @@ LIBPSS_API int pss_walk_marker_create(struct pss_snapshot *snap,
 	m->min_rec = min_rec;
 	m->batch_bytes = batch;
 	m->total = total;
-	pss_snapshot_get(snap);
+	libpss__snapshot_get(snap);
 	*marker = m;
 	return 0;
 }
@@ -145,7 +145,7 @@ LIBPSS_API void pss_walk_marker_free(struct pss_walk_marker *m)
 	al = m->al;
 	if (m->buf)
 		al.free(al.ctx, m->buf);
-	pss_snapshot_put(m->snap);
+	libpss__snapshot_put(m->snap);
 	al.free(al.ctx, m);
 }
 
@@ -228,7 +228,7 @@ static int fetch(struct pss_walk_marker *m)
 		a.buf = (__u64)(uintptr_t)m->buf;
 		a.buf_len = want;
 		m->st_ioctls++;
-		ret = pss_ioctl(m->snap->fd, PSS_IOC_WALK, &a);
+		ret = libpss__ioctl(m->snap->fd, PSS_IOC_WALK, &a);
 		if (ret == -ENOSPC) {
 			m->st_enospc++;
 			/* next_len is the exact size the record at pos needs */
@@ -290,6 +290,83 @@ LIBPSS_API int pss_walk(struct pss_walk_marker *m, const void **entry,
 	m->pos++;
 	m->st_entries++;
 	*entry = rec;
+	if (len)
+		*len = rl;
+	return 1;
+}
+
+static int walk_class(struct pss_walk_marker *m, __u32 wc, const void **e,
+		      size_t *len)
+{
+	if (!m || !e)
+		return -EINVAL;
+	if (m->walk_class != wc) {
+		*e = NULL;
+		return -EINVAL;
+	}
+	return pss_walk(m, e, len);
+}
+
+LIBPSS_API int pss_walk_thread(struct pss_walk_marker *m,
+			       const struct pss_thread_entry **entry, size_t *len)
+{
+	const void *e = NULL;
+	int ret = walk_class(m, PSS_WALK_THREADS, entry ? &e : NULL, len);
+
+	if (entry)
+		*entry = e;
+	return ret;
+}
+
+LIBPSS_API int pss_walk_handle(struct pss_walk_marker *m,
+			       const struct pss_handle_entry **entry, size_t *len)
+{
+	const void *e = NULL;
+	int ret = walk_class(m, PSS_WALK_HANDLES, entry ? &e : NULL, len);
+
+	if (entry)
+		*entry = e;
+	return ret;
+}
+
+LIBPSS_API int pss_walk_vma(struct pss_walk_marker *m,
+			    const struct pss_vma_entry **entry, size_t *len)
+{
+	const void *e = NULL;
+	int ret = walk_class(m, PSS_WALK_VA_SPACE, entry ? &e : NULL, len);
+
+	if (entry)
+		*entry = e;
+	return ret;
+}
+
+LIBPSS_API int pss_walk_copy(struct pss_walk_marker *m, void *buf,
+			     size_t buf_len, size_t *len)
+{
+	const void *e;
+	size_t rl;
+	__u64 pos;
+	int ret;
+
+	if (len)
+		*len = 0;
+	if (!m || (!buf && buf_len))
+		return -EINVAL;
+	pos = m->pos;
+	ret = pss_walk(m, &e, &rl);
+	if (ret != 1)
+		return ret;
+	if (rl > buf_len) {
+		/* step back: the entry is still in the batch, no ioctl */
+		m->pos = pos;
+		m->cur_idx--;
+		m->cur_off -= rl;
+		m->st_entries--;
+		if (len)
+			*len = rl;
+		return -ENOSPC;
+	}
+	memcpy(buf, e, rl);
 	if (len)
 		*len = rl;
 	return 1;

@@ -69,7 +69,7 @@ run "$PSS" show --pidfd -o PID,COMM,THREADS,FDS,MAPS,RSS-ANON,RSS-FILE,AFFINITY,
 
 # --- pss threads ------------------------------------------------------------
 [ -n "$target" ] && run "$PSS" threads "$target"
-run "$PSS" threads -o TID,COMM,STATE,CPU,UTIME,STIME,START,PRI,NI,MINFLT,FLAGS 1
+run "$PSS" threads -o TID,COMM,STATE,PSR,UTIME,STIME,START,PRI,NI,MINFLT,FLAGS 1
 
 # --- pss fds ------------------------------------------------------------------
 for p in $target $cat_pid $httpd_pid $nc_pid; do

@@ -19,8 +19,8 @@ if ! command -v dkms >/dev/null 2>&1; then
 		die "cannot install dkms"
 fi
 
-base=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$top/dkms.conf")
-[ -n "$base" ] || die "no PACKAGE_VERSION in dkms.conf"
+base=$(sed -n 's/^PSS_VERSION_\(MAJOR\|MINOR\|PATCH\) := //p' "$top/version.mk" | paste -sd.)
+[ -n "$base" ] || die "no version in version.mk"
 ver=$base-dkmscheck
 src=/usr/src/pss-$ver
 logdir=$top/build/dkms-check
@@ -35,7 +35,7 @@ trap cleanup EXIT
 cleanup
 
 mkdir -p "$src/kmod" "$src/uapi/linux"
-sed "s/^PACKAGE_VERSION=.*/PACKAGE_VERSION=\"$ver\"/" "$top/dkms.conf" > "$src/dkms.conf"
+sed "s/@VERSION@/$ver/" "$top/dkms.conf" > "$src/dkms.conf"
 cp "$top/Kbuild" "$src/"
 cp "$top"/kmod/*.c "$top"/kmod/*.h "$src/kmod/"
 cp "$top/uapi/linux/pss.h" "$src/uapi/linux/"
@@ -57,6 +57,17 @@ for k in "$KREL_61" "$KREL_612"; do
 		make_log=/var/lib/dkms/pss/$ver/build/make.log
 		[ -f "$make_log" ] && tail -n 30 "$make_log" | sed 's/^/#   /'
 		echo "not ok - dkms build pss for $k"
+		fail=1
+	fi
+done
+# a kernel the code does not support is skipped, not built (and failed)
+for k in 5.10.0-99-amd64 6.13.0-99-amd64; do
+	out=$(dkms build -m pss -v "$ver" -k "$k" 2>&1)
+	if grep -q 'BUILD_EXCLUSIVE' <<<"$out"; then
+		echo "ok - dkms skips pss for $k (BUILD_EXCLUSIVE)"
+	else
+		sed 's/^/#   /' <<<"$out" | tail -n 5
+		echo "not ok - dkms skips pss for $k"
 		fail=1
 	fi
 done

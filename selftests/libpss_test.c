@@ -947,6 +947,145 @@ TEST_F(self, threads_share_one_snapshot)
 
 /* ------------------------------------------------------------ opts */
 
+/* The typed walks and pss_for_each_*() hand out what pss_walk() does. */
+TEST_F(self, typed_walks_and_for_each)
+{
+	static const __u32 classes[] = {
+		PSS_WALK_THREADS, PSS_WALK_HANDLES, PSS_WALK_VA_SPACE,
+	};
+	const struct pss_thread_entry *t;
+	const struct pss_handle_entry *h;
+	const struct pss_vma_entry *v;
+	struct pss_walk_marker *m, *ref;
+	const void *e;
+	size_t i, len, rlen;
+	__u64 count, n;
+	int ret;
+
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(0, pss_count(self->snap, classes[i], &count));
+		ASSERT_EQ(0, pss_walk_marker_create(self->snap, classes[i], NULL, &m));
+		ASSERT_EQ(0, pss_walk_marker_create(self->snap, classes[i], NULL, &ref));
+		n = 0;
+		for (;;) {
+			const void *got = NULL;
+
+			ret = pss_walk(ref, &e, &rlen);
+			if (classes[i] == PSS_WALK_THREADS) {
+				EXPECT_EQ(ret, pss_walk_thread(m, &t, &len));
+				got = t;
+				EXPECT_EQ(-EINVAL, pss_walk_vma(m, &v, NULL));
+			} else if (classes[i] == PSS_WALK_HANDLES) {
+				EXPECT_EQ(ret, pss_walk_handle(m, &h, &len));
+				got = h;
+				EXPECT_EQ(-EINVAL, pss_walk_thread(m, &t, NULL));
+			} else {
+				EXPECT_EQ(ret, pss_walk_vma(m, &v, &len));
+				got = v;
+				EXPECT_EQ(-EINVAL, pss_walk_handle(m, &h, NULL));
+			}
+			if (ret != 1)
+				break;
+			ASSERT_NE(NULL, got);
+			EXPECT_EQ(rlen, len);
+			EXPECT_EQ(0, memcmp(e, got, len));
+			n++;
+		}
+		EXPECT_EQ(0, ret);
+		EXPECT_EQ(count, n);
+		pss_walk_marker_free(m);
+		pss_walk_marker_free(ref);
+	}
+
+	ASSERT_EQ(0, pss_count(self->snap, PSS_WALK_VA_SPACE, &count));
+	ASSERT_EQ(0, pss_walk_marker_create(self->snap, PSS_WALK_VA_SPACE, NULL, &m));
+	n = 0;
+	pss_for_each_vma(m, v, ret) {
+		EXPECT_LT(v->start, v->end);
+		n++;
+	}
+	EXPECT_EQ(0, ret);
+	EXPECT_EQ(count, n);
+	pss_walk_marker_free(m);
+
+	ASSERT_EQ(0, pss_walk_marker_create(self->snap, PSS_WALK_HANDLES, NULL, &m));
+	n = 0;
+	pss_for_each_handle(m, h, ret)
+		n += h->fd == self->devnull_fd;
+	EXPECT_EQ(0, ret);
+	EXPECT_EQ(1, n);
+	pss_walk_marker_free(m);
+
+	ASSERT_EQ(0, pss_walk_marker_create(self->snap, PSS_WALK_THREADS, NULL, &m));
+	n = 0;
+	pss_for_each_thread(m, t, ret)
+		n += t->tid == (pid_t)syscall(SYS_gettid);
+	EXPECT_EQ(0, ret);
+	EXPECT_EQ(1, n);
+	pss_walk_marker_free(m);
+}
+
+/*
+ * pss_walk_copy(): entries copied out survive later walks, the marker and
+ * the snapshot; a short buffer is -ENOSPC with the size needed and does
+ * not move the marker. Tiny batches make every step a new ioctl, so a
+ * copy that pointed into the batch buffer would be overwritten.
+ */
+TEST_F(self, walk_copy_outlives_the_walk)
+{
+	PSS_OPTS(pss_walk_marker_opts, tiny, .batch_bytes = 1);
+	struct pss_walk_marker *m;
+	__u64 count, pos, i;
+	void **copies;
+	char **names;
+	const void *e;
+	size_t len, need;
+
+	ASSERT_EQ(0, pss_count(self->snap, PSS_WALK_HANDLES, &count));
+	ASSERT_LT(10, count);
+	copies = calloc(count, sizeof(*copies));
+	names = calloc(count, sizeof(*names));
+	ASSERT_NE(NULL, copies);
+	ASSERT_NE(NULL, names);
+	ASSERT_EQ(0, pss_walk_marker_create(self->snap, PSS_WALK_HANDLES, &tiny, &m));
+	for (i = 0; i < count; i++) {
+		char small[8];
+
+		ASSERT_EQ(0, pss_walk_marker_get_position(m, &pos));
+		EXPECT_EQ(-ENOSPC, pss_walk_copy(m, small, sizeof(small), &need));
+		EXPECT_LT(sizeof(small), need);
+		ASSERT_EQ(0, pss_walk_marker_get_position(m, &pos));
+		EXPECT_EQ(i, pos);	/* did not move */
+		copies[i] = aligned_alloc(8, (need + 7) & ~(size_t)7);
+		ASSERT_NE(NULL, copies[i]);
+		ASSERT_EQ(1, pss_walk_copy(m, copies[i], need, &len));
+		EXPECT_EQ(need, len);
+		names[i] = strdup(pss_handle_entry_name(copies[i]) ?: "");
+	}
+	EXPECT_EQ(0, pss_walk_copy(m, copies[0], 0, &len));
+	EXPECT_EQ(-EINVAL, pss_walk_copy(m, NULL, 8, &len));
+
+	/* the same entries again, through pss_walk() */
+	ASSERT_EQ(0, pss_walk_marker_seek_to_beginning(m));
+	for (i = 0; i < count; i++) {
+		ASSERT_EQ(1, pss_walk(m, &e, &len));
+		EXPECT_EQ(0, memcmp(e, copies[i], len)) TH_LOG("entry %llu",
+							    (unsigned long long)i);
+	}
+	pss_walk_marker_free(m);
+	pss_snapshot_free(self->snap);
+	self->snap = NULL;
+	for (i = 0; i < count; i++) {
+		const char *n = pss_handle_entry_name(copies[i]);
+
+		EXPECT_STREQ(names[i], n ? n : "");
+		free(copies[i]);
+		free(names[i]);
+	}
+	free(copies);
+	free(names);
+}
+
 TEST_F(self, opts_unknown_trailing_bytes)
 {
 	struct {
@@ -962,6 +1101,7 @@ TEST_F(self, opts_unknown_trailing_bytes)
 
 	memset(&cbig, 0, sizeof(cbig));
 	cbig.o.sz = sizeof(cbig);
+	cbig.o.dev_fd = -1;	/* filled by hand: "no /dev/pss fd" is -1 */
 	cbig.future = 1;
 	EXPECT_EQ(-EINVAL, pss_capture(&cbig.o, &s));
 	EXPECT_EQ(NULL, s);
@@ -1049,7 +1189,7 @@ TEST_F(self, invalid_arguments)
 		PSS_OPTS(pss_capture_opts, both, .flags = PSS_CAPTURE_PIDFD,
 			 .pid = getpid(), .pidfd = 3);
 		PSS_OPTS(pss_capture_opts, stray, .pidfd = 3);
-		PSS_OPTS(pss_capture_opts, negdev, .dev_fd = -5);
+		PSS_OPTS(pss_capture_opts, negdev, .dev_fd = -2);
 
 		EXPECT_EQ(-EINVAL, pss_capture(&both, &s));
 		EXPECT_EQ(-EINVAL, pss_capture(&stray, &s));
@@ -1179,8 +1319,6 @@ TEST(dev_fd_opt_is_used_and_kept)
 	int dfd = open(PSS_DEVICE_PATH, O_RDONLY | O_CLOEXEC);
 
 	ASSERT_LE(0, dfd);
-	if (dfd == 0)	/* 0 means "none" in the opts; move it */
-		dfd = fcntl(0, F_DUPFD_CLOEXEC, 3);
 	{
 		PSS_OPTS(pss_capture_opts, o, .dev_fd = dfd, .facets = PSS_FACET_THREADS);
 
@@ -1198,6 +1336,56 @@ TEST(dev_fd_opt_is_used_and_kept)
 		EXPECT_EQ(-ENOTTY, pss_capture(&o, &s));
 		close(nfd);
 	}
+}
+
+/*
+ * .dev_fd is a descriptor from 0 up; -1 (the PSS_OPTS default) opens
+ * /dev/pss per call. A daemon whose fd 0 is something else must still get
+ * a capture by default, and fd 0 must be usable when it is /dev/pss.
+ */
+TEST(dev_fd_zero_is_a_descriptor)
+{
+	struct pss_snapshot *s = NULL;
+	int saved = fcntl(0, F_DUPFD_CLOEXEC, 3), nul, dev;
+
+	ASSERT_LE(3, saved);
+	nul = open("/dev/null", O_RDONLY);
+	ASSERT_LE(0, nul);
+	ASSERT_EQ(0, dup2(nul, 0));
+	{
+		PSS_OPTS(pss_capture_opts, dflt, .facets = PSS_FACET_THREADS);
+		PSS_OPTS(pss_capture_opts, zero, .dev_fd = 0);
+
+		EXPECT_EQ(-1, dflt.dev_fd);
+		EXPECT_EQ(0, pss_capture(&dflt, &s));	/* opened /dev/pss */
+		pss_snapshot_free(s);
+		s = NULL;
+		/* fd 0 is /dev/null: used, so the capture ioctl is refused */
+		EXPECT_EQ(-ENOTTY, pss_capture(&zero, &s));
+		EXPECT_EQ(NULL, s);
+
+		dev = open(PSS_DEVICE_PATH, O_RDONLY | O_CLOEXEC);
+		ASSERT_LE(0, dev);
+		ASSERT_EQ(0, dup2(dev, 0));
+		close(dev);
+		EXPECT_EQ(0, pss_capture(&zero, &s));	/* fd 0 is /dev/pss now */
+		pss_snapshot_free(s);
+	}
+	dup2(saved, 0);
+	close(saved);
+	close(nul);
+}
+
+TEST(library_version)
+{
+	char want[32];
+
+	EXPECT_EQ(LIBPSS_MAJOR_VERSION, pss_library_major_version());
+	EXPECT_EQ(LIBPSS_MINOR_VERSION, pss_library_minor_version());
+	EXPECT_STREQ(LIBPSS_VERSION, pss_library_version());
+	snprintf(want, sizeof(want), "%u.%u.", pss_library_major_version(),
+		 pss_library_minor_version());
+	EXPECT_EQ(0, strncmp(pss_library_version(), want, strlen(want)));
 }
 
 TEST(string_helpers)

@@ -2,7 +2,8 @@
 /*
  * libpss: atomic process snapshots for Linux, userspace library.
  *
- * A thin, predictable layer over the pss kernel ABI (<linux/pss.h>):
+ * A thin, predictable layer over the pss kernel ABI (<linux/pss.h>, which
+ * libpss installs as <libpss/pss.h>):
  *
  *   capture   pss_capture(), pss_capture_pid(), pss_capture_pidfd()
  *   query     pss_query(), pss_count()
@@ -11,6 +12,8 @@
  *             pss_walk_marker_seek_to_beginning(), pss_walk_marker_get_stats()
  *   share     pss_snapshot_dup(), pss_snapshot_fd(), pss_snapshot_from_fd()
  *   free      pss_snapshot_free()
+ *   version   pss_library_version() and its major/minor, at run time;
+ *             LIBPSS_MAJOR_VERSION, LIBPSS_MINOR_VERSION at build time
  *   misc      pss_get_version(), pss_*_name() string helpers,
  *             pss_thread_entry_cpus(), pss_handle_entry_name(),
  *             pss_vma_entry_name()
@@ -57,7 +60,8 @@
 #include <string.h>
 #include <sys/types.h>
 
-#include <linux/pss.h>
+#include "libpss/pss.h"		/* the kernel ABI, <linux/pss.h> */
+#include "libpss/version.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -67,20 +71,28 @@ extern "C" {
 #define LIBPSS_API __attribute__((visibility("default")))
 #endif
 
-#define LIBPSS_MAJOR_VERSION	0
-#define LIBPSS_MINOR_VERSION	1
-
 /*
- * Declare an options struct zeroed (padding included) with .sz set, e.g.
+ * Declare an options struct zeroed (padding included) with .sz set and the
+ * type's defaults (TYPE##__DEFAULTS: fields whose "unset" is not zero, such
+ * as pss_capture_opts.dev_fd = -1), then the caller's fields, e.g.
  *	PSS_OPTS(pss_capture_opts, opts, .facets = PSS_FACET_THREADS);
+ * A caller's field overriding a default is intended: the warning for it
+ * (-Woverride-init, in -Wextra) is silenced for this declaration only.
  */
 #define PSS_OPTS(TYPE, NAME, ...)					\
+	_Pragma("GCC diagnostic push")					\
+	_Pragma("GCC diagnostic ignored \"-Woverride-init\"")		\
 	struct TYPE NAME = ({						\
+		struct TYPE __pss_opts;					\
+									\
 		memset(&NAME, 0, sizeof(struct TYPE));			\
-		(struct TYPE) {						\
+		__pss_opts = (struct TYPE) {				\
 			.sz = sizeof(struct TYPE),			\
+			TYPE##__DEFAULTS				\
 			__VA_ARGS__					\
 		};							\
+		_Pragma("GCC diagnostic pop")				\
+		__pss_opts;						\
 	})
 
 /*
@@ -102,21 +114,27 @@ struct pss_capture_opts {
 	__u32 flags;		/* PSS_CAPTURE_PIDFD: the target is .pidfd */
 	__s32 pid;		/* target pid (0: the caller), without _PIDFD */
 	__s32 pidfd;		/* target pidfd, with PSS_CAPTURE_PIDFD */
-	__s32 dev_fd;		/* an open /dev/pss to use; 0: open it per call */
+	__s32 dev_fd;		/* an open /dev/pss to use; -1: open it per call */
 };
+
+#define pss_capture_opts__DEFAULTS	.dev_fd = -1,
 
 /*
  * pss_capture - take one atomic snapshot of a process.
  * @opts: NULL captures the caller's own process with no facets beyond
  *        process information. With PSS_CAPTURE_PIDFD in .flags the target
  *        is .pidfd (.pid must be 0), otherwise .pid (.pidfd must be 0).
- *        .dev_fd lets a sandboxed caller use a /dev/pss opened earlier; it
- *        stays owned by the caller.
+ *        .dev_fd lets a sandboxed caller use a /dev/pss opened earlier (any
+ *        fd >= 0, 0 included); it stays owned by the caller. -1, the
+ *        PSS_OPTS() default, opens /dev/pss for the call. A struct filled
+ *        by hand must set .dev_fd = -1 for that; an opts struct whose .sz
+ *        ends before .dev_fd (built against libpss 0.1) reads as -1.
  * @snap: out, the new snapshot (free with pss_snapshot_free()).
  *
  * Returns 0, or a negative errno: -EINVAL (NULL snap, bad opts, pid and
- * pidfd both given), -EBADF (.dev_fd < 0; pss_capture_pidfd() with a
- * negative pidfd), -ENOTTY (.dev_fd is not /dev/pss), -ENOMEM, -ENOENT/-EACCES/... from opening /dev/pss
+ * pidfd both given), -EBADF (.dev_fd < -1; pss_capture_pidfd() with a
+ * negative pidfd), -ENOTTY (.dev_fd is not /dev/pss), -ENOMEM,
+ * -ENOENT/-EACCES/... from opening /dev/pss
  * (-ENOENT: module not loaded), or any error of PSS_IOC_CAPTURE documented
  * in <linux/pss.h> (-ESRCH, -EPERM, -EBADF, -EBADFD, -EAGAIN, -ENOBUFS, ...).
  */
@@ -178,6 +196,8 @@ struct pss_allocator {
 	void (*free)(void *ctx, void *ptr);
 };
 
+#define pss_walk_marker_opts__DEFAULTS
+
 struct pss_walk_marker_opts {
 	size_t sz;		/* sizeof(struct pss_walk_marker_opts) */
 	const struct pss_allocator *allocator;	/* NULL: malloc/free */
@@ -212,10 +232,11 @@ LIBPSS_API void pss_walk_marker_free(struct pss_walk_marker *marker);
 /*
  * pss_walk - hand out the entry at the marker's position and advance it.
  * @entry: out, the record (struct pss_thread_entry, pss_handle_entry or
- *         pss_vma_entry per class), 8-byte aligned. It stays valid and
- *         unchanged until the next pss_walk(), set_position(),
- *         seek_to_beginning() or free on this marker (get_position() and
- *         get_stats() leave it alone).
+ *         pss_vma_entry per class), 8-byte aligned, inside the marker's
+ *         batch buffer. It stays valid and unchanged until the next
+ *         pss_walk*(), set_position(), seek_to_beginning() or free on this
+ *         marker (get_position() and get_stats() leave it alone); to keep
+ *         entries longer, use pss_walk_copy().
  * @len:   out (may be NULL), the record's length (== rec_len).
  *
  * Returns 1: an entry was returned;
@@ -229,6 +250,52 @@ LIBPSS_API void pss_walk_marker_free(struct pss_walk_marker *marker);
  */
 LIBPSS_API int pss_walk(struct pss_walk_marker *marker,
 			const void **entry, size_t *len);
+
+/*
+ * Typed pss_walk(): the same, for a marker of the matching class (else
+ * -EINVAL), so no cast is needed. The entry's lifetime is pss_walk()'s.
+ *
+ *	const struct pss_vma_entry *vma;
+ *	int ret;
+ *
+ *	pss_for_each_vma(marker, vma, ret)
+ *		printf("%llx\n", vma->start);
+ *	if (ret < 0)
+ *		... the walk failed: -errno ...
+ */
+LIBPSS_API int pss_walk_thread(struct pss_walk_marker *marker,
+			       const struct pss_thread_entry **entry, size_t *len);
+LIBPSS_API int pss_walk_handle(struct pss_walk_marker *marker,
+			       const struct pss_handle_entry **entry, size_t *len);
+LIBPSS_API int pss_walk_vma(struct pss_walk_marker *marker,
+			    const struct pss_vma_entry **entry, size_t *len);
+
+/* Loop over the rest of a walk; afterwards RET is 0 (end) or -errno. */
+#define pss_for_each_thread(MARKER, ENTRY, RET)				\
+	for ((RET) = pss_walk_thread((MARKER), &(ENTRY), NULL); (RET) == 1; \
+	     (RET) = pss_walk_thread((MARKER), &(ENTRY), NULL))
+#define pss_for_each_handle(MARKER, ENTRY, RET)				\
+	for ((RET) = pss_walk_handle((MARKER), &(ENTRY), NULL); (RET) == 1; \
+	     (RET) = pss_walk_handle((MARKER), &(ENTRY), NULL))
+#define pss_for_each_vma(MARKER, ENTRY, RET)				\
+	for ((RET) = pss_walk_vma((MARKER), &(ENTRY), NULL); (RET) == 1; \
+	     (RET) = pss_walk_vma((MARKER), &(ENTRY), NULL))
+
+/*
+ * pss_walk_copy - pss_walk() into the caller's memory, like the Windows
+ * PssWalkSnapshot(): the entry is copied whole (its name and cpu list
+ * included: the pss_*_entry_name() accessors work on the copy), so it
+ * outlives any later call and the marker itself.
+ * @buf:     where to copy, buf_len bytes, 8-byte aligned for the accessors
+ * @len:     out (may be NULL), the entry's length; with -ENOSPC, the
+ *           buf_len needed (the marker does not move)
+ *
+ * Returns 1 (copied, the marker advanced), 0 (no more items) or -errno:
+ * -ENOSPC (buf too small: *len says how much is needed), -EINVAL (NULL
+ * marker, NULL buf with buf_len > 0), or an error of pss_walk().
+ */
+LIBPSS_API int pss_walk_copy(struct pss_walk_marker *marker, void *buf,
+			     size_t buf_len, size_t *len);
 
 /*
  * Positions are plain record indices: 0 is the first record, the record
@@ -288,6 +355,15 @@ LIBPSS_API int pss_snapshot_fd(const struct pss_snapshot *snap);
 LIBPSS_API int pss_snapshot_from_fd(int fd, struct pss_snapshot **snap);
 
 /* ------------------------------------------------------------ misc */
+
+/*
+ * The version of the libpss actually loaded, which may be newer than the
+ * LIBPSS_*_VERSION the caller was built with (same soname, same or newer
+ * minor): e.g. "0.2.0", 0, 2.
+ */
+LIBPSS_API const char *pss_library_version(void);
+LIBPSS_API __u32 pss_library_major_version(void);
+LIBPSS_API __u32 pss_library_minor_version(void);
 
 /*
  * pss_get_version - PSS_IOC_VERSION on /dev/pss (what the module speaks:

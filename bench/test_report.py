@@ -1,0 +1,100 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""report.py on the input a crashed guest leaves: cut-short lines, zero
+medians, malformed numbers, missing logs and arguments. Each case must end
+with the documented exit status and a message, never a traceback.
+
+    python3 bench/test_report.py
+"""
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPORT = os.path.join(HERE, "report.py")
+
+FULL = ("#BENCH kind=full label=L1 T=10 F=10 V=10 method=%s reps=5 med_ns=%d min_ns=%d "
+        "max_ns=%d syscalls=%d threads=10 fds=13 vmas=30 objs=53\n")
+GOOD = ("#BENCH kind=env kernel=6.12.0-test machine=x86_64 cpus=2 date=now abi=1 smoke=1 budget=1.0\n"
+        + FULL % ("pss", 100000, 90000, 120000, 6)
+        + FULL % ("procfs", 3000000, 2900000, 3100000, 400)
+        + "#BENCH kind=vma label=V1000 T=1 F=3 V=1000 method=pss reps=5 med_ns=50000 min_ns=40000 "
+          "max_ns=60000 syscalls=5 threads=1 fds=3 vmas=1000 objs=1000\n"
+        + "#BENCH kind=perf of=full label=L1 T=10 F=10 V=10 mem_bytes=65536 objs=53 retries=0 perf_n=0\n"
+        + "#BENCH kind=stall V=1000 T=1 F=3 reader=pss secs=1.00 reads=10 ops=100 p50_ns=1000 "
+          "p99_ns=2000 p999_ns=3000 max_ns=4000 mean_ns=1100 lock_mmap_med=500 lock_mmap_max=900\n"
+        + "#BENCH kind=done errors=0\n")
+
+
+class ReportTest(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.TemporaryDirectory()
+        self.md = os.path.join(self.dir.name, "r.md")
+        self.svg = os.path.join(self.dir.name, "r.svg")
+
+    def tearDown(self):
+        self.dir.cleanup()
+
+    def log(self, text):
+        path = os.path.join(self.dir.name, "guest-%d.log" % len(os.listdir(self.dir.name)))
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def run_report(self, *args):
+        p = subprocess.run([sys.executable, REPORT, "--md", self.md, "--svg", self.svg] + list(args),
+                           capture_output=True, text=True)
+        self.assertNotIn("Traceback", p.stderr)
+        return p
+
+    def test_good_log(self):
+        p = self.run_report(self.log(GOOD))
+        self.assertEqual(0, p.returncode, p.stderr)
+        self.assertIn("**30.0×**", p.stdout)
+        self.assertTrue(os.path.getsize(self.svg) > 0)
+
+    def test_line_cut_short_at_end(self):
+        text = GOOD.replace("#BENCH kind=done errors=0\n", "") + (FULL % ("pss", 1, 1, 1, 1))[:60]
+        p = self.run_report(self.log(text))
+        self.assertEqual(0, p.returncode, p.stderr)
+        self.assertIn("cut short", p.stderr)
+        self.assertIn("did not finish", p.stdout)
+
+    def test_key_missing_or_not_a_number(self):
+        cut = (FULL % ("procfs", 5, 5, 5, 5)).replace(" objs=53", "")
+        bad = (FULL % ("procfs", 5, 5, 5, 5)).replace("objs=53", "objs=5x")
+        p = self.run_report(self.log(GOOD + cut + bad))
+        self.assertEqual(0, p.returncode, p.stderr)
+        self.assertIn("(no objs)", p.stderr)
+        self.assertIn("'5x' is not a number", p.stderr)
+
+    def test_zero_median(self):
+        text = GOOD.replace(FULL % ("pss", 100000, 90000, 120000, 6), FULL % ("pss", 0, 0, 0, 6))
+        text = text.replace("med_ns=50000", "med_ns=0")
+        p = self.run_report(self.log(text))
+        self.assertEqual(0, p.returncode, p.stderr)
+        self.assertIn("n/a (a zero time)", p.stdout)
+
+    def test_no_results(self):
+        p = self.run_report(self.log("kernel panic\n#BENCH kind=full label"))
+        self.assertEqual(1, p.returncode)
+        self.assertIn("no results", p.stderr)
+
+    def test_missing_log(self):
+        p = self.run_report(os.path.join(self.dir.name, "nope.log"))
+        self.assertEqual(1, p.returncode)
+        self.assertIn("no such log", p.stderr)
+
+    def test_missing_arguments(self):
+        p = subprocess.run([sys.executable, REPORT], capture_output=True, text=True)
+        self.assertEqual(2, p.returncode)
+        self.assertIn("usage:", p.stderr)
+        p = subprocess.run([sys.executable, REPORT, "x.log", "--md"], capture_output=True, text=True)
+        self.assertEqual(2, p.returncode)
+        self.assertNotIn("Traceback", p.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
