@@ -226,8 +226,15 @@ static void __attribute__((noreturn)) target_main(int report_fd)
 	rep.anon_named = prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME,
 			       (unsigned long)(base + ANON_OFF * page),
 			       ANON_PAGES * page, "pss-tool-anon") == 0;
+	/*
+	 * MAP_SHARED through an O_RDONLY fd: VM_MAYSHARE without VM_SHARED,
+	 * which /proc/PID/maps still shows as 's'.
+	 */
+	fd = open(rep.file_path, O_RDONLY);
+	must(fd >= 0, "open file read-only");
 	must(mmap(base + FILE_OFF * page, page, PROT_READ, MAP_SHARED | MAP_FIXED,
-		  FD_FILE, 0) != MAP_FAILED, "mmap file");
+		  fd, 0) != MAP_FAILED, "mmap file");
+	close(fd);
 	rep.base = (unsigned long)base;
 	rep.page = page;
 

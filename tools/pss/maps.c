@@ -37,12 +37,13 @@ static void c_perms(const struct rowctx *c, struct val *v)
 		 m.prot & PSS_PROT_READ ? 'r' : '-',
 		 m.prot & PSS_PROT_WRITE ? 'w' : '-',
 		 m.prot & PSS_PROT_EXEC ? 'x' : '-',
-		 m.flags & PSS_VMA_SHARED ? 's' : 'p');
+		 /* maps' 's' is MAP_SHARED (VM_MAYSHARE), writable or not */
+		 m.flags & PSS_VMA_MAYSHARE ? 's' : 'p');
 	v_str(v, v->buf);
 }
 
 static const struct bitname vma_flag_names[] = {
-	{ PSS_VMA_GROWSDOWN, "growsdown" },
+	{ PSS_VMA_SHARED, "shared" },	{ PSS_VMA_GROWSDOWN, "growsdown" },
 	{ PSS_VMA_LOCKED, "locked" },	{ PSS_VMA_HUGETLB, "hugetlb" },
 	{ PSS_VMA_IO, "io" },		{ PSS_VMA_PFNMAP, "pfnmap" },
 	{ PSS_VMA_DONTDUMP, "dontdump" }, { PSS_VMA_DONTFORK, "dontfork" },

@@ -47,10 +47,25 @@ CELL(c_locked, MM, v_size, p->locked_bytes)
 CELL(c_pinned, MM, v_size, p->pinned_bytes)
 CELL(c_data, MM, v_size, p->data_bytes)
 CELL(c_stack, MM, v_size, p->stack_bytes)
+/*
+ * /proc's own accounting came with PSS_PROCESS_INFO_SIZE_VER1; an older
+ * module fills none of it (its tail reads zero), so those cells are empty
+ * and the times fall back to the live threads'.
+ */
+#define VER1(c)	(P(c)->size >= PSS_PROCESS_INFO_SIZE_VER1)
+#define CELL1(NAME, M, S, EXPR)						static void NAME(const struct rowctx *c, struct val *v)		{										const struct pss_process_info *p = P(c);													if (HAS(c, M) && VER1(c))							S(v, EXPR);						}
+
 CELL(c_text, MM, v_size, p->exec_bytes)
-CELL(c_utime, TIMES, v_secs, p->utime_ns)
-CELL(c_stime, TIMES, v_secs, p->stime_ns)
-CELL(c_time, TIMES, v_secs, p->utime_ns + p->stime_ns)
+CELL1(c_vmexe, MM, v_size, p->vm_exe_bytes)
+CELL1(c_vmlib, MM, v_size, p->vm_lib_bytes)
+CELL(c_utime, TIMES, v_secs, VER1(c) ? p->group_utime_ns : p->utime_ns)
+CELL(c_stime, TIMES, v_secs, VER1(c) ? p->group_stime_ns : p->stime_ns)
+CELL(c_time, TIMES, v_secs, VER1(c) ? p->group_utime_ns + p->group_stime_ns :
+     p->utime_ns + p->stime_ns)
+CELL1(c_cutime, TIMES, v_secs, p->children_utime_ns)
+CELL1(c_cstime, TIMES, v_secs, p->children_stime_ns)
+CELL1(c_cminflt, TIMES, v_uint, p->children_min_flt)
+CELL1(c_cmajflt, TIMES, v_uint, p->children_maj_flt)
 CELL(c_minflt, TIMES, v_uint, p->min_flt)
 CELL(c_majflt, TIMES, v_uint, p->maj_flt)
 CELL(c_pri, SCHED, v_int, p->prio)
@@ -162,13 +177,19 @@ static const struct column show_cols[] = {
 	{ "PINNED", 6, R, CT_NUM, "pinned memory", c_pinned },
 	{ "DATA", 6, R, CT_NUM, "data + anonymous memory size", c_data },
 	{ "STACK", 6, R, CT_NUM, "stack size", c_stack },
-	{ "TEXT", 6, R, CT_NUM, "executable mappings size", c_text },
+	{ "TEXT", 6, R, CT_NUM, "executable mappings size (VmExe + VmLib)", c_text },
+	{ "VMEXE", 6, R, CT_NUM, "program text size (/proc VmExe)", c_vmexe },
+	{ "VMLIB", 6, R, CT_NUM, "other executable mappings (/proc VmLib)", c_vmlib },
 	{ "START", 6, R, CT_STR, "start time on the wall clock (as ps; JSON: ISO 8601, UTC)", c_start },
-	{ "UTIME", 6, R, CT_NUM, "user cpu time of the live threads, seconds", c_utime },
-	{ "STIME", 6, R, CT_NUM, "system cpu time of the live threads, seconds", c_stime },
-	{ "TIME", 6, R, CT_NUM, "user + system cpu time of the live threads, seconds", c_time },
+	{ "UTIME", 6, R, CT_NUM, "user cpu time of every thread, live and reaped, seconds (as ps)", c_utime },
+	{ "STIME", 6, R, CT_NUM, "system cpu time of every thread, live and reaped, seconds", c_stime },
+	{ "TIME", 6, R, CT_NUM, "user + system cpu time of every thread, live and reaped, seconds", c_time },
+	{ "CUTIME", 6, R, CT_NUM, "user cpu time of waited-for children, seconds", c_cutime },
+	{ "CSTIME", 6, R, CT_NUM, "system cpu time of waited-for children, seconds", c_cstime },
 	{ "MINFLT", 6, R, CT_NUM, "minor page faults", c_minflt },
 	{ "MAJFLT", 6, R, CT_NUM, "major page faults", c_majflt },
+	{ "CMINFLT", 6, R, CT_NUM, "minor page faults of waited-for children", c_cminflt },
+	{ "CMAJFLT", 6, R, CT_NUM, "major page faults of waited-for children", c_cmajflt },
 	{ "PRI", 3, R, CT_NUM, "kernel priority (as /proc/PID/stat)", c_pri },
 	{ "NI", 3, R, CT_NUM, "nice value", c_ni },
 	{ "POLICY", 5, 0, CT_STR, "scheduling policy", c_policy },
