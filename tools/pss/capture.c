@@ -70,7 +70,7 @@ static int report(int err, pid_t pid, int pidfd, const char *what)
 			warnx_("%s: permission denied: kernel threads cannot be snapshotted",
 			       who);
 		else
-			warnx_("%s: permission denied: snapshotting another process needs CAP_SYS_PTRACE",
+			warnx_("%s: permission denied: snapshotting another process needs CAP_SYS_PTRACE in the initial user namespace",
 			       who);
 		return EXIT_PERM;
 	case EBADF:
@@ -90,8 +90,12 @@ static int report(int err, pid_t pid, int pidfd, const char *what)
 		       who);
 		return EXIT_FAIL;
 	case ENOBUFS:
-		warnx_("%s: the snapshot would exceed the module's memory limits",
+		warnx_("%s: the snapshot would exceed the module's max_snapshot_bytes",
 		       who);
+		return EXIT_FAIL;
+	case EDQUOT:
+		warnx_("%s: snapshots already held use the module's memory quota "
+		       "(max_user_bytes, max_total_bytes); close some", who);
 		return EXIT_FAIL;
 	default:
 		/* EINVAL included: a bug here or in the module, never "unsupported" */
