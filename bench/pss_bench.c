@@ -22,7 +22,7 @@
  * Output: a human-readable table, and one "#BENCH key=value..." line per
  * figure for scripts/bench.sh (bench/report.py) to turn into results.md.
  *
- *   pss_bench [--smoke] [--parts full,vma,stall] [--budget SECONDS]
+ *   pss_bench [--smoke] [--parts full,vma,stall,threads] [--budget SECONDS]
  *             (a part may also name one cell: full:headline, vma:100000,
  *             stall:10000)
  *             [--stall-secs S] [--target PATH] [--tmp DIR]
@@ -39,6 +39,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -348,7 +349,7 @@ static void rec_vma(const struct pss_vma_entry *e)
 	v->pgoff = e->pgoff_bytes;
 	v->ino = e->ino;
 	v->prot = e->prot;
-	v->shared = !!(e->flags & PSS_VMA_SHARED);
+	v->shared = !!(e->flags & PSS_VMA_MAYSHARE);	/* maps' 's' */
 	v->maj = e->dev_major;
 	v->min = e->dev_minor;
 	v->name = e->name_off ? intern((const char *)e + e->name_off, e->name_len) : NULL;
@@ -730,6 +731,53 @@ static int task_cb(int dfd, const char *name, void *arg)
 	return 0;
 }
 
+/* What a runtime-metrics agent reads per thread: task/TID/stat, no more. */
+static int task_stat_cb(int dfd, const char *name, void *arg)
+{
+	char path[64];
+	uint64_t f[48] = { 0 };
+	struct b_thread *t;
+	ssize_t n;
+
+	(void)arg;
+	GROW(out_thr, n_thr, cap_thr);
+	t = &out_thr[n_thr];
+	t->tid = atoi(name);
+	snprintf(path, sizeof(path), "task/%s/stat", name);
+	n = read_small(dfd, path, small, sizeof(small));
+	if (n < 0)
+		return n == -ENOENT ? 0 : (int)n;
+	if (parse_stat(small, t->comm, &t->state, f, 42))
+		return -EPROTO;
+	t->minflt = f[10]; t->majflt = f[12];
+	t->utime = f[14]; t->stime = f[15];
+	t->prio = f[18]; t->nice = f[19];
+	t->start = f[22]; t->cpu = f[39];
+	n_thr++;
+	return 0;
+}
+
+/* The caller's own threads through /proc/self/task/{*}/stat. */
+static int procfs_self_threads(void)
+{
+	int dfd, sub, err;
+
+	reset_out();
+	dfd = sc_openat(AT_FDCWD, "/proc/self", O_RDONLY | O_DIRECTORY);
+	if (dfd < 0)
+		return -errno;
+	sub = sc_openat(dfd, "task", O_RDONLY | O_DIRECTORY);
+	if (sub < 0) {
+		err = -errno;
+		sc_close(dfd);
+		return err;
+	}
+	err = for_each_num(sub, task_stat_cb, dfd, NULL);
+	sc_close(sub);
+	sc_close(dfd);
+	return err;
+}
+
 /* The careful procfs equivalent of a full pss snapshot. */
 static int procfs_full(pid_t pid)
 {
@@ -978,6 +1026,8 @@ static int m_procfs_full(pid_t pid) { return procfs_full(pid); }
 static int m_pss_vma(pid_t pid) { return pss_full(pid, FACETS_VMA, NULL); }
 static int m_procmap_vma(pid_t pid) { return procmap_vma(pid); }
 static int m_maps_vma(pid_t pid) { return procfs_vma(pid); }
+static int m_pss_self_threads(pid_t pid) { (void)pid; return pss_full(0, PSS_FACET_THREADS, NULL); }
+static int m_procfs_self_threads(pid_t pid) { (void)pid; return procfs_self_threads(); }
 
 static double budget_s = 6;
 static int min_reps = 7, max_reps = 31;
@@ -1163,6 +1213,48 @@ static void cell_full(const char *label, int T, int F, int V)
 	stop_target(&t);
 }
 
+static void *self_idle(void *arg)
+{
+	(void)arg;
+	for (;;)
+		pause();
+	return NULL;
+}
+
+/*
+ * The runtime-metrics case: a process reading its own threads (as .NET and
+ * APM agents do with PSS on Windows), T threads in all.
+ */
+static void cell_self_threads(int T)
+{
+	struct method ms[2] = {
+		{ .name = "pss", .run = m_pss_self_threads },
+		{ .name = "procfs", .run = m_procfs_self_threads },
+	};
+	static pthread_t th[1024];
+	struct target t = { .pid = getpid(), .T = T };
+	char label[32];
+	int i;
+
+	snprintf(label, sizeof(label), "self%d", T);
+	for (i = 0; i < T - 1 && i < 1024; i++)
+		if (pthread_create(&th[i], NULL, self_idle, NULL)) {
+			fail("pthread_create: %s", strerror(errno));
+			break;
+		}
+	printf("== threads of the caller itself: T=%d (pid %d)\n", T, t.pid);
+	fflush(stdout);
+	run_cell(ms, 2, 0);
+	if (ms[0].nthr != ms[1].nthr && !ms[0].skip)
+		fail("self threads: pss saw %zu, procfs %zu", ms[0].nthr, ms[1].nthr);
+	for (i = 0; i < 2; i++)
+		print_method("threads", &t, label, &ms[i], ms[i].nthr);
+	if (!ms[0].skip)
+		perf_cell("threads", label, &t, PSS_FACET_THREADS, 15);
+	fflush(stdout);
+	/* the threads stay parked in pause() until the benchmark exits */
+}
+
 static void cell_vma(int V)
 {
 	struct method ms[3] = {
@@ -1321,7 +1413,7 @@ static bool want(const char *parts, const char *p)
 
 int main(int argc, char **argv)
 {
-	const char *parts = "full,vma,stall";
+	const char *parts = "full,vma,stall,threads";
 	double stall_secs = 3;
 	struct utsname u;
 	struct pss_version ver = { .size = sizeof(ver) };
@@ -1344,7 +1436,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--tmp") && i + 1 < argc)
 			tmpdir = argv[++i];
 		else {
-			fprintf(stderr, "usage: pss_bench [--smoke] [--parts full,vma,stall] "
+			fprintf(stderr, "usage: pss_bench [--smoke] [--parts full,vma,stall,threads] "
 				"[--budget S] [--stall-secs S] [--target PATH] [--tmp DIR]\n");
 			return 2;
 		}
@@ -1425,6 +1517,9 @@ int main(int argc, char **argv)
 				cell_stall(4, 100, v, stall_secs);
 		}
 	}
+	/* last: it leaves the caller with parked threads */
+	if (!smoke && (want(parts, "threads") || want(parts, "threads:self64")))
+		cell_self_threads(64);
 	printf("#BENCH kind=done errors=%d\n", errors);
 	if (errors)
 		fprintf(stderr, "pss_bench: %d error(s)\n", errors);

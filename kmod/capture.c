@@ -330,6 +330,7 @@ int pss_capture_build(struct pss_capture *c, struct pss_snapshot **snapp)
 	int err;
 
 	pss_task_rss(c);
+	pss_intern_expect(&c->store, c->nr_vmas + c->nr_fds);
 	err = pss_task_build(c);
 	if (!err)
 		err = pss_mm_build(c);

@@ -161,10 +161,12 @@ static u32 pss_classify(struct file *file)
 }
 
 /*
- * The fields fstat() would show for the fd: from the filesystem's getattr
- * (btrfs subvolumes and overlayfs report another st_dev/st_ino than the
- * inode's superblock; pidfs hides the format bits), without revalidating
- * against a server (AT_STATX_DONT_SYNC). Falls back to the inode.
+ * The fields fstat() would show for the fd. A filesystem with a getattr
+ * of its own may report another st_dev/st_ino than the inode's superblock
+ * (btrfs subvolumes, overlayfs) or hide bits (pidfs), so it is asked, without
+ * revalidating against a server (AT_STATX_DONT_SYNC); for the rest
+ * (sockets, pipes, anon inodes: most fds of a busy process) fstat() reads the
+ * inode through generic_fillattr(), and so does pss, without the call.
  */
 static void pss_fill_basic(struct pss_handle_entry *e, struct file *file)
 {
@@ -178,9 +180,9 @@ static void pss_fill_basic(struct pss_handle_entry *e, struct file *file)
 	if (file->f_mode & FMODE_WRITE)
 		e->fmode |= PSS_FMODE_WRITE;
 	e->pos = READ_ONCE(file->f_pos);
-	if (vfs_getattr_nosec(&file->f_path, &st, STATX_BASIC_STATS,
+	if (!inode->i_op->getattr ||
+	    vfs_getattr_nosec(&file->f_path, &st, STATX_BASIC_STATS,
 			      AT_STATX_DONT_SYNC)) {
-		memset(&st, 0, sizeof(st));
 		st.mode = pss_stat_mode(file);
 		st.dev = inode->i_sb->s_dev;
 		st.rdev = inode->i_rdev;

@@ -30,8 +30,9 @@ struct files_struct;
 /* First size of the VMA name arena (special and anon names), in bytes. */
 #define PSS_VNAMES_MIN		1024
 
-/* Buckets of the name intern table, and slots of the path cache: 2^bits. */
-#define PSS_INTERN_BITS		10
+/* Buckets of the name intern table (sized per capture), path cache slots. */
+#define PSS_INTERN_MIN_BITS	6
+#define PSS_INTERN_MAX_BITS	16
 #define PSS_PATH_CACHE_BITS	10
 
 struct pss_account;
@@ -53,7 +54,8 @@ struct pss_store {
 	struct pss_account *account;	/* referenced: the caller's uid */
 	size_t limit;			/* max_snapshot_bytes */
 	size_t used;			/* bytes allocated (and charged) now */
-	struct pss_intern_ent **intern;	/* content -> name, 2^bits buckets */
+	struct pss_intern_ent **intern;	/* content -> name */
+	u32 intern_bits;		/* 2^intern_bits buckets */
 	struct pss_path_ent *pcache;	/* (mnt, dentry) -> name */
 	char *scratch;			/* PATH_MAX, for d_path() */
 	struct pss_arena_chunk *names;		/* interned names: kept */
@@ -187,6 +189,7 @@ int pss_store_init(struct pss_store *st);
 void *pss_alloc(struct pss_store *st, size_t size);
 void *pss_alloc_raw(struct pss_store *st, size_t size);
 void pss_free(struct pss_store *st, void *p, size_t size);
+void pss_intern_expect(struct pss_store *st, u32 n);
 int pss_intern(struct pss_store *st, const char *s, u32 len,
 	       struct pss_name *out);
 int pss_resolve_path(struct pss_store *st, const struct path *path,

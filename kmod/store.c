@@ -21,6 +21,7 @@
 #include <linux/dcache.h>
 #include <linux/hash.h>
 #include <linux/hashtable.h>
+#include <linux/log2.h>
 #include <linux/module.h>
 #include <linux/path.h>
 #include <linux/refcount.h>
@@ -258,6 +259,18 @@ struct pss_path_ent {
 };
 
 /*
+ * About @n names are to be interned: size the table for short chains
+ * (before the first pss_intern() only).
+ */
+void pss_intern_expect(struct pss_store *st, u32 n)
+{
+	if (!st->intern)
+		st->intern_bits = clamp_t(u32, order_base_2(n | 1),
+					  PSS_INTERN_MIN_BITS,
+					  PSS_INTERN_MAX_BITS);
+}
+
+/*
  * Store @len bytes of @s once per snapshot: an equal string interned
  * before is returned instead of a new copy. The copy is NUL-terminated.
  */
@@ -269,8 +282,10 @@ int pss_intern(struct pss_store *st, const char *s, u32 len,
 	char *dst;
 
 	if (!st->intern) {
+		if (!st->intern_bits)
+			st->intern_bits = PSS_INTERN_MIN_BITS;
 		st->intern = pss_alloc(st, sizeof(*st->intern) <<
-				       PSS_INTERN_BITS);
+				       st->intern_bits);
 		if (IS_ERR(st->intern)) {
 			int err = PTR_ERR(st->intern);
 
@@ -279,7 +294,7 @@ int pss_intern(struct pss_store *st, const char *s, u32 len,
 		}
 	}
 	h = full_name_hash(NULL, s, len) ^ ((u64)len << 32);
-	bucket = &st->intern[hash_64(h, PSS_INTERN_BITS)];
+	bucket = &st->intern[hash_64(h, st->intern_bits)];
 	for (e = *bucket; e; e = e->next) {
 		if (e->hash == h && e->name.len == len &&
 		    !memcmp(e->name.s, s, len)) {
@@ -413,7 +428,7 @@ void pss_wbuf_add(struct pss_walk_buf *wb, const void *rec,
 /* Free what only the capture used (the snapshot's memory is untouched). */
 static void pss_store_release(struct pss_store *st)
 {
-	pss_free(st, st->intern, sizeof(*st->intern) << PSS_INTERN_BITS);
+	pss_free(st, st->intern, sizeof(*st->intern) << st->intern_bits);
 	st->intern = NULL;
 	pss_free(st, st->pcache, sizeof(*st->pcache) << PSS_PATH_CACHE_BITS);
 	st->pcache = NULL;
