@@ -355,6 +355,9 @@ static void rec_vma(const struct pss_vma_entry *e)
 	v->name = e->name_off ? intern((const char *)e + e->name_off, e->name_len) : NULL;
 }
 
+/* Time spent inside PSS_IOC_WALK calls, since the last reset. */
+static uint64_t walk_ioctl_ns;
+
 /* Walk one class to the end, converting each record. 0 or -errno. */
 static int pss_walk_all(int snap, uint32_t cls)
 {
@@ -363,9 +366,14 @@ static int pss_walk_all(int snap, uint32_t cls)
 	for (;;) {
 		size_t off = 0;
 
+		uint64_t t0 = now_ns();
+		int r;
+
 		w.buf = (uintptr_t)wbuf;
 		w.buf_len = wbuf_len;
-		if (sc_ioctl(snap, PSS_IOC_WALK, &w))
+		r = sc_ioctl(snap, PSS_IOC_WALK, &w);
+		walk_ioctl_ns += now_ns() - t0;
+		if (r)
 			return -errno;
 		for (uint32_t i = 0; i < w.count; i++) {
 			const void *r = wbuf + off;
@@ -1125,7 +1133,7 @@ static void print_method(const char *kind, const struct target *t, const char *l
 static void perf_cell(const char *kind, const char *label, const struct target *t,
 		      uint64_t facets, int n)
 {
-	uint64_t ph[PSS_PHASE_NR][MAXREPS], lk[PSS_LOCK_NR][MAXREPS];
+	uint64_t ph[PSS_PHASE_NR][MAXREPS], lk[PSS_LOCK_NR][MAXREPS], wk[MAXREPS];
 	struct pss_cap_result res;
 	uint64_t mem = 0, objs = 0, retries = 0;
 	int got = 0;
@@ -1136,6 +1144,7 @@ static void perf_cell(const char *kind, const char *label, const struct target *
 		int err;
 
 		memset(&res, 0, sizeof(res));
+		walk_ioctl_ns = 0;
 		err = pss_full(t->pid, facets | PSS_FACET_MEASURE_PERFORMANCE, &res);
 		if (err) {
 			fail("pss capture with MEASURE_PERFORMANCE: %s", strerror(-err));
@@ -1150,6 +1159,7 @@ static void perf_cell(const char *kind, const char *label, const struct target *
 			ph[p][got] = res.perf.phase_ns[p];
 		for (int l = 0; l < PSS_LOCK_NR; l++)
 			lk[l][got] = res.perf.lock_held_ns[l];
+		wk[got] = walk_ioctl_ns;
 		got++;
 	}
 	printf("#BENCH kind=perf of=%s label=%s T=%d F=%d V=%d mem_bytes=%llu objs=%llu retries=%llu "
@@ -1171,6 +1181,7 @@ static void perf_cell(const char *kind, const char *label, const struct target *
 			printf(" lock_%s_med=%llu lock_%s_max=%llu", ln[l], (unsigned long long)s.med,
 			       ln[l], (unsigned long long)s.max);
 		}
+		printf(" walk_ioctls=%llu", (unsigned long long)stat3(wk, got).med);
 	}
 	printf("\n");
 	printf("  %-8s memory %llu bytes for %llu objects = %.1f bytes/object\n", kind,

@@ -87,6 +87,7 @@ static int pss_grow(struct pss_capture *c, void **buf, u32 *cap, u32 need,
 static void pss_try_reset(struct pss_capture *c)
 {
 	pss_mm_release(c);
+	c->nr_vmas = 0;
 	pss_files_release(c);
 	pss_task_release(c);
 	if (c->exe_file) {
@@ -135,6 +136,10 @@ static int pss_try_prepare(struct pss_capture *c)
 		need = max_t(u32, c->need_vmas, READ_ONCE(c->mm->map_count));
 		err = pss_grow(c, (void **)&c->vmas, &c->cap_vmas, need,
 			       sizeof(*c->vmas));
+		if (!err)
+			err = pss_grow(c, (void **)&c->vma_refs,
+				       &c->cap_vma_refs, need,
+				       sizeof(*c->vma_refs));
 		if (err)
 			return err;
 		if (c->facets & PSS_FACET_VA_SPACE_SECTION) {
@@ -231,6 +236,9 @@ static void pss_capture_cleanup(struct pss_capture *c)
 
 	pss_try_reset(c);
 	pss_free(st, c->vmas, (size_t)c->cap_vmas * sizeof(*c->vmas));
+	pss_free(st, c->vma_refs,
+		 (size_t)c->cap_vma_refs * sizeof(*c->vma_refs));
+	c->vma_refs = NULL;
 	pss_free(st, c->vnames, c->cap_vnames);
 	pss_free(st, c->fds, (size_t)c->cap_fds * sizeof(*c->fds));
 	pss_free(st, c->threads, (size_t)c->cap_threads * sizeof(*c->threads));

@@ -69,6 +69,15 @@ static void pss_build_check_abi(void)
 	BUILD_BUG_ON(sizeof(struct pss_handle_entry) % PSS_REC_ALIGN);
 	BUILD_BUG_ON(sizeof(struct pss_vma_entry) % PSS_REC_ALIGN);
 	BUILD_BUG_ON(PSS_PATH_MAX != PATH_MAX);
+	/* The walk frames every named record the same way. */
+	BUILD_BUG_ON(offsetof(struct pss_handle_entry, name_off) !=
+		     PSS_REC_NAME_AT);
+	BUILD_BUG_ON(offsetof(struct pss_handle_entry, name_len) !=
+		     PSS_REC_NAME_AT + 4);
+	BUILD_BUG_ON(offsetof(struct pss_vma_entry, name_off) !=
+		     PSS_REC_NAME_AT);
+	BUILD_BUG_ON(offsetof(struct pss_vma_entry, name_len) !=
+		     PSS_REC_NAME_AT + 4);
 	BUILD_BUG_ON(PSS_QUERY_NR_CLASSES > 64 || PSS_WALK_NR_CLASSES > 64);
 }
 

@@ -19,6 +19,7 @@
 #include <linux/fs.h>
 #include <linux/hugetlb.h>
 #include <linux/kdev_t.h>
+#include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/mm_types.h>
 #include <linux/string.h>
@@ -30,8 +31,9 @@
  * not fit) only count its size, so the next try sizes the arena exactly.
  * Truncated to PSS_VMA_NAME_MAX - 1 bytes, as before the arena.
  */
-static void pss_set_name(struct pss_capture *c, struct pss_raw_vma *r,
-			 u32 kind, const char *fmt, const char *name)
+static void pss_set_name(struct pss_capture *c, struct pss_vma_rec *r,
+			 struct pss_vma_ref *ref, u32 kind, const char *fmt,
+			 const char *name)
 {
 	u32 room = min_t(u32, c->cap_vnames - c->nr_vnames, PSS_VMA_NAME_MAX);
 	char *dst = room ? c->vnames + c->nr_vnames : NULL;
@@ -42,21 +44,22 @@ static void pss_set_name(struct pss_capture *c, struct pss_raw_vma *r,
 	c->want_vnames += len + 1;
 	if (len + 1 > room)
 		return;		/* -EOVERFLOW at the end of the copy */
-	r->name = dst;
-	r->name_len = len;
+	ref->name = dst;
+	ref->name_len = len;
 	c->nr_vnames += len + 1;
 }
 
-static void pss_set_static_name(struct pss_raw_vma *r, u32 kind,
-				const char *name, u32 len)
+static void pss_set_static_name(struct pss_vma_rec *r, struct pss_vma_ref *ref,
+				u32 kind, const char *name, u32 len)
 {
 	r->name_kind = kind;
-	r->name = name;
-	r->name_len = len;
+	ref->name = name;
+	ref->name_len = len;
 }
 
 /* The name /proc/PID/maps would show, as in get_vma_name(). */
-static void pss_copy_vma_name(struct pss_capture *c, struct pss_raw_vma *r,
+static void pss_copy_vma_name(struct pss_capture *c, struct pss_vma_rec *r,
+			      struct pss_vma_ref *ref,
 			      struct vm_area_struct *vma)
 {
 	struct anon_vma_name *anon = NULL;
@@ -73,32 +76,35 @@ static void pss_copy_vma_name(struct pss_capture *c, struct pss_raw_vma *r,
 #endif
 	if (vma->vm_file) {
 		if (anon) {
-			pss_set_name(c, r, PSS_VMA_NAME_ANON_SHMEM,
+			pss_set_name(c, r, ref, PSS_VMA_NAME_ANON_SHMEM,
 				     "[anon_shmem:%s]", anon->name);
 		} else {
 			r->name_kind = PSS_VMA_NAME_FILE;
-			r->file = get_file(vma->vm_file);
+			ref->file = get_file(vma->vm_file);
 		}
 		return;
 	}
 	if (vma->vm_ops && vma->vm_ops->name) {
 		name = vma->vm_ops->name(vma);
 		if (name) {
-			pss_set_name(c, r, PSS_VMA_NAME_SPECIAL, "%s", name);
+			pss_set_name(c, r, ref, PSS_VMA_NAME_SPECIAL, "%s",
+				     name);
 			return;
 		}
 	}
 	if (vma->vm_start <= c->brk && vma->vm_end >= c->start_brk) {
-		pss_set_static_name(r, PSS_VMA_NAME_HEAP, "[heap]", 6);
+		pss_set_static_name(r, ref, PSS_VMA_NAME_HEAP, "[heap]", 6);
 		return;
 	}
 	if (vma->vm_start <= c->start_stack &&
 	    vma->vm_end >= c->start_stack) {
-		pss_set_static_name(r, PSS_VMA_NAME_STACK, "[stack]", 7);
+		pss_set_static_name(r, ref, PSS_VMA_NAME_STACK, "[stack]",
+				    7);
 		return;
 	}
 	if (anon)
-		pss_set_name(c, r, PSS_VMA_NAME_ANON, "[anon:%s]", anon->name);
+		pss_set_name(c, r, ref, PSS_VMA_NAME_ANON, "[anon:%s]",
+			     anon->name);
 }
 
 /* Under mmap_read_lock(c->mm): copy every VMA, pin backing files. */
@@ -118,8 +124,9 @@ int pss_mm_copy_locked(struct pss_capture *c)
 	c->want_vnames = 0;
 
 	for_each_vma(vmi, vma) {
-		struct pss_raw_vma *r;
 		struct file *file = vma->vm_file;
+		struct pss_vma_ref *ref;
+		struct pss_vma_rec *r;
 
 		if (n >= c->cap_vmas) {
 			n++;		/* just count: the buffer grows */
@@ -127,16 +134,17 @@ int pss_mm_copy_locked(struct pss_capture *c)
 		}
 		/* Every field, no memset: this is the mmap lock's hold. */
 		r = &c->vmas[n];
+		ref = &c->vma_refs[n];
 		r->start = vma->vm_start;
 		r->end = vma->vm_end;
 		r->vm_flags = vma->vm_flags;
 		r->pgoff = vma->vm_pgoff;
-		r->page_size = vma_kernel_pagesize(vma);
-		r->file = NULL;
-		r->name = NULL;
-		r->name_len = 0;
+		r->page_shift = ilog2(vma_kernel_pagesize(vma));
 		r->name_kind = PSS_VMA_NAME_NONE;
 		r->has_file = file;
+		ref->file = NULL;
+		ref->name = NULL;
+		ref->name_len = 0;
 		if (file) {
 			const struct inode *inode = pss_file_user_inode(file);
 
@@ -149,7 +157,7 @@ int pss_mm_copy_locked(struct pss_capture *c)
 			r->deleted = false;
 		}
 		if (section)
-			pss_copy_vma_name(c, r, vma);
+			pss_copy_vma_name(c, r, ref, vma);
 		c->nr_vmas = ++n;
 	}
 	if (n > c->cap_vmas) {
@@ -168,113 +176,118 @@ void pss_mm_release(struct pss_capture *c)
 	u32 i;
 
 	for (i = 0; i < c->nr_vmas; i++) {
-		if (c->vmas[i].file)
-			fput(c->vmas[i].file);
+		if (c->vma_refs[i].file) {
+			fput(c->vma_refs[i].file);
+			c->vma_refs[i].file = NULL;
+		}
 		cond_resched();
 	}
-	c->nr_vmas = 0;
 }
 
+/* Branch-free: this runs for every VMA of every walk. */
 static u32 pss_vma_flags(unsigned long vm_flags, bool deleted)
 {
-	static const struct {
-		unsigned long vm;
-		u32 pss;
-	} map[] = {
-		{ VM_SHARED,		PSS_VMA_SHARED },
-		{ VM_GROWSDOWN,		PSS_VMA_GROWSDOWN },
-		{ VM_LOCKED,		PSS_VMA_LOCKED },
-		{ VM_HUGETLB,		PSS_VMA_HUGETLB },
-		{ VM_IO,		PSS_VMA_IO },
-		{ VM_PFNMAP,		PSS_VMA_PFNMAP },
-		{ VM_DONTDUMP,		PSS_VMA_DONTDUMP },
-		{ VM_DONTCOPY,		PSS_VMA_DONTFORK },
-		{ VM_WIPEONFORK,	PSS_VMA_WIPEONFORK },
-		{ VM_MAYSHARE,		PSS_VMA_MAYSHARE },
-		{ VM_ACCOUNT,		PSS_VMA_ACCOUNT },
-		{ VM_NORESERVE,		PSS_VMA_NORESERVE },
-		{ VM_MERGEABLE,		PSS_VMA_MERGEABLE },
-		{ VM_HUGEPAGE,		PSS_VMA_HUGEPAGE },
-		{ VM_NOHUGEPAGE,	PSS_VMA_NOHUGEPAGE },
-	};
-	u32 flags = deleted ? PSS_VMA_DELETED : 0;
-	size_t i;
+#define PSS_VM(vm, pss)	((vm_flags & (vm)) ? (pss) : 0)
+	return (deleted ? PSS_VMA_DELETED : 0) |
+		PSS_VM(VM_SHARED, PSS_VMA_SHARED) |
+		PSS_VM(VM_GROWSDOWN, PSS_VMA_GROWSDOWN) |
+		PSS_VM(VM_LOCKED, PSS_VMA_LOCKED) |
+		PSS_VM(VM_HUGETLB, PSS_VMA_HUGETLB) |
+		PSS_VM(VM_IO, PSS_VMA_IO) |
+		PSS_VM(VM_PFNMAP, PSS_VMA_PFNMAP) |
+		PSS_VM(VM_DONTDUMP, PSS_VMA_DONTDUMP) |
+		PSS_VM(VM_DONTCOPY, PSS_VMA_DONTFORK) |
+		PSS_VM(VM_WIPEONFORK, PSS_VMA_WIPEONFORK) |
+		PSS_VM(VM_MAYSHARE, PSS_VMA_MAYSHARE) |
+		PSS_VM(VM_ACCOUNT, PSS_VMA_ACCOUNT) |
+		PSS_VM(VM_NORESERVE, PSS_VMA_NORESERVE) |
+		PSS_VM(VM_MERGEABLE, PSS_VMA_MERGEABLE) |
+		PSS_VM(VM_HUGEPAGE, PSS_VMA_HUGEPAGE) |
+		PSS_VM(VM_NOHUGEPAGE, PSS_VMA_NOHUGEPAGE);
+#undef PSS_VM
+}
 
-	for (i = 0; i < ARRAY_SIZE(map); i++)
-		if (map[i].vm && (vm_flags & map[i].vm))
-			flags |= map[i].pss;
-	return flags;
+/* At walk time: the uapi record of a VMA as the snapshot keeps it. */
+void pss_vma_format(void *dst, const void *rec)
+{
+	const struct pss_vma_rec *r = rec;
+	struct pss_vma_entry *e = dst;
+
+	/*
+	 * Every field, no memset (the bounce buffer is not zeroed): a field
+	 * added to the record must be set here too.
+	 */
+	BUILD_BUG_ON(sizeof(*e) != 72);
+	e->flags = pss_vma_flags(r->vm_flags, r->deleted);
+	e->name_off = 0;
+	e->name_len = 0;
+	e->start = r->start;
+	e->end = r->end;
+	e->prot = (r->vm_flags & VM_READ ? PSS_PROT_READ : 0) |
+		  (r->vm_flags & VM_WRITE ? PSS_PROT_WRITE : 0) |
+		  (r->vm_flags & VM_EXEC ? PSS_PROT_EXEC : 0);
+	e->name_kind = r->name_kind;
+	/* As /proc/PID/maps: an offset only for file mappings. */
+	e->pgoff_bytes = r->has_file ? r->pgoff << PAGE_SHIFT : 0;
+	e->dev_major = MAJOR(r->dev);
+	e->dev_minor = MINOR(r->dev);
+	e->ino = r->ino;
+	e->page_size = 1ULL << r->page_shift;
 }
 
 /*
  * After unlock: intern every VMA's name (backing files' paths resolved, see
- * pss_resolve_path()), then write one record per VMA.
+ * pss_resolve_path()), drop the files, and make the records copied under
+ * the lock the walk class as they are.
  */
 int pss_mm_build(struct pss_capture *c)
 {
 	struct pss_walk_buf *wb = &c->snap->walk[PSS_WALK_VA_SPACE];
+	struct pss_name *names = NULL;
+	size_t names_size = (size_t)c->nr_vmas * sizeof(*names);
 	int err = 0;
 	u64 t;
 	u32 i;
 
 	if (!(c->facets & PSS_FACET_VA_SPACE))
 		return 0;
-	if (c->mm_gone)
+	if (c->mm_gone) {
 		pss_mm_release(c);	/* the process dropped it: empty */
-	err = pss_wbuf_alloc(&c->store, wb, c->nr_vmas,
-			     sizeof(struct pss_vma_entry), true);
-	if (err)
-		return err;
+		c->nr_vmas = 0;
+	}
+	if (c->nr_vmas) {
+		names = pss_alloc_raw(&c->store, names_size);
+		if (IS_ERR(names))
+			return PTR_ERR(names);
+	}
 
 	t = ktime_get_ns();
 	for (i = 0; i < c->nr_vmas && !err; i++) {
-		struct pss_raw_vma *r = &c->vmas[i];
-		struct pss_name *n = &wb->names[i];
+		struct pss_vma_ref *ref = &c->vma_refs[i];
+		struct pss_name *n = &names[i];
 
 		n->s = NULL;
 		n->len = 0;
-		if (r->file) {
+		if (ref->file) {
 			err = pss_resolve_path(&c->store,
-					       pss_file_user_path(r->file), n);
+					       pss_file_user_path(ref->file), n);
 			if (!err && !n->s)
-				r->name_kind = PSS_VMA_NAME_NONE;
-		} else if (r->name) {
-			err = pss_intern(&c->store, r->name, r->name_len, n);
+				c->vmas[i].name_kind = PSS_VMA_NAME_NONE;
+		} else if (ref->name) {
+			err = pss_intern(&c->store, ref->name, ref->name_len, n);
 		}
 		cond_resched();
 	}
 	c->names_ns += ktime_get_ns() - t;
-	if (err)
+	if (err) {
+		pss_free(&c->store, names, names_size);
 		return err;
-
-	for (i = 0; i < c->nr_vmas; i++) {
-		struct pss_raw_vma *r = &c->vmas[i];
-		struct pss_name name = wb->names[i];
-		struct pss_vma_entry e;
-
-		memset(&e, 0, sizeof(e));
-		e.flags = pss_vma_flags(r->vm_flags, r->deleted);
-		e.start = r->start;
-		e.end = r->end;
-		if (r->vm_flags & VM_READ)
-			e.prot |= PSS_PROT_READ;
-		if (r->vm_flags & VM_WRITE)
-			e.prot |= PSS_PROT_WRITE;
-		if (r->vm_flags & VM_EXEC)
-			e.prot |= PSS_PROT_EXEC;
-		e.name_kind = r->name_kind;
-		/* As /proc/PID/maps: an offset only for file mappings. */
-		if (r->has_file)
-			e.pgoff_bytes = (u64)r->pgoff << PAGE_SHIFT;
-		e.dev_major = MAJOR(r->dev);
-		e.dev_minor = MINOR(r->dev);
-		e.ino = r->ino;
-		e.page_size = r->page_size;
-		if (name.s) {
-			e.name_off = sizeof(e);
-			e.name_len = name.len;
-		}
-		pss_wbuf_add(wb, &e, &name);
 	}
+	pss_mm_release(c);
+	pss_wbuf_adopt(wb, c->vmas, c->nr_vmas, sizeof(*c->vmas),
+		       sizeof(struct pss_vma_entry), pss_vma_format, names);
+	/* The snapshot has the records now: the capture frees no more. */
+	c->vmas = NULL;
+	c->nr_vmas = 0;
 	return 0;
 }

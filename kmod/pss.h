@@ -18,6 +18,9 @@ struct mm_struct;
 struct task_struct;
 struct files_struct;
 
+/* Where every named walk record keeps name_off and name_len. */
+#define PSS_REC_NAME_AT		8
+
 /* Largest args struct accepted (its tail must be zero): E2BIG beyond. */
 #define PSS_ARGS_MAX		4096
 
@@ -63,17 +66,21 @@ struct pss_store {
 };
 
 /*
- * One walk class: count records of rec_size bytes each, the fixed part in
- * its uapi form with rec_len set to what the walk writes (fixed part, name,
- * NUL, padding), and for named classes each record's interned name. Names
- * are kept once per snapshot, so the walk appends them as it copies out.
+ * One walk class: count records of rec_size stored bytes each and, for
+ * named classes, each record's interned name. The walk writes each record
+ * as user_fixed bytes - the stored record itself, or what format() makes
+ * of it - then rec_len, name_off and name_len, the name, its NUL and zero
+ * padding: names are kept once per snapshot, records are framed on the way
+ * out.
  */
 struct pss_walk_buf {
 	void *recs;
 	struct pss_name *names;	/* NULL: the class has no names */
+	void (*format)(void *dst, const void *rec); /* NULL: stored as is */
 	u64 count;
 	u64 bytes;		/* sum of rec_len */
 	u32 rec_size;
+	u32 user_fixed;
 	u32 max_rec_len;
 };
 
@@ -90,22 +97,27 @@ struct pss_snapshot {
 };
 
 /*
- * A VMA as copied under the mmap lock: every field is written there (no
- * memset), and names live out of line, so the copy stays small.
+ * A VMA as the snapshot keeps it: written under the mmap lock, every field
+ * (no memset), and kept as it is; the walk makes the uapi record of it
+ * (pss_vma_format()).
  */
-struct pss_raw_vma {
-	unsigned long start, end;
-	unsigned long vm_flags;
-	unsigned long pgoff;
-	struct file *file;	/* pinned (VA_SPACE_SECTION) */
-	const char *name;	/* NUL-terminated: static or in c->vnames */
-	u64 page_size;
+struct pss_vma_rec {
+	u64 start, end;
+	u64 pgoff;		/* pages */
 	u64 ino;
+	unsigned long vm_flags;
 	u32 dev;
-	u32 name_kind;
-	u32 name_len;
+	u8 name_kind;
+	u8 page_shift;
 	bool has_file;
 	bool deleted;
+};
+
+/* What the build needs of a VMA besides its record; dropped after it. */
+struct pss_vma_ref {
+	struct file *file;	/* pinned (VA_SPACE_SECTION) */
+	const char *name;	/* NUL-terminated: static or in c->vnames */
+	u32 name_len;
 };
 
 /* An fd as copied under files->file_lock. */
@@ -151,8 +163,9 @@ struct pss_capture {
 	bool files_gone;		/* src dropped its files: fds empty */
 	bool other_live;		/* a live thread other than src exists */
 
-	struct pss_raw_vma *vmas;
-	u32 nr_vmas, cap_vmas, need_vmas;
+	struct pss_vma_rec *vmas;	/* become the VA_SPACE class */
+	struct pss_vma_ref *vma_refs;
+	u32 nr_vmas, cap_vmas, cap_vma_refs, need_vmas;
 
 	char *vnames;			/* special and anon VMA names */
 	u32 nr_vnames, cap_vnames, need_vnames, want_vnames;
@@ -196,6 +209,10 @@ int pss_resolve_path(struct pss_store *st, const struct path *path,
 		     struct pss_name *out);
 int pss_wbuf_alloc(struct pss_store *st, struct pss_walk_buf *wb, u32 count,
 		   u32 rec_size, bool named);
+void pss_wbuf_adopt(struct pss_walk_buf *wb, void *recs, u32 count,
+		    u32 rec_size, u32 user_fixed,
+		    void (*format)(void *dst, const void *rec),
+		    struct pss_name *names);
 void *pss_wbuf_slot(struct pss_walk_buf *wb);
 void pss_wbuf_add(struct pss_walk_buf *wb, const void *rec,
 		  const struct pss_name *name);
@@ -229,6 +246,7 @@ int pss_files_build(struct pss_capture *c);
 void pss_files_release(struct pss_capture *c);
 
 /* mm.c */
+void pss_vma_format(void *dst, const void *rec);
 int pss_mm_copy_locked(struct pss_capture *c);
 int pss_mm_build(struct pss_capture *c);
 void pss_mm_release(struct pss_capture *c);

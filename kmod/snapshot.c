@@ -128,18 +128,25 @@ static const u64 pss_walk_facet[PSS_WALK_NR_CLASSES] = {
 	[PSS_WALK_VA_SPACE]	= PSS_FACET_VA_SPACE,
 };
 
+/* What the walk writes for record @i (see struct pss_walk_buf). */
 static u32 pss_rec_len(const struct pss_walk_buf *wb, u64 i)
 {
-	return *(const u32 *)(wb->recs + i * wb->rec_size);
+	u32 len = wb->user_fixed;
+
+	if (wb->names && wb->names[i].s)
+		len += wb->names[i].len + 1;
+	return ALIGN(len, PSS_REC_ALIGN);
 }
 
-/* Bytes gathered before each copy_to_user() of a walk with names. */
+/* Bytes gathered before each copy_to_user() of a framed walk. */
 #define PSS_WALK_BOUNCE		SZ_16K
 
 /*
- * Records [@pos, @end) to @ubuf, each as the fixed part stored and its
- * name, NUL and zero padding appended: gathered in a bounce buffer, so a
- * batch costs few user copies. A class without names is stored as written.
+ * Records [@pos, @end) to @ubuf, @bytes in all. A class stored as written
+ * is one copy; the others are framed in a bounce buffer - the fixed part
+ * (stored, or formatted), rec_len, the name's offset and length (at the same
+ * place in every named record: see pss_build_check_abi()), the name, its NUL
+ * and zero padding - so a batch costs few user copies.
  */
 static int pss_walk_copy(const struct pss_walk_buf *wb, u64 pos, u64 end,
 			 char __user *ubuf, size_t bytes)
@@ -149,15 +156,16 @@ static int pss_walk_copy(const struct pss_walk_buf *wb, u64 pos, u64 end,
 	int err = 0;
 	u64 i;
 
-	if (!wb->names)
+	if (!wb->names && !wb->format)
 		return copy_to_user(ubuf, wb->recs + pos * wb->rec_size,
 				    bytes) ? -EFAULT : 0;
 	bounce = kvmalloc(cap, GFP_KERNEL_ACCOUNT);
 	if (!bounce)
 		return -ENOMEM;
 	for (i = pos; i < end; i++) {
-		const struct pss_name *name = &wb->names[i];
-		u32 len = pss_rec_len(wb, i), fill;
+		const struct pss_name *name = wb->names ? &wb->names[i] : NULL;
+		const void *rec = wb->recs + i * wb->rec_size;
+		u32 len = pss_rec_len(wb, i), fill = wb->user_fixed;
 		char *dst;
 
 		if (cap - used < len) {
@@ -169,9 +177,15 @@ static int pss_walk_copy(const struct pss_walk_buf *wb, u64 pos, u64 end,
 			used = 0;
 		}
 		dst = bounce + used;
-		fill = wb->rec_size;
-		memcpy(dst, wb->recs + i * wb->rec_size, fill);
-		if (name->s) {
+		if (wb->format)
+			wb->format(dst, rec);
+		else
+			memcpy(dst, rec, fill);
+		memcpy(dst, &len, sizeof(len));
+		if (name && name->s) {
+			u32 frame[2] = { fill, name->len };	/* name_off, _len */
+
+			memcpy(dst + PSS_REC_NAME_AT, frame, sizeof(frame));
 			memcpy(dst + fill, name->s, name->len + 1);
 			fill += name->len + 1;
 		}

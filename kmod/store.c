@@ -378,6 +378,7 @@ int pss_wbuf_alloc(struct pss_store *st, struct pss_walk_buf *wb, u32 count,
 	void *p;
 
 	wb->rec_size = rec_size;
+	wb->user_fixed = rec_size;
 	if (!count)
 		return 0;
 	p = pss_alloc_raw(st, (size_t)count * rec_size);
@@ -393,6 +394,42 @@ int pss_wbuf_alloc(struct pss_store *st, struct pss_walk_buf *wb, u32 count,
 	return 0;
 }
 
+/* The frame the walk gives record @i: fixed part, name, NUL, padding. */
+static u32 pss_wbuf_rec_len(const struct pss_walk_buf *wb, u64 i)
+{
+	u32 len = wb->user_fixed;
+
+	if (wb->names && wb->names[i].s)
+		len += wb->names[i].len + 1;
+	return ALIGN(len, PSS_REC_ALIGN);
+}
+
+/*
+ * Make @recs (@count records of @rec_size bytes, allocated from the
+ * capture's store) the class, as they are: the walk turns each into
+ * @user_fixed bytes with @format, named by @names (or none).
+ */
+void pss_wbuf_adopt(struct pss_walk_buf *wb, void *recs, u32 count,
+		    u32 rec_size, u32 user_fixed,
+		    void (*format)(void *dst, const void *rec),
+		    struct pss_name *names)
+{
+	u64 i;
+
+	wb->recs = recs;
+	wb->count = count;
+	wb->rec_size = rec_size;
+	wb->user_fixed = user_fixed;
+	wb->format = format;
+	wb->names = names;
+	for (i = 0; i < count; i++) {
+		u32 len = pss_wbuf_rec_len(wb, i);
+
+		wb->bytes += len;
+		wb->max_rec_len = max(wb->max_rec_len, len);
+	}
+}
+
 /* Where the next record goes, to be filled in place and then added. */
 void *pss_wbuf_slot(struct pss_walk_buf *wb)
 {
@@ -400,26 +437,24 @@ void *pss_wbuf_slot(struct pss_walk_buf *wb)
 }
 
 /*
- * Append one record: @rec_size bytes of @rec (the uapi fixed part, its
- * name_off and name_len already set when it has a name) and the interned
- * @name (NULL: none). rec_len, the first field of every record, is set
- * here to what the walk will write: fixed part, name, NUL, padding.
+ * Append one record: @rec_size bytes of @rec (the uapi fixed part) and the
+ * interned @name (NULL: none). rec_len, the first field of every record, is
+ * set here to what the walk will write: fixed part, name, NUL, padding.
  */
 void pss_wbuf_add(struct pss_walk_buf *wb, const void *rec,
 		  const struct pss_name *name)
 {
-	u32 rec_len = wb->rec_size;
 	void *dst = wb->recs + (size_t)wb->count * wb->rec_size;
+	u32 rec_len;
 
-	if (name && name->s)
-		rec_len = ALIGN(rec_len + name->len + 1, PSS_REC_ALIGN);
 	if (rec != dst)
 		memcpy(dst, rec, wb->rec_size);
-	memcpy(dst, &rec_len, sizeof(rec_len));
 	if (wb->names) {
 		wb->names[wb->count].s = name ? name->s : NULL;
 		wb->names[wb->count].len = name ? name->len : 0;
 	}
+	rec_len = pss_wbuf_rec_len(wb, wb->count);
+	memcpy(dst, &rec_len, sizeof(rec_len));
 	wb->count++;
 	wb->bytes += rec_len;
 	wb->max_rec_len = max(wb->max_rec_len, rec_len);
