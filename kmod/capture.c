@@ -52,6 +52,7 @@
 #include <linux/sched/task.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
+#include <linux/time_namespace.h>
 #include <linux/timekeeping.h>
 #include "pss.h"
 
@@ -162,11 +163,58 @@ static int pss_try_prepare(struct pss_capture *c)
 }
 
 /*
- * One attempt at the cut, one lock level per function so that every lock is
- * taken and released in one place. Each returns 0, -EOVERFLOW (a buffer was
- * too small: need_* says how big), -EAGAIN (src changed under us: pick
- * again), or a hard error.
+ * One attempt at the cut: the whole lock nest, in the order at the top of
+ * this file, one level per function (each lock is taken and released in
+ * one place), around the facets' copiers. Each returns 0, -EOVERFLOW (a
+ * buffer was too small: need_* says how big), -EAGAIN (src changed under
+ * us: pick again), -ESRCH (the leader was reaped), -EINTR, or a hard error.
  */
+
+/*
+ * Innermost: siglock. lock_task_sighand() is an inline over an unexported
+ * helper, so its RCU-retry loop is written out. The cut is read here, with
+ * every lock of the capture held.
+ */
+static int pss_cut_threads(struct pss_capture *c)
+{
+	struct pss_snapshot_info *info = &c->snap->info;
+	struct pss_perf_info *perf = &c->snap->perf;
+	struct sighand_struct *sighand;
+	unsigned long flags;
+	u64 t;
+	int err;
+
+	for (;;) {
+		rcu_read_lock();
+		sighand = rcu_dereference(c->leader->sighand);
+		if (!sighand) {
+			rcu_read_unlock();
+			return -ESRCH;
+		}
+		spin_lock_irqsave(&sighand->siglock, flags);
+		/* de_thread() may have switched it meanwhile. */
+		if (likely(sighand == rcu_access_pointer(c->leader->sighand)))
+			break;
+		spin_unlock_irqrestore(&sighand->siglock, flags);
+		rcu_read_unlock();
+	}
+	rcu_read_unlock();	/* siglock pins sighand now */
+
+	t = ktime_get_ns();
+	err = pss_task_copy_locked(c, sighand);
+	if (!err) {
+		info->cut_ns = ktime_get_ns();
+		info->cut_realtime_ns = ktime_get_real_ns();
+		info->cut_boottime_ns =
+			timens_add_boottime_ns(ktime_get_boottime_ns());
+		perf->phase_ns[PSS_PHASE_THREADS] = info->cut_ns - t;
+	}
+	spin_unlock_irqrestore(&sighand->siglock, flags);
+	perf->lock_held_ns[PSS_LOCK_SIGHAND] = pss_held_ns(t);
+	return err;
+}
+
+/* task_lock(src) keeps src->files attached; file_lock freezes the table. */
 static int pss_cut_files(struct pss_capture *c)
 {
 	struct pss_perf_info *perf = &c->snap->perf;
@@ -175,7 +223,7 @@ static int pss_cut_files(struct pss_capture *c)
 	int err;
 
 	if (!(c->facets & PSS_FACET_HANDLES))
-		return pss_task_cut(c);
+		return pss_cut_threads(c);
 
 	task_lock(c->src);
 	files = c->src->files;
@@ -185,17 +233,18 @@ static int pss_cut_files(struct pss_capture *c)
 		err = pss_files_copy_locked(c, files);
 		perf->phase_ns[PSS_PHASE_HANDLES] = ktime_get_ns() - t;
 		if (!err)
-			err = pss_task_cut(c);
+			err = pss_cut_threads(c);
 		spin_unlock(&files->file_lock);
 		perf->lock_held_ns[PSS_LOCK_FILES] = pss_held_ns(t);
 	} else {
 		c->files_gone = true;
-		err = pss_task_cut(c);
+		err = pss_cut_threads(c);
 	}
 	task_unlock(c->src);
 	return err;
 }
 
+/* Outermost of the cut: the mmap lock, killable. */
 static int pss_cut(struct pss_capture *c)
 {
 	struct pss_perf_info *perf = &c->snap->perf;

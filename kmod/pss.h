@@ -17,6 +17,7 @@ struct path;
 struct mm_struct;
 struct task_struct;
 struct files_struct;
+struct sighand_struct;
 
 /* Where every named walk record keeps name_off and name_len. */
 #define PSS_REC_NAME_AT		8
@@ -234,7 +235,7 @@ bool pss_is_snapshot_file(struct file *file);
 u32 pss_thread_rec_len(void);
 u32 pss_threads_estimate(struct task_struct *leader);
 struct task_struct *pss_pick_src(struct task_struct *leader);
-int pss_task_cut(struct pss_capture *c);
+int pss_task_copy_locked(struct pss_capture *c, struct sighand_struct *sighand);
 int pss_task_build(struct pss_capture *c);
 void pss_task_release(struct pss_capture *c);
 void pss_task_rss(struct pss_capture *c);

@@ -3,17 +3,15 @@
  * pss: the process and threads facet.
  *
  * Locking: thread membership is read under the target's sighand->siglock
- * (taken irqsave, innermost of the capture's locks: see capture.c), which
- * every thread creation and exit takes to link or unlink the thread.
- * lock_task_sighand() is an inline over an unexported helper, so its
- * RCU-retry loop is written out here. Under the lock (irqs off) only what
- * the cut must fix is read: each thread, referenced, with its tid and
- * state, and the group's accounting of reaped threads and children. The
- * rest of each thread (times, faults, switches, scheduling, affinity,
- * comm) is read after the cut from the referenced task: its owner updates
- * it without this lock anyway, so it is a recent value either way. comm is
- * copied without task_lock(), bounded and NUL-terminated: at worst a name
- * being renamed.
+ * (taken irqsave by capture.c, innermost of the capture's locks), which
+ * every thread creation and exit takes to link or unlink the thread. Under
+ * it (irqs off) only what the cut must fix is read: each thread,
+ * referenced, its tid and state, and the group's accounting of reaped
+ * threads and children. The rest of each thread (times, faults, switches,
+ * scheduling, affinity, comm) is read after the cut from the referenced
+ * task: its owner updates it without this lock anyway, so it is a recent
+ * value either way. comm is copied without task_lock(), bounded and
+ * NUL-terminated: at worst a name being renamed.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -184,12 +182,12 @@ static u32 pss_thread_flags(struct pss_capture *c, struct task_struct *t)
 }
 
 /*
- * Under siglock: the thread list (each thread referenced), process info and
- * the group's accounting. Returns -EOVERFLOW when the threads do not fit,
+ * Under siglock (the innermost lock of the cut, see capture.c): the thread
+ * list (each thread referenced), process info and the group's accounting.
+ * Returns -EOVERFLOW when the threads do not fit,
  * -EAGAIN when src exec'd since its mm was taken.
  */
-static int pss_task_copy_locked(struct pss_capture *c,
-				struct sighand_struct *sighand)
+int pss_task_copy_locked(struct pss_capture *c, struct sighand_struct *sighand)
 {
 	struct task_struct *leader = c->leader, *t;
 	struct signal_struct *sig = leader->signal;
@@ -298,51 +296,6 @@ static int pss_task_copy_locked(struct pss_capture *c,
 		c->exe_file = pss_get_mm_exe_file(c->mm);
 	}
 	return 0;
-}
-
-/*
- * The innermost level of the cut: lock_task_sighand() (an inline over an
- * unexported helper, so its RCU-retry loop is written out), copy, read the
- * cut time while every lock of the capture is held, unlock. -ESRCH once the
- * leader has been reaped.
- */
-int pss_task_cut(struct pss_capture *c)
-{
-	struct pss_snapshot_info *info = &c->snap->info;
-	struct pss_perf_info *perf = &c->snap->perf;
-	struct sighand_struct *sighand;
-	unsigned long flags;
-	u64 t;
-	int err;
-
-	for (;;) {
-		rcu_read_lock();
-		sighand = rcu_dereference(c->leader->sighand);
-		if (!sighand) {
-			rcu_read_unlock();
-			return -ESRCH;
-		}
-		spin_lock_irqsave(&sighand->siglock, flags);
-		/* de_thread() may have switched it meanwhile. */
-		if (likely(sighand == rcu_access_pointer(c->leader->sighand)))
-			break;
-		spin_unlock_irqrestore(&sighand->siglock, flags);
-		rcu_read_unlock();
-	}
-	rcu_read_unlock();	/* siglock pins sighand now */
-
-	t = ktime_get_ns();
-	err = pss_task_copy_locked(c, sighand);
-	if (!err) {
-		/* The cut. */
-		info->cut_ns = ktime_get_ns();
-		info->cut_realtime_ns = ktime_get_real_ns();
-		info->cut_boottime_ns = pss_boottime(ktime_get_boottime_ns());
-		perf->phase_ns[PSS_PHASE_THREADS] = info->cut_ns - t;
-	}
-	spin_unlock_irqrestore(&sighand->siglock, flags);
-	perf->lock_held_ns[PSS_LOCK_SIGHAND] = pss_held_ns(t);
-	return err;
 }
 
 /*
