@@ -704,41 +704,6 @@ static int fd_cb(int dfd, const char *name, void *arg)
 	return 0;
 }
 
-static int task_cb(int dfd, const char *name, void *arg)
-{
-	char path[64];
-	uint64_t f[48] = { 0 };
-	struct b_thread *t;
-	ssize_t n;
-
-	(void)arg;
-	GROW(out_thr, n_thr, cap_thr);
-	t = &out_thr[n_thr];
-	t->tid = atoi(name);
-	snprintf(path, sizeof(path), "task/%s/stat", name);
-	n = read_small(dfd, path, small, sizeof(small));
-	if (n < 0)
-		return n == -ENOENT ? 0 : (int)n;
-	if (parse_stat(small, t->comm, &t->state, f, 42))
-		return -EPROTO;
-	t->minflt = f[10]; t->majflt = f[12];
-	t->utime = f[14]; t->stime = f[15];
-	t->prio = f[18]; t->nice = f[19];
-	t->start = f[22]; t->cpu = f[39];
-	t->rtprio = f[40]; t->policy = f[41];
-	/* comm again, untruncated by ')' games: what careful tools do */
-	snprintf(path, sizeof(path), "task/%s/comm", name);
-	n = read_small(dfd, path, small, sizeof(small));
-	if (n < 0)
-		return n == -ENOENT ? 0 : (int)n;
-	if (n && small[n - 1] == '\n')
-		small[--n] = 0;
-	memcpy(t->comm, small, n > 15 ? 15 : n);
-	t->comm[n > 15 ? 15 : n] = 0;
-	n_thr++;
-	return 0;
-}
-
 /* What a runtime-metrics agent reads per thread: task/TID/stat, no more. */
 static int task_stat_cb(int dfd, const char *name, void *arg)
 {
@@ -761,7 +726,33 @@ static int task_stat_cb(int dfd, const char *name, void *arg)
 	t->utime = f[14]; t->stime = f[15];
 	t->prio = f[18]; t->nice = f[19];
 	t->start = f[22]; t->cpu = f[39];
+	t->rtprio = f[40]; t->policy = f[41];
 	n_thr++;
+	return 0;
+}
+
+/* The careful reader: stat, then comm again, untruncated by ')' games. */
+static int task_cb(int dfd, const char *name, void *arg)
+{
+	char path[64];
+	struct b_thread *t;
+	size_t before = n_thr;
+	ssize_t n;
+	int err = task_stat_cb(dfd, name, arg);
+
+	if (err || n_thr == before)
+		return err;	/* gone meanwhile: not counted */
+	t = &out_thr[n_thr - 1];
+	snprintf(path, sizeof(path), "task/%s/comm", name);
+	n = read_small(dfd, path, small, sizeof(small));
+	if (n < 0) {
+		n_thr--;
+		return n == -ENOENT ? 0 : (int)n;
+	}
+	if (n && small[n - 1] == '\n')
+		small[--n] = 0;
+	memcpy(t->comm, small, n > 15 ? 15 : n);
+	t->comm[n > 15 ? 15 : n] = 0;
 	return 0;
 }
 

@@ -27,8 +27,11 @@
  * -EAGAIN). The same holds for the arena of special and anon VMA names
  * (copied under the mmap lock, as they are only stable there). References
  * (files, the exe file, the threads) are taken at the cut; paths are
- * resolved, per-thread fields read and records built after unlock
- * (pss_capture_build()), each walk class sized exactly, once.
+ * resolved, per-thread fields read and thread and fd records built after
+ * unlock (pss_capture_build()), each walk class sized exactly, once; the
+ * VMA records copied under the mmap lock are kept as they are. Every lock
+ * is taken here (pss_cut()); the facets only copy under them, and
+ * allocate, intern names and keep records through store.c.
  *
  * src is the thread whose mm and fd table are captured: the leader, or the
  * first live thread when the leader has exited but its threads have not

@@ -58,7 +58,20 @@ static DEFINE_HASHTABLE(pss_accounts, 6);
 static DEFINE_SPINLOCK(pss_accounts_lock);
 static atomic_long_t pss_total_bytes = ATOMIC_LONG_INIT(0);
 
-static struct pss_account *pss_account_find(kuid_t uid);
+/*
+ * The account of @uid, or NULL. An account is unhashed under the lock when
+ * its last reference goes, so one found under the lock is alive.
+ */
+static struct pss_account *pss_account_lookup(kuid_t uid)
+{
+	struct pss_account *a;
+
+	lockdep_assert_held(&pss_accounts_lock);
+	hash_for_each_possible(pss_accounts, a, node, __kuid_val(uid))
+		if (uid_eq(a->uid, uid))
+			return a;
+	return NULL;
+}
 
 /* The limits, and what the caller's uid and everybody hold now. */
 void pss_store_limits(struct pss_version *ver)
@@ -69,24 +82,21 @@ void pss_store_limits(struct pss_version *ver)
 	ver->max_user_bytes = READ_ONCE(max_user_bytes);
 	ver->max_total_bytes = READ_ONCE(max_total_bytes);
 	spin_lock(&pss_accounts_lock);
-	a = pss_account_find(current_uid());
-	if (a) {
+	a = pss_account_lookup(current_uid());
+	if (a)
 		ver->user_bytes = atomic_long_read(&a->bytes);
-		refcount_dec(&a->ref);	/* not the last: others hold it */
-	}
 	spin_unlock(&pss_accounts_lock);
 	ver->total_bytes = atomic_long_read(&pss_total_bytes);
 }
 
+/* As pss_account_lookup(), referenced. */
 static struct pss_account *pss_account_find(kuid_t uid)
 {
-	struct pss_account *a;
+	struct pss_account *a = pss_account_lookup(uid);
 
-	lockdep_assert_held(&pss_accounts_lock);
-	hash_for_each_possible(pss_accounts, a, node, __kuid_val(uid))
-		if (uid_eq(a->uid, uid) && refcount_inc_not_zero(&a->ref))
-			return a;
-	return NULL;
+	if (a)
+		refcount_inc(&a->ref);
+	return a;
 }
 
 /* The caller's real uid's account, referenced. */
