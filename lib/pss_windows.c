@@ -1315,3 +1315,10 @@ PSS_API DWORD PssDuplicateSnapshot(HANDLE SourceProcessHandle,
 		PssFreeSnapshot(GetCurrentProcess(), SnapshotHandle);
 	return ERROR_SUCCESS;
 }
+
+PSS_API int pss_win_snapshot_fd(HPSS SnapshotHandle)
+{
+	struct win_snap *ws = tab_lookup(SnapshotHandle, false);
+
+	return ws ? pss_snapshot_fd(ws->snap) : -EINVAL;
+}

@@ -449,6 +449,13 @@ PSS_API DWORD PssWalkMarkerSetPosition(HPSSWALK WalkMarkerHandle,
 				       ULONG_PTR Position);
 PSS_API DWORD PssWalkMarkerSeekToBeginning(HPSSWALK WalkMarkerHandle);
 
+/*
+ * Linux extension: the pss snapshot fd behind a snapshot handle (>= 0, still
+ * owned by the handle: dup it to keep it; libpss's pss_snapshot_from_fd()
+ * adopts a dup), or -EINVAL for an invalid handle.
+ */
+PSS_API int pss_win_snapshot_fd(HPSS SnapshotHandle);
+
 #ifdef __cplusplus
 }
 #endif
