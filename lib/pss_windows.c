@@ -40,6 +40,7 @@ struct win_snap {
 	__u64 cut_realtime_ns;
 	__u64 cut_boottime_ns;
 	__u64 count[PSS_WALK_NR_CLASSES];	/* records per native class */
+	__u64 live_threads;	/* thread records not PSS_THREAD_EXITING */
 	__s32 pid;
 };
 
@@ -578,14 +579,14 @@ static DWORD marker_bind(struct win_marker *m, HPSS h,
 	struct pss_allocator pal = { m, shim_alloc, shim_free };
 	int ret;
 
-	if (m->nm && m->bound == h && m->bound_class == cls)
-		return ERROR_SUCCESS;
-	marker_unbind(m);
 	/* a position of another class means nothing here: start over */
 	if (m->tag != (unsigned int)cls + 1) {
 		m->index = 0;
 		m->tag = cls + 1;
 	}
+	if (m->nm && m->bound == h && m->bound_class == cls)
+		return ERROR_SUCCESS;
+	marker_unbind(m);
 	opts.allocator = &pal;
 	ret = pss_walk_marker_create(ws->snap, native_class(cls), &opts, &m->nm);
 	if (ret)
@@ -822,6 +823,45 @@ static DWORD fill_thread_name(struct win_marker *m,
 	return e->ThreadName ? ERROR_SUCCESS : ERROR_NOT_ENOUGH_MEMORY;
 }
 
+/*
+ * A thread in do_exit() (PF_EXITING) will never run user code again: it is
+ * not live, though the kernel still lists it (pthread_join() returns
+ * before it is released). Windows counts such threads; we do not.
+ */
+static bool thread_gone(const struct pss_thread_entry *t)
+{
+	return t->flags & PSS_THREAD_EXITING;
+}
+
+/*
+ * The next entry at or after the marker's position (its native index in
+ * *at), without moving the marker: 1, 0 at the end, or -errno.
+ */
+static int peek(struct win_marker *m, int cls, const void **rec, __u64 *at)
+{
+	bool threads = native_class(cls) == PSS_NATIVE_WALK_THREADS;
+	__u64 pos;
+	int ret;
+
+	if (m->index >= m->total)
+		return 0;
+	if (pss_walk_marker_get_position(m->nm, &pos) || pos != m->index) {
+		ret = pss_walk_marker_set_position(m->nm, m->index);
+		if (ret)
+			return ret;
+		pos = m->index;
+	}
+	for (;; pos++) {
+		ret = pss_walk(m->nm, rec, NULL);
+		if (ret <= 0)
+			return ret;
+		if (!threads || !thread_gone(*rec))
+			break;
+	}
+	*at = pos;
+	return 1;
+}
+
 static size_t walk_entry_size(int cls)
 {
 	switch (cls) {
@@ -856,7 +896,7 @@ PSS_API DWORD PssWalkSnapshot(HPSS SnapshotHandle,
 		PSS_THREAD_NAME name;
 	} out;
 	const void *rec;
-	__u64 pos;
+	__u64 at = 0, saved;
 	DWORD err;
 	int ret;
 
@@ -877,24 +917,19 @@ PSS_API DWORD PssWalkSnapshot(HPSS SnapshotHandle,
 		return err;
 	if (m->index > m->total)
 		return ERROR_INVALID_PARAMETER;
-	if (!Buffer)
-		return m->index < m->total ? ERROR_MORE_DATA : ERROR_NO_MORE_ITEMS;
-	if (BufferLength < esz)
-		return ERROR_BAD_LENGTH;
-	if (m->index == m->total)
-		return ERROR_NO_MORE_ITEMS;
-
-	if (pss_walk_marker_get_position(m->nm, &pos) == 0 && pos != m->index) {
-		ret = pss_walk_marker_set_position(m->nm, m->index);
-		if (ret)
-			return win_error(ret);
-	}
-	ret = pss_walk(m->nm, &rec, NULL);
+	ret = peek(m, cls, &rec, &at);
 	if (ret < 0)
 		return win_error(ret);
-	if (ret == 0)
+	if (!Buffer)
+		return ret ? ERROR_MORE_DATA : ERROR_NO_MORE_ITEMS;
+	if (BufferLength < esz)
+		return ERROR_BAD_LENGTH;
+	if (!ret)
 		return ERROR_NO_MORE_ITEMS;
 
+	/* the entry's names are cached under its position */
+	saved = m->index;
+	m->index = at;
 	switch (cls) {
 	case PSS_WALK_VA_SPACE:
 		err = fill_va(m, rec, &out.va);
@@ -911,12 +946,11 @@ PSS_API DWORD PssWalkSnapshot(HPSS SnapshotHandle,
 		break;
 	}
 	if (err) {
-		/* the position does not move on failure */
-		pss_walk_marker_set_position(m->nm, m->index);
+		m->index = saved;	/* a failed walk does not move */
 		return err;
 	}
 	memcpy(Buffer, &out, esz);
-	m->index++;
+	m->index = at + 1;
 	return ERROR_SUCCESS;
 }
 
@@ -1062,7 +1096,7 @@ PSS_API DWORD PssQuerySnapshot(HPSS SnapshotHandle,
 		if (!(ws->facets & PSS_FACET_THREADS))
 			return ERROR_NOT_FOUND;
 		/* the live threads at the cut, nothing that has exited */
-		ti->ThreadsCaptured = clamp_dword(ws->count[PSS_NATIVE_WALK_THREADS]);
+		ti->ThreadsCaptured = clamp_dword(ws->live_threads);
 		ti->ContextLength = 0;
 		return ERROR_SUCCESS;
 	}
@@ -1107,12 +1141,13 @@ static bool is_pseudo_self(HANDLE h)
 	return h == (HANDLE)(intptr_t)-1;
 }
 
-/* HANDLE -> pidfd; -1 if it cannot be an fd */
+/* HANDLE -> pidfd; -1 if it cannot be one */
 static int handle_fd(HANDLE h)
 {
 	intptr_t v = (intptr_t)h;
 
-	return v < 0 || v > INT_MAX ? -1 : (int)v;
+	/* NULL is never a handle: a pidfd that is fd 0 must be dup'ed */
+	return v <= 0 || v > INT_MAX ? -1 : (int)v;
 }
 
 static DWORD win_snap_new(struct pss_snapshot *snap, HPSS *out)
@@ -1145,6 +1180,23 @@ static DWORD win_snap_new(struct pss_snapshot *snap, HPSS *out)
 	ws->count[PSS_NATIVE_WALK_VA_SPACE] = si.nr_vmas;
 	ws->pid = pi->pid;
 	free(pi);
+	pi = NULL;
+	if (ws->facets & PSS_FACET_THREADS) {
+		const struct pss_thread_entry *t;
+		struct pss_walk_marker *nm;
+
+		ret = pss_walk_marker_create(snap, PSS_NATIVE_WALK_THREADS, NULL,
+					     &nm);
+		if (!ret) {
+			pss_for_each_thread(nm, t, ret)
+				ws->live_threads += !thread_gone(t);
+			pss_walk_marker_free(nm);
+		}
+		if (ret) {
+			err = win_error(ret);
+			goto fail;
+		}
+	}
 	err = tab_insert(ws, out);
 	if (err)
 		free(ws);

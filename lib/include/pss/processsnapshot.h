@@ -53,10 +53,14 @@ typedef struct _FILETIME {
 } FILETIME;
 
 typedef union _LARGE_INTEGER {
-	struct {
+	__extension__ struct {
 		DWORD LowPart;
 		LONG HighPart;
 	};
+	struct {
+		DWORD LowPart;
+		LONG HighPart;
+	} u;
 	LONGLONG QuadPart;
 } LARGE_INTEGER;
 
@@ -220,6 +224,23 @@ typedef enum {
 	PSS_DUPLICATE_CLOSE_SOURCE	= 0x01,
 } PSS_DUPLICATE_FLAGS;
 
+#ifdef __cplusplus
+/* flag enums combine with | & ^ ~ in C++ too (the SDK's DEFINE_ENUM_FLAG_OPERATORS) */
+#define PSS_ENUM_FLAG_OPERATORS(T)					\
+	extern "C++" {							\
+	inline T operator|(T a, T b) { return T((unsigned int)a | (unsigned int)b); } \
+	inline T operator&(T a, T b) { return T((unsigned int)a & (unsigned int)b); } \
+	inline T operator^(T a, T b) { return T((unsigned int)a ^ (unsigned int)b); } \
+	inline T operator~(T a) { return T(~(unsigned int)a); }		\
+	inline T &operator|=(T &a, T b) { return a = a | b; }		\
+	inline T &operator&=(T &a, T b) { return a = a & b; }		\
+	inline T &operator^=(T &a, T b) { return a = a ^ b; }		\
+	}
+PSS_ENUM_FLAG_OPERATORS(PSS_HANDLE_FLAGS)
+PSS_ENUM_FLAG_OPERATORS(PSS_CAPTURE_FLAGS)
+PSS_ENUM_FLAG_OPERATORS(PSS_DUPLICATE_FLAGS)
+#endif
+
 /* opaque handles, as the SDK's DECLARE_HANDLE makes them */
 typedef struct HPSS__ { int unused; } *HPSS;
 typedef struct HPSSWALK__ { int unused; } *HPSSWALK;
@@ -232,6 +253,9 @@ typedef enum {
 	PSS_PROCESS_FLAGS_RESERVED_04	= 0x00000008,
 	PSS_PROCESS_FLAGS_FROZEN	= 0x00000010,
 } PSS_PROCESS_FLAGS;
+#ifdef __cplusplus
+PSS_ENUM_FLAG_OPERATORS(PSS_PROCESS_FLAGS)
+#endif
 
 typedef struct {
 	DWORD ExitStatus;
@@ -389,6 +413,9 @@ typedef enum {
 	PSS_THREAD_FLAGS_NONE		= 0x0000,
 	PSS_THREAD_FLAGS_TERMINATED	= 0x0001,
 } PSS_THREAD_FLAGS;
+#ifdef __cplusplus
+PSS_ENUM_FLAG_OPERATORS(PSS_THREAD_FLAGS)
+#endif
 
 typedef struct {
 	DWORD ExitStatus;
