@@ -89,10 +89,11 @@ static int target_setup(void *shared, void *arg)
 	if (l->pid_fd < 0)
 		return 15;
 
-	p = mmap(NULL, 3 * 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
+	/* between two readable pages, so it merges with no neighbour */
+	p = mmap(NULL, 5 * 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED || mprotect((char *)p + 4096, 3 * 4096, PROT_NONE))
 		return 16;
-	l->none_addr = (uintptr_t)p;
+	l->none_addr = (uintptr_t)p + 4096;
 	p = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE,
 		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
