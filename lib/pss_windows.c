@@ -100,7 +100,7 @@ static struct win_snap *tab_lookup(HPSS h, bool take)
 {
 	uintptr_t v = (uintptr_t)h;
 	size_t i = (v & SLOT_MAX);
-	uint32_t gen = (uint32_t)(v >> SLOT_BITS);
+	uintptr_t gen = v >> SLOT_BITS;	/* all of it: no truncated match */
 	struct win_snap *ws = NULL;
 
 	if (!i)
