@@ -840,6 +840,17 @@ TEST_F(win, markers)
 	EXPECT_EQ(c.allocs, c.frees);
 	EXPECT_EQ(ERROR_INVALID_HANDLE, PssWalkMarkerFree(b));
 
+	/* the walk's own buffers come from it too, names or none */
+	memset(&c, 0, sizeof(c));
+	c.fail_after = -1;
+	ASSERT_EQ(ERROR_SUCCESS, PssWalkMarkerCreate(&al, &b));
+	EXPECT_EQ(1, c.allocs);
+	ASSERT_EQ(ERROR_SUCCESS, PssWalkSnapshot(h, PSS_WALK_THREADS, b, &te,
+						 sizeof(te)));
+	EXPECT_LT(1, c.allocs);
+	EXPECT_EQ(ERROR_SUCCESS, PssWalkMarkerFree(b));
+	EXPECT_EQ(c.allocs, c.frees);
+
 	/* an allocator that fails: create, and then the walk's own memory */
 	memset(&c, 0, sizeof(c));
 	c.fail_after = 0;
