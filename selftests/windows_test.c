@@ -533,6 +533,69 @@ TEST(capture_self)
 	EXPECT_EQ(ERROR_SUCCESS, PssFreeSnapshot(GetCurrentProcess(), h));
 }
 
+/* a stopped process: suspended threads, a frozen process */
+TEST(stopped)
+{
+	PSS_PROCESS_INFORMATION p;
+	struct pss_target t;
+	PSS_THREAD_ENTRY e;
+	HPSSWALK walk;
+	int n = 0;
+	HPSS h;
+	DWORD rc;
+
+	ASSERT_EQ(0, pss_target_start(&t, NULL, NULL, 0, true)) TH_LOG("%s", pss_err);
+	ASSERT_EQ(ERROR_SUCCESS, PssCaptureSnapshot(pidfd_handle(t.pidfd),
+						    PSS_CAPTURE_THREADS, 0, &h));
+	ASSERT_EQ(ERROR_SUCCESS, PssQuerySnapshot(h, PSS_QUERY_PROCESS_INFORMATION,
+						  &p, sizeof(p)));
+	EXPECT_EQ(PSS_PROCESS_FLAGS_FROZEN, p.Flags);
+	EXPECT_EQ(STILL_ACTIVE, p.ExitStatus);
+	ASSERT_EQ(ERROR_SUCCESS, PssWalkMarkerCreate(NULL, &walk));
+	while ((rc = PssWalkSnapshot(h, PSS_WALK_THREADS, walk, &e,
+				     sizeof(e))) == ERROR_SUCCESS) {
+		EXPECT_EQ(1, e.SuspendCount);
+		n++;
+	}
+	EXPECT_EQ(ERROR_NO_MORE_ITEMS, rc);
+	EXPECT_EQ(1, n);
+	EXPECT_EQ(ERROR_SUCCESS, PssWalkMarkerFree(walk));
+	EXPECT_EQ(ERROR_SUCCESS, PssFreeSnapshot(GetCurrentProcess(), h));
+	pss_target_stop(&t);
+}
+
+/* a zombie: its exit code, and no live thread at all */
+TEST(zombie)
+{
+	PSS_PROCESS_INFORMATION p;
+	PSS_THREAD_INFORMATION ti;
+	siginfo_t si;
+	pid_t pid;
+	int pidfd;
+	HPSS h;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(7);
+	pidfd = sys_pidfd_open(pid, 0);
+	ASSERT_LE(0, pidfd);
+	/* wait for it to exit, but leave it unreaped */
+	ASSERT_EQ(0, waitid(P_PID, pid, &si, WEXITED | WNOWAIT));
+	ASSERT_EQ(ERROR_SUCCESS, PssCaptureSnapshot(pidfd_handle(pidfd),
+						    PSS_CAPTURE_THREADS, 0, &h));
+	ASSERT_EQ(ERROR_SUCCESS, PssQuerySnapshot(h, PSS_QUERY_PROCESS_INFORMATION,
+						  &p, sizeof(p)));
+	EXPECT_EQ(7, p.ExitStatus);
+	EXPECT_EQ((DWORD)pid, p.ProcessId);
+	ASSERT_EQ(ERROR_SUCCESS, PssQuerySnapshot(h, PSS_QUERY_THREAD_INFORMATION,
+						  &ti, sizeof(ti)));
+	EXPECT_EQ(0, ti.ThreadsCaptured);
+	EXPECT_EQ(ERROR_SUCCESS, PssFreeSnapshot(GetCurrentProcess(), h));
+	waitpid(pid, NULL, 0);
+	close(pidfd);
+}
+
 /* every documented error */
 TEST_F(win, errors)
 {
