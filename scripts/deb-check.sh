@@ -29,7 +29,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-for p in pss-dkms_"$ver"_all libpss0_"$ver"_amd64 libpss-dev_"$ver"_amd64 pss_"$ver"_amd64; do
+for p in pss-dkms_"$ver"_all libpss0_"$ver"_amd64 libpsswin0_"$ver"_amd64 \
+	 libpss-dev_"$ver"_amd64 pss_"$ver"_amd64; do
 	if dpkg-deb -x "$top/build/deb/$p.deb" "$root"; then
 		ok "unpack $p.deb"
 	else
@@ -39,6 +40,9 @@ done
 for f in usr/bin/pss usr/share/man/man1/pss.1.gz \
 	 "usr/lib/$ma/libpss.so.0" "usr/lib/$ma/libpss.so.$ver" "usr/lib/$ma/libpss.so" \
 	 "usr/lib/$ma/libpss.a" "usr/lib/$ma/pkgconfig/libpss.pc" usr/include/libpss.h \
+	 "usr/lib/$ma/libpsswin.so.0" "usr/lib/$ma/libpsswin.so" "usr/lib/$ma/libpsswin.a" \
+	 "usr/lib/$ma/pkgconfig/libpsswin.pc" usr/include/pss/processsnapshot.h \
+	 usr/share/man/man3/pss_windows.3.gz \
 	 usr/include/libpss/pss.h usr/include/libpss/version.h \
 	 usr/share/man/man3/pss_walk.3.gz "usr/src/pss-$ver/dkms.conf" "usr/src/pss-$ver/Kbuild" \
 	 "usr/src/pss-$ver/kmod/dev.c" "usr/src/pss-$ver/uapi/linux/pss.h"; do
@@ -65,6 +69,14 @@ if cc -Wall -Werror -o "$root/prog" "$root/prog.c" -I"$root/usr/include" \
 	ok "a program builds against libpss-dev and runs with libpss0"
 else
 	bad "a program against libpss-dev"
+fi
+printf '#include <pss/processsnapshot.h>\nint main(void) { return PssFreeSnapshot(GetCurrentProcess(), NULL) != ERROR_INVALID_HANDLE; }\n' \
+	> "$root/win.c"
+if cc -Wall -Werror -o "$root/win" "$root/win.c" -I"$root/usr/include" \
+	-L"$root/usr/lib/$ma" -lpsswin -lpss && LD_LIBRARY_PATH="$root/usr/lib/$ma" "$root/win"; then
+	ok "a Windows-API program builds against libpss-dev and runs with libpsswin0"
+else
+	bad "a program against libpsswin"
 fi
 
 # DKMS from the package's own source tree

@@ -1,5 +1,6 @@
 #!/bin/bash
-# `make deb`: build the Debian packages pss-dkms, libpss0, libpss-dev and pss
+# `make deb`: build the Debian packages pss-dkms, libpss0, libpsswin0, libpss-dev
+# and pss
 # with dpkg-buildpackage from a clean copy of the tree (git ls-files) under
 # build/deb/pss-VERSION/, packaging/debian/ becoming debian/, then run
 # lintian on the result. The .deb files are left in build/deb/. Installs
