@@ -1,7 +1,7 @@
 #!/bin/bash
-# `make deb`: build the Debian packages pss-dkms, libpss0, libpsswin0, libpss-dev
-# and pss
-# with dpkg-buildpackage from a clean copy of the tree (git ls-files) under
+# `make deb`: build the Debian packages pss-dkms, libpss0, libpsswin0,
+# libpss-dev and pss with dpkg-buildpackage from a clean copy of the tree
+# (git ls-files) under
 # build/deb/pss-VERSION/, packaging/debian/ becoming debian/, then run
 # lintian on the result. The .deb files are left in build/deb/. Installs
 # debhelper, dh-dkms and lintian with apt-get if they are missing.
