@@ -355,8 +355,8 @@ static void rec_vma(const struct pss_vma_entry *e)
 	v->name = e->name_off ? intern((const char *)e + e->name_off, e->name_len) : NULL;
 }
 
-/* Time spent inside PSS_IOC_WALK calls, since the last reset. */
-static uint64_t walk_ioctl_ns;
+/* Time spent inside PSS_IOC_WALK, PSS_IOC_CAPTURE and close(), since reset. */
+static uint64_t walk_ioctl_ns, capture_ioctl_ns, close_ns;
 
 /* Walk one class to the end, converting each record. 0 or -errno. */
 static int pss_walk_all(int snap, uint32_t cls)
@@ -443,8 +443,12 @@ static int pss_full(pid_t pid, uint64_t facets, struct pss_cap_result *res)
 {
 	int snap, err = 0;
 
+	uint64_t t0;
+
 	reset_out();
+	t0 = now_ns();
 	snap = pss_capture(pid, facets);
+	capture_ioctl_ns += now_ns() - t0;
 	if (snap < 0)
 		return -errno;
 	/* VMA-only asks for nothing else, like the PROCMAP_QUERY loop */
@@ -470,7 +474,9 @@ static int pss_full(pid_t pid, uint64_t facets, struct pss_cap_result *res)
 					    sizeof(res->perf));
 	}
 out:
+	t0 = now_ns();
 	sc_close(snap);
+	close_ns += now_ns() - t0;
 	return err;
 }
 
@@ -1125,6 +1131,7 @@ static void perf_cell(const char *kind, const char *label, const struct target *
 		      uint64_t facets, int n)
 {
 	uint64_t ph[PSS_PHASE_NR][MAXREPS], lk[PSS_LOCK_NR][MAXREPS], wk[MAXREPS];
+	uint64_t cp[MAXREPS], cl[MAXREPS];
 	struct pss_cap_result res;
 	uint64_t mem = 0, objs = 0, retries = 0;
 	int got = 0;
@@ -1135,7 +1142,7 @@ static void perf_cell(const char *kind, const char *label, const struct target *
 		int err;
 
 		memset(&res, 0, sizeof(res));
-		walk_ioctl_ns = 0;
+		walk_ioctl_ns = capture_ioctl_ns = close_ns = 0;
 		err = pss_full(t->pid, facets | PSS_FACET_MEASURE_PERFORMANCE, &res);
 		if (err) {
 			fail("pss capture with MEASURE_PERFORMANCE: %s", strerror(-err));
@@ -1151,6 +1158,8 @@ static void perf_cell(const char *kind, const char *label, const struct target *
 		for (int l = 0; l < PSS_LOCK_NR; l++)
 			lk[l][got] = res.perf.lock_held_ns[l];
 		wk[got] = walk_ioctl_ns;
+		cp[got] = capture_ioctl_ns;
+		cl[got] = close_ns;
 		got++;
 	}
 	printf("#BENCH kind=perf of=%s label=%s T=%d F=%d V=%d mem_bytes=%llu objs=%llu retries=%llu "
@@ -1172,7 +1181,10 @@ static void perf_cell(const char *kind, const char *label, const struct target *
 			printf(" lock_%s_med=%llu lock_%s_max=%llu", ln[l], (unsigned long long)s.med,
 			       ln[l], (unsigned long long)s.max);
 		}
-		printf(" walk_ioctls=%llu", (unsigned long long)stat3(wk, got).med);
+		printf(" walk_ioctls=%llu capture_ioctl=%llu close=%llu",
+		       (unsigned long long)stat3(wk, got).med,
+		       (unsigned long long)stat3(cp, got).med,
+		       (unsigned long long)stat3(cl, got).med);
 	}
 	printf("\n");
 	printf("  %-8s memory %llu bytes for %llu objects = %.1f bytes/object\n", kind,
