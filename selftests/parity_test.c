@@ -568,6 +568,51 @@ static int compare_with_proc(struct __test_metadata *_metadata, pid_t pid)
 		CMP("fd st_ino", e->ino, sb.st_ino);
 		CMP("fd st_dev", makedev(e->dev_major, e->dev_minor), sb.st_dev);
 		CMP("fd st_mode", e->i_mode, sb.st_mode);
+		{
+			char *fi = pss_read_fmt(NULL, "/proc/%d/fdinfo/%d", pid, e->fd);
+			unsigned long long pos = 0;
+			unsigned int fl = 0;
+
+			if (!fi || sscanf(fi, "pos: %llu flags: %o", &pos, &fl) != 2) {
+				TH_LOG("%d fd %d: fdinfo unreadable", pid, e->fd);
+				bad++;
+			} else {
+				CMP("fd pos", e->pos, pos);
+				CMP("fd flags", e->open_flags |
+				    (e->flags & PSS_HANDLE_CLOEXEC ? O_CLOEXEC : 0), fl);
+			}
+			free(fi);
+		}
+	}
+	/* every thread against task/TID/stat */
+	for (i = 0; i < thr.n; i++) {
+		const struct pss_thread_entry *t = (const void *)thr.rec[i];
+		struct pss_proc_stat ts;
+		char tpath[96];
+
+		snprintf(tpath, sizeof(tpath), "/proc/%d/task/%d/stat", pid, t->tid);
+		if (pss_parse_stat(tpath, &ts)) {
+			TH_LOG("%d thread %d: gone from /proc", pid, t->tid);
+			bad++;
+			continue;
+		}
+		if (strncmp(ts.comm, t->comm, sizeof(t->comm))) {
+			TH_LOG("%d thread %d comm '%s' vs '%s'", pid, t->tid, t->comm, ts.comm);
+			bad++;
+		}
+		CMP("thread state", t->state, ts.state);
+		CMP("thread minflt", t->min_flt, ts.f[10]);
+		CMP("thread majflt", t->maj_flt, ts.f[12]);
+		if (llabs(ns_to_ticks(t->utime_ns + t->stime_ns) - (ts.f[14] + ts.f[15])) > 1)
+			CMP("thread utime+stime", ns_to_ticks(t->utime_ns + t->stime_ns),
+			    ts.f[14] + ts.f[15]);
+		CMP("thread prio", t->prio, ts.f[18]);
+		CMP("thread nice", t->nice, ts.f[19]);
+		if (llabs(ns_to_ticks(t->start_boottime_ns) - ts.f[22]) > 1)
+			CMP("thread start", ns_to_ticks(t->start_boottime_ns), ts.f[22]);
+		CMP("thread cpu", t->cpu, ts.f[39]);
+		CMP("thread rt_priority", t->rt_priority, ts.f[40]);
+		CMP("thread policy", t->policy, ts.f[41]);
 	}
 	/* every VMA, line by line */
 	maps = pss_read_fmt(NULL, "/proc/%d/maps", pid);
