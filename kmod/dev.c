@@ -60,6 +60,8 @@ static void pss_build_check_abi(void)
 	BUILD_BUG_ON(sizeof(struct pss_thread_entry) !=
 		     PSS_THREAD_ENTRY_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct pss_handle_entry) !=
+		     PSS_HANDLE_ENTRY_SIZE_VER1);
+	BUILD_BUG_ON(offsetof(struct pss_handle_entry, detail_mask) !=
 		     PSS_HANDLE_ENTRY_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct pss_vma_entry) != PSS_VMA_ENTRY_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct pss_handle_socket) != 32);

@@ -27,6 +27,7 @@
 #include <linux/string.h>
 #include <net/sock.h>
 #include "compat.h"
+#include "fdinfo.h"
 #include "pss.h"
 
 /* Open fds right now: a first guess for the buffer, verified at the cut. */
@@ -241,6 +242,7 @@ int pss_files_build(struct pss_capture *c)
 {
 	struct pss_walk_buf *wb = &c->snap->walk[PSS_WALK_HANDLES];
 	bool want_names = c->facets & PSS_FACET_HANDLE_NAME;
+	struct pss_fdinfo fdi;
 	int err;
 	u64 t;
 	u32 i;
@@ -263,6 +265,7 @@ int pss_files_build(struct pss_capture *c)
 			return err;
 	}
 
+	pss_fdinfo_init(&fdi, &c->store, c->pid_ns);
 	for (i = 0; i < c->nr_fds; i++) {
 		struct pss_raw_fd *r = &c->fds[i];
 		struct file *file = r->file;
@@ -272,6 +275,7 @@ int pss_files_build(struct pss_capture *c)
 		if (want_names)
 			name = wb->names[i];
 		memset(&e, 0, sizeof(e));
+		e.fixed_len = sizeof(e);
 		e.fd = r->fd;
 		if (r->cloexec)
 			e.flags |= PSS_HANDLE_CLOEXEC;
@@ -281,8 +285,11 @@ int pss_files_build(struct pss_capture *c)
 			e.flags |= PSS_HANDLE_DELETED;
 		if (c->facets & PSS_FACET_HANDLE_BASIC)
 			pss_fill_basic(&e, file);
-		if (c->facets & PSS_FACET_HANDLE_TYPE_SPECIFIC)
+		if (c->facets & PSS_FACET_HANDLE_TYPE_SPECIFIC) {
 			pss_fill_type_specific(&e, file);
+			pss_fdinfo_fill(&fdi, &e, file, e.type ? e.type :
+					pss_classify(file));
+		}
 		if (name.s) {
 			e.name_off = sizeof(e);
 			e.name_len = name.len;
@@ -291,5 +298,6 @@ int pss_files_build(struct pss_capture *c)
 		pss_wbuf_add(wb, &e, &name);
 		cond_resched();
 	}
+	pss_fdinfo_fini(&fdi);
 	return 0;
 }

@@ -523,6 +523,7 @@ enum pss_handle_type {
 #define PSS_HANDLE_HAS_SOCKET	_BITUL(4)	/* u.socket filled */
 #define PSS_HANDLE_HAS_PIPE	_BITUL(5)	/* u.pipe filled */
 #define PSS_HANDLE_PATH_ONLY	_BITUL(6)	/* O_PATH descriptor */
+#define PSS_HANDLE_HAS_DETAIL	_BITUL(7)	/* VER1: detail_mask and d valid */
 
 /* pss_handle_entry.fmode */
 #define PSS_FMODE_READ		_BITUL(0)
@@ -545,6 +546,151 @@ struct pss_handle_pipe {
 	__u64 reserved[2];
 };
 
+/*
+ * VER1 handle detail (HANDLE_TYPE_SPECIFIC), read after the cut from the file
+ * pinned at it, each field the value the kernel's own view of that file
+ * (/proc/net/..., /proc/PID/fdinfo/N, getsockname()) gives at the moment
+ * it is read. pss_handle_entry.detail_mask says which were filled; which
+ * member of d is meant follows from type (and for sockets, socket.family).
+ */
+#define PSS_HD_SOCK_LOCAL	_BITULL(0)	/* sock local address (getsockname) */
+#define PSS_HD_SOCK_REMOTE	_BITULL(1)	/* sock remote address (getpeername;
+						 * unset: not connected)
+						 */
+#define PSS_HD_SOCK_QUEUES	_BITULL(2)	/* sock.rx_queue, sock.tx_queue */
+#define PSS_HD_SOCK_PEER	_BITULL(3)	/* sock.un.peer_ino */
+#define PSS_HD_EVENTFD		_BITULL(8)	/* d.eventfd */
+#define PSS_HD_TIMERFD		_BITULL(9)	/* d.timerfd */
+#define PSS_HD_SIGNALFD		_BITULL(10)	/* d.signalfd */
+#define PSS_HD_INOTIFY		_BITULL(11)	/* d.inotify */
+#define PSS_HD_EPOLL		_BITULL(12)	/* d.epoll */
+#define PSS_HD_PIDFD		_BITULL(13)	/* d.pidfd */
+#define PSS_HD_MEMFD		_BITULL(14)	/* d.memfd */
+#define PSS_HD_TTY		_BITULL(15)	/* d.tty */
+#define PSS_HD_TRUNCATED	_BITULL(31)	/* a list (inotify watches, epoll
+						 * targets) had more entries
+						 * than the kernel's text
+						 * buffer held: counts are a
+						 * lower bound
+						 */
+
+/*
+ * Sockets. Queues as /proc/net shows them: TCP: rx = the accept backlog
+ * when listening, else bytes not yet read (rcv_nxt - copied_seq), tx =
+ * bytes not yet acked (write_seq - snd_una);
+ * UDP: rx = receive memory less the forward deficit, tx = send memory
+ * (as udp and udp6 show); unix listen: backlog and its limit; unix
+ * otherwise: SIOCINQ and SIOCOUTQ; other families: receive and send
+ * memory in use.
+ */
+struct pss_handle_sock_inet {	/* AF_INET, AF_INET6 */
+	__u8 local_addr[16];	/* network order: AF_INET in the first 4 */
+	__u8 remote_addr[16];	/* zero unless PSS_HD_SOCK_REMOTE */
+	__u16 local_port;	/* host order */
+	__u16 remote_port;
+	__u32 reserved;
+};
+
+struct pss_handle_sock_unix {	/* AF_UNIX */
+	__u64 peer_ino;		/* inode of the peer socket (connected) */
+	__u32 path_len;		/* bytes of path; 0: unnamed */
+	__u32 reserved;
+	char path[108];		/* sun_path: path[0] == 0 is an abstract
+				 * name of path_len bytes (NULs included),
+				 * else a NUL-terminated file name
+				 */
+	__u32 reserved1;
+};
+
+struct pss_handle_sock_netlink { /* AF_NETLINK (protocol is socket.protocol) */
+	__u32 portid;		/* nl_pid */
+	__u32 groups;		/* nl_groups: the first 32 */
+};
+
+struct pss_handle_sock_packet {	/* AF_PACKET */
+	__u16 protocol;		/* ETH_P_*, host order */
+	__u16 reserved;
+	__s32 ifindex;		/* bound interface, 0: any */
+};
+
+struct pss_handle_sock_detail {
+	__u32 rx_queue;		/* PSS_HD_SOCK_QUEUES, see above */
+	__u32 tx_queue;
+	union {
+		struct pss_handle_sock_inet in;
+		struct pss_handle_sock_unix un;
+		struct pss_handle_sock_netlink nl;
+		struct pss_handle_sock_packet pkt;
+		__u64 raw[16];
+	};
+};
+
+/* fdinfo's eventfd-count, eventfd-id, eventfd-semaphore */
+struct pss_handle_eventfd {
+	__u64 count;
+	__u32 id;
+	__u32 semaphore;	/* EFD_SEMAPHORE (0 where fdinfo omits it) */
+};
+
+/* fdinfo's timerfd fields */
+struct pss_handle_timerfd {
+	__s32 clockid;		/* CLOCK_* */
+	__u32 settime_flags;	/* TFD_TIMER_* */
+	__u64 ticks;		/* expirations not yet read */
+	__u64 value_ns;		/* time to the next expiry; 0: disarmed */
+	__u64 interval_ns;
+};
+
+/* fdinfo's sigmask: the signals the signalfd accepts (bit n-1: signal n) */
+struct pss_handle_signalfd {
+	__u64 sigmask;
+};
+
+#define PSS_INOTIFY_LISTED	5
+#define PSS_EPOLL_LISTED	30
+
+struct pss_handle_inotify_watch {
+	__s32 wd;
+	__u32 mask;		/* IN_* */
+	__u32 sdev;		/* st_dev, the kernel's encoding (new_encode_dev) */
+	__u32 reserved;
+	__u64 ino;
+};
+
+struct pss_handle_inotify {
+	__u32 nr_watches;	/* watches (fdinfo's "inotify wd:" lines) */
+	__u32 nr_listed;	/* the first min(nr_watches, 5) of them */
+	struct pss_handle_inotify_watch watch[PSS_INOTIFY_LISTED];
+};
+
+struct pss_handle_epoll {
+	__u32 nr_targets;	/* registered fds (fdinfo's "tfd:" lines) */
+	__u32 nr_listed;	/* the first min(nr_targets, 30), fd order */
+	__s32 tfd[PSS_EPOLL_LISTED];	/* their fd numbers */
+};
+
+struct pss_handle_pidfd {
+	__s32 pid;		/* as fdinfo's Pid:, in the caller's pid
+				 * namespace: 0 if not visible there, -1
+				 * once the process has exited
+				 */
+	__u32 reserved;
+};
+
+struct pss_handle_memfd {
+	__u32 seals;		/* as fcntl(F_GET_SEALS): tmpfs and
+				 * hugetlbfs memfds
+				 */
+	__u32 reserved;
+};
+
+struct pss_handle_tty {
+	__s32 index;		/* /dev/pts/N's N: a pty master's fdinfo
+				 * tty-index, or a pts slave's number
+				 */
+	__u32 reserved;
+};
+
 struct pss_handle_entry {
 	__u32 rec_len;
 	__u32 flags;		/* PSS_HANDLE_* */
@@ -557,7 +703,9 @@ struct pss_handle_entry {
 	__u32 i_mode;		/* st_mode as fstat() reports it (BASIC) */
 	__u32 dev_major, dev_minor;	/* st_dev (BASIC) */
 	__u32 rdev_major, rdev_minor;	/* st_rdev (BASIC) */
-	__u32 pad0;
+	__u32 fixed_len;	/* size of the fixed part; 0 from a VER0
+				 * kernel (then 112: nothing past u)
+				 */
 	__u64 ino;		/* (BASIC) */
 	__u64 pos;		/* file position (BASIC) */
 	__u64 i_size;		/* (BASIC) */
@@ -566,10 +714,28 @@ struct pss_handle_entry {
 		struct pss_handle_pipe pipe;
 		__u64 raw[4];
 	} u;
+	/*
+	 * VER1 (TYPE_SPECIFIC): valid only with PSS_HANDLE_HAS_DETAIL; a
+	 * VER0 kernel's name may start here.
+	 */
+	__u64 detail_mask;	/* PSS_HD_* */
+	union {
+		struct pss_handle_sock_detail sock;	/* type SOCKET */
+		struct pss_handle_eventfd eventfd;
+		struct pss_handle_timerfd timerfd;
+		struct pss_handle_signalfd signalfd;
+		struct pss_handle_inotify inotify;
+		struct pss_handle_epoll epoll;
+		struct pss_handle_pidfd pidfd;
+		struct pss_handle_memfd memfd;
+		struct pss_handle_tty tty;		/* type CHR */
+		__u64 raw[17];
+	} d;
 	/* variable part: char name[name_len + 1] at name_off */
 };
 
 #define PSS_HANDLE_ENTRY_SIZE_VER0	112
+#define PSS_HANDLE_ENTRY_SIZE_VER1	256
 
 /* pss_vma_entry.prot */
 #define PSS_PROT_READ		_BITUL(0)
