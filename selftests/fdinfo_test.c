@@ -1,0 +1,791 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Handle detail (HANDLE_TYPE_SPECIFIC, the VER1 part of the handle record)
+ * against the kernel's own view of the same stopped target: /proc/net/
+ * {tcp,tcp6,udp,udp6,unix} by socket inode, /proc/PID/fdinfo/N, and what a
+ * duplicate of the target's fd (pidfd_getfd) answers to SIOCINQ, SIOCOUTQ,
+ * getsockname(), F_GET_SEALS.
+ *
+ * Sockets are on loopback only: the test brings lo up itself.
+ */
+#include <net/if.h>
+#include <netinet/in.h>
+#include <linux/netlink.h>
+#include <linux/sockios.h>
+#include <linux/if_packet.h>
+#include <linux/if_ether.h>
+#include <arpa/inet.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/sysmacros.h>
+#include <sys/timerfd.h>
+#include <sys/un.h>
+
+#include "pss_test_util.h"
+
+#ifndef __NR_pidfd_getfd
+#define __NR_pidfd_getfd 438
+#endif
+
+#define TIMER_VALUE_S	1000
+#define TIMER_IVL_NS	250000000ULL
+#define EVENTFD_COUNT	7
+#define TCP_UNREAD	5
+#define TCP_UNACKED_NOT	0
+#define UNIX_UNREAD	11
+#define MAX_FDS		64
+
+enum kind {
+	K_NONE, K_TCP_LISTEN, K_TCP_CLIENT, K_TCP_SERVER, K_TCP_CLOSE_WAIT,
+	K_TCP_PENDING, K_UDP_BOUND, K_UDP_CONN, K_UNIX_LISTEN, K_UNIX_CLIENT,
+	K_UNIX_SERVER, K_UNIX_ABSTRACT, K_UNIX_PAIR, K_UNIX_DPAIR,
+	K_NETLINK, K_PACKET, K_EVENTFD, K_TIMERFD, K_SIGNALFD, K_INOTIFY,
+	K_EPOLL, K_PIDFD, K_MEMFD, K_PTMX, K_PTS,
+};
+
+struct tfd {
+	int fd;
+	int kind;
+	int family;		/* sockets */
+	int peer;		/* fd of the other end in the target, or -1 */
+};
+
+struct shared {
+	int n;
+	struct tfd fds[MAX_FDS];
+	char unix_path[108];
+	char abstract[32];
+	int abstract_len;
+	int inotify_watches;
+};
+
+static int sys_pidfd_getfd(int pidfd, int fd)
+{
+	return (int)syscall(__NR_pidfd_getfd, pidfd, fd, 0);
+}
+
+static int add(struct shared *s, int fd, int kind, int family, int peer)
+{
+	if (fd < 0 || s->n >= MAX_FDS)
+		return -1;
+	s->fds[s->n++] = (struct tfd){ fd, kind, family, peer };
+	return fd;
+}
+
+static int lo_up(void)
+{
+	struct ifreq ifr;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int ret = -1;
+
+	memset(&ifr, 0, sizeof(ifr));
+	strcpy(ifr.ifr_name, "lo");
+	if (fd >= 0 && !ioctl(fd, SIOCGIFFLAGS, &ifr)) {
+		ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+		ret = ioctl(fd, SIOCSIFFLAGS, &ifr);
+	}
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+static socklen_t lo_addr(int family, struct sockaddr_storage *ss, int port)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (family == AF_INET) {
+		struct sockaddr_in *in = (void *)ss;
+
+		in->sin_family = AF_INET;
+		in->sin_port = htons(port);
+		in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		return sizeof(*in);
+	} else {
+		struct sockaddr_in6 *in6 = (void *)ss;
+
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(port);
+		in6->sin6_addr = in6addr_loopback;
+		return sizeof(*in6);
+	}
+}
+
+/* listen, client + accepted server with unread data, close-wait, pending */
+static int tcp_set(struct shared *s, int family)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int l, c, a, cw, cwa, p;
+
+	l = add(s, socket(family, SOCK_STREAM, 0), K_TCP_LISTEN, family, -1);
+	if (l < 0 || bind(l, (void *)&ss, lo_addr(family, &ss, 0)) ||
+	    listen(l, 8) || getsockname(l, (void *)&ss, &len))
+		return -1;
+	c = socket(family, SOCK_STREAM, 0);
+	if (c < 0 || connect(c, (void *)&ss, len))
+		return -1;
+	a = accept(l, NULL, NULL);
+	if (a < 0 || write(c, "hello", TCP_UNREAD) != TCP_UNREAD)
+		return -1;
+	add(s, c, K_TCP_CLIENT, family, a);
+	add(s, a, K_TCP_SERVER, family, c);
+	/* the peer closes: this end goes to CLOSE_WAIT */
+	cw = socket(family, SOCK_STREAM, 0);
+	if (cw < 0 || connect(cw, (void *)&ss, len))
+		return -1;
+	cwa = accept(l, NULL, NULL);
+	if (cwa < 0 || close(cwa))
+		return -1;
+	add(s, cw, K_TCP_CLOSE_WAIT, family, -1);
+	/* connected but not accepted: the listener's backlog holds one */
+	p = socket(family, SOCK_STREAM, 0);
+	if (p < 0 || connect(p, (void *)&ss, len))
+		return -1;
+	add(s, p, K_TCP_PENDING, family, -1);
+	return 0;
+}
+
+static int udp_set(struct shared *s, int family)
+{
+	struct sockaddr_storage ss, peer;
+	socklen_t len = sizeof(ss);
+	int b, c;
+
+	b = add(s, socket(family, SOCK_DGRAM, 0), K_UDP_BOUND, family, -1);
+	if (b < 0 || bind(b, (void *)&ss, lo_addr(family, &ss, 0)) ||
+	    getsockname(b, (void *)&peer, &len))
+		return -1;
+	c = add(s, socket(family, SOCK_DGRAM, 0), K_UDP_CONN, family, -1);
+	if (c < 0 || connect(c, (void *)&peer, len))
+		return -1;
+	/* one datagram waiting in the bound socket */
+	return send(c, "x", 1, 0) == 1 ? 0 : -1;
+}
+
+static int unix_set(struct shared *s)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	socklen_t alen;
+	int l, c, a, d, sp[2], dp[2];
+
+	snprintf(s->unix_path, sizeof(s->unix_path), "/tmp/pss-fdinfo-%d.sock",
+		 getpid());
+	unlink(s->unix_path);
+	strcpy(sun.sun_path, s->unix_path);
+	l = add(s, socket(AF_UNIX, SOCK_STREAM, 0), K_UNIX_LISTEN, AF_UNIX, -1);
+	if (l < 0 || bind(l, (void *)&sun, sizeof(sun)) || listen(l, 4))
+		return -1;
+	c = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (c < 0 || connect(c, (void *)&sun, sizeof(sun)))
+		return -1;
+	a = accept(l, NULL, NULL);
+	if (a < 0 || write(c, "hello world", UNIX_UNREAD) != UNIX_UNREAD)
+		return -1;
+	add(s, c, K_UNIX_CLIENT, AF_UNIX, a);
+	add(s, a, K_UNIX_SERVER, AF_UNIX, c);
+
+	/* an abstract name with a NUL inside */
+	s->abstract_len = snprintf(s->abstract + 1, sizeof(s->abstract) - 1,
+				   "pss-%d", getpid()) + 1;
+	s->abstract[s->abstract_len++] = '\0';
+	s->abstract[s->abstract_len++] = 'z';
+	memset(sun.sun_path, 0, sizeof(sun.sun_path));
+	memcpy(sun.sun_path, s->abstract, s->abstract_len);
+	alen = offsetof(struct sockaddr_un, sun_path) + s->abstract_len;
+	d = add(s, socket(AF_UNIX, SOCK_DGRAM, 0), K_UNIX_ABSTRACT, AF_UNIX, -1);
+	if (d < 0 || bind(d, (void *)&sun, alen))
+		return -1;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sp) ||
+	    socketpair(AF_UNIX, SOCK_DGRAM, 0, dp))
+		return -1;
+	add(s, sp[0], K_UNIX_PAIR, AF_UNIX, sp[1]);
+	add(s, sp[1], K_UNIX_PAIR, AF_UNIX, sp[0]);
+	add(s, dp[0], K_UNIX_DPAIR, AF_UNIX, dp[1]);
+	add(s, dp[1], K_UNIX_DPAIR, AF_UNIX, dp[0]);
+	return send(dp[1], "abc", 3, 0) == 3 ? 0 : -1;
+}
+
+static int setup(void *shm, void *arg)
+{
+	struct shared *s = shm;
+	struct sockaddr_nl snl = { .nl_family = AF_NETLINK };
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
+	struct itimerspec its = {
+		.it_value = { TIMER_VALUE_S, 0 },
+		.it_interval = { 0, TIMER_IVL_NS },
+	};
+	struct epoll_event ev = { .events = EPOLLIN };
+	sigset_t mask;
+	int fd, ep, in;
+
+	(void)arg;
+	if (tcp_set(s, AF_INET) || tcp_set(s, AF_INET6) ||
+	    udp_set(s, AF_INET) || udp_set(s, AF_INET6) || unix_set(s))
+		return 10;
+	fd = add(s, socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE), K_NETLINK,
+		 AF_NETLINK, -1);
+	if (fd < 0 || bind(fd, (void *)&snl, sizeof(snl)))
+		return 11;
+	fd = add(s, socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_IP)), K_PACKET,
+		 AF_PACKET, -1);
+	sll.sll_protocol = htons(ETH_P_IP);
+	sll.sll_ifindex = if_nametoindex("lo");
+	if (fd < 0 || bind(fd, (void *)&sll, sizeof(sll)))
+		return 12;
+
+	fd = add(s, eventfd(EVENTFD_COUNT, EFD_SEMAPHORE), K_EVENTFD, 0, -1);
+	fd = add(s, timerfd_create(CLOCK_MONOTONIC, 0), K_TIMERFD, 0, -1);
+	if (fd < 0 || timerfd_settime(fd, 0, &its, NULL))
+		return 13;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGUSR1);
+	sigaddset(&mask, SIGRTMIN + 1);
+	add(s, signalfd(-1, &mask, 0), K_SIGNALFD, 0, -1);
+	in = add(s, inotify_init1(0), K_INOTIFY, 0, -1);
+	if (in < 0 || inotify_add_watch(in, "/", IN_CREATE) < 0 ||
+	    inotify_add_watch(in, "/proc", IN_DELETE | IN_MODIFY) < 0)
+		return 14;
+	s->inotify_watches = 2;
+	ep = add(s, epoll_create1(0), K_EPOLL, 0, -1);
+	for (fd = 0; fd < 3; fd++)
+		if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, s->fds[fd].fd, &ev))
+			return 15;
+	add(s, sys_pidfd_open(getppid(), 0), K_PIDFD, 0, -1);
+	fd = add(s, memfd_create("pss-seals", MFD_ALLOW_SEALING), K_MEMFD, 0, -1);
+	if (fd < 0 || fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW))
+		return 16;
+	fd = add(s, posix_openpt(O_RDWR | O_NOCTTY), K_PTMX, 0, -1);
+	if (fd < 0 || grantpt(fd) || unlockpt(fd))
+		return 17;
+	add(s, open(ptsname(fd), O_RDWR | O_NOCTTY), K_PTS, 0, -1);
+	for (fd = 0; fd < s->n; fd++)
+		if (s->fds[fd].fd < 0)
+			return 20 + fd;
+	return 0;
+}
+
+/* ---------------------------------------------------- the kernel's view */
+
+struct procnet {
+	unsigned char local[16], remote[16];
+	unsigned int lport, rport, state, tx, rx;
+};
+
+/* The /proc/net/{tcp,udp}[6] line of socket inode @ino. */
+static int procnet_find(const char *file, __u64 ino, bool v6,
+			struct procnet *pn)
+{
+	char path[64], *buf, *line, *save = NULL;
+	int found = -ENOENT;
+
+	snprintf(path, sizeof(path), "/proc/net/%s", file);
+	buf = pss_read_file(path, NULL);
+	if (!buf)
+		return -errno;
+	strtok_r(buf, "\n", &save);	/* header */
+	while ((line = strtok_r(NULL, "\n", &save))) {
+		unsigned int a[4], r[4];
+		unsigned long long lino;
+		int n;
+
+		memset(pn, 0, sizeof(*pn));
+		if (v6)
+			n = sscanf(line, " %*d: %8x%8x%8x%8x:%x %8x%8x%8x%8x:%x %x %x:%x %*x:%*x %*x %*u %*d %llu",
+				   &a[0], &a[1], &a[2], &a[3], &pn->lport,
+				   &r[0], &r[1], &r[2], &r[3], &pn->rport,
+				   &pn->state, &pn->tx, &pn->rx, &lino) == 14;
+		else
+			n = sscanf(line, " %*d: %x:%x %x:%x %x %x:%x %*x:%*x %*x %*u %*d %llu",
+				   &a[0], &pn->lport, &r[0], &pn->rport,
+				   &pn->state, &pn->tx, &pn->rx, &lino) == 8;
+		if (!n || lino != ino)
+			continue;
+		/* each word is the kernel's __be32 printed as a host integer */
+		memcpy(pn->local, a, v6 ? 16 : 4);
+		memcpy(pn->remote, r, v6 ? 16 : 4);
+		found = 0;
+		break;
+	}
+	free(buf);
+	return found;
+}
+
+/* /proc/net/unix's Path for inode @ino ("" if none); -ENOENT if absent */
+static int procnet_unix_path(__u64 ino, char *out, size_t len)
+{
+	char *buf = pss_read_file("/proc/net/unix", NULL), *line, *save = NULL;
+	int found = -ENOENT;
+
+	if (!buf)
+		return -errno;
+	strtok_r(buf, "\n", &save);
+	while ((line = strtok_r(NULL, "\n", &save))) {
+		unsigned long long lino;
+		int off = 0;
+
+		if (sscanf(line, "%*s %*x %*x %*x %*x %*x %llu%n", &lino, &off) != 1 ||
+		    lino != ino)
+			continue;
+		while (line[off] == ' ')
+			off++;
+		snprintf(out, len, "%s", line + off);
+		found = 0;
+		break;
+	}
+	free(buf);
+	return found;
+}
+
+/* The value after "key" in /proc/PID/fdinfo/FD, malloc'd; NULL if none. */
+static char *fdinfo(pid_t pid, int fd, const char *key)
+{
+	char *buf = pss_read_fmt(NULL, "/proc/%d/fdinfo/%d", pid, fd);
+	char *p, *ret = NULL;
+	size_t klen = strlen(key);
+
+	for (p = buf; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+		if (!strncmp(p, key, klen)) {
+			ret = strndup(p + klen, strcspn(p + klen, "\n"));
+			break;
+		}
+	}
+	free(buf);
+	return ret;
+}
+
+static unsigned long long fdinfo_ull(pid_t pid, int fd, const char *key,
+				     int base)
+{
+	char *v = fdinfo(pid, fd, key);
+	unsigned long long x = v ? strtoull(v, NULL, base) : ~0ULL;
+
+	free(v);
+	return x;
+}
+
+/* The whole fdinfo text of one fd. */
+static char *fdinfo_all(pid_t pid, int fd)
+{
+	return pss_read_fmt(NULL, "/proc/%d/fdinfo/%d", pid, fd);
+}
+
+/* ---------------------------------------------------------- fixture */
+
+FIXTURE(fdinfo) {
+	struct pss_target t;
+	struct shared *s;
+	struct pss_recs r;
+	int snap;
+};
+
+FIXTURE_SETUP(fdinfo)
+{
+	if (lo_up())
+		TH_LOG("bringing lo up: %s", strerror(errno));
+	ASSERT_EQ(0, pss_target_start(&self->t, setup, NULL,
+				      sizeof(struct shared), true))
+		TH_LOG("%s", pss_err);
+	self->s = self->t.shared;
+	self->snap = pss_capture1(self->t.pid, PSS_FACET_HANDLES |
+				  PSS_FACET_HANDLE_NAME | PSS_FACET_HANDLE_BASIC |
+				  PSS_FACET_HANDLE_TYPE_SPECIFIC);
+	ASSERT_LE(0, self->snap) TH_LOG("%s", pss_err);
+	ASSERT_EQ(0, pss_walk_all(self->snap, PSS_WALK_HANDLES, &self->r));
+}
+
+FIXTURE_TEARDOWN(fdinfo)
+{
+	pss_recs_free(&self->r);
+	if (self->snap >= 0)
+		close(self->snap);
+	if (self->s && self->s->unix_path[0])
+		unlink(self->s->unix_path);
+	pss_target_stop(&self->t);
+}
+
+static const struct pss_handle_entry *rec_of(struct pss_recs *r, int fd)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++) {
+		const struct pss_handle_entry *e = r->rec[i];
+
+		if (e->fd == fd)
+			return e;
+	}
+	return NULL;
+}
+
+/* Every record of @kind in turn: its tfd and its handle record. */
+#define FOR_KIND(self, K, tf, e)					\
+	for (int _i = 0; _i < (self)->s->n; _i++)			\
+		if (((tf) = &(self)->s->fds[_i])->kind == (K) &&	\
+		    ((e) = rec_of(&(self)->r, (tf)->fd)) != NULL)
+
+static bool is_kind_inet(int k)
+{
+	return k >= K_TCP_LISTEN && k <= K_UDP_CONN;
+}
+
+TEST_F(fdinfo, record_is_ver1)
+{
+	size_t i;
+
+	for (i = 0; i < self->r.n; i++) {
+		const struct pss_handle_entry *e = self->r.rec[i];
+
+		ASSERT_EQ(PSS_HANDLE_ENTRY_SIZE_VER1, e->fixed_len);
+		if (e->name_off)
+			EXPECT_EQ(PSS_HANDLE_ENTRY_SIZE_VER1, e->name_off);
+		EXPECT_EQ(!!e->detail_mask, !!(e->flags & PSS_HANDLE_HAS_DETAIL))
+			TH_LOG("fd %d", e->fd);
+	}
+}
+
+TEST_F(fdinfo, inet_against_proc_net)
+{
+	const struct pss_handle_entry *e;
+	const struct tfd *tf;
+	int seen = 0;
+
+	for (int k = K_TCP_LISTEN; k <= K_UDP_CONN; k++) {
+		FOR_KIND(self, k, tf, e) {
+			bool v6 = tf->family == AF_INET6;
+			bool tcp = k <= K_TCP_PENDING;
+			const char *file = tcp ? (v6 ? "tcp6" : "tcp") :
+					   (v6 ? "udp6" : "udp");
+			const struct pss_handle_sock_detail *d = &e->d.sock;
+			struct procnet pn;
+
+			ASSERT_TRUE(e->flags & PSS_HANDLE_HAS_DETAIL);
+			ASSERT_EQ(0, procnet_find(file, e->ino, v6, &pn))
+				TH_LOG("fd %d ino %llu not in %s", tf->fd,
+				       (unsigned long long)e->ino, file);
+			EXPECT_EQ(tf->family, e->u.socket.family);
+			EXPECT_EQ(pn.state, e->u.socket.state)
+				TH_LOG("%s fd %d", file, tf->fd);
+			EXPECT_TRUE(e->detail_mask & PSS_HD_SOCK_LOCAL);
+			EXPECT_EQ(0, memcmp(pn.local, d->in.local_addr, v6 ? 16 : 4))
+				TH_LOG("%s fd %d local address", file, tf->fd);
+			EXPECT_EQ(pn.lport, d->in.local_port)
+				TH_LOG("%s fd %d", file, tf->fd);
+			EXPECT_EQ(0, memcmp(pn.remote, d->in.remote_addr, v6 ? 16 : 4))
+				TH_LOG("%s fd %d remote address", file, tf->fd);
+			EXPECT_EQ(pn.rport, d->in.remote_port)
+				TH_LOG("%s fd %d", file, tf->fd);
+			EXPECT_EQ(!!pn.rport, !!(e->detail_mask & PSS_HD_SOCK_REMOTE));
+			EXPECT_TRUE(e->detail_mask & PSS_HD_SOCK_QUEUES);
+			EXPECT_EQ(pn.rx, d->rx_queue) TH_LOG("%s fd %d", file, tf->fd);
+			EXPECT_EQ(pn.tx, d->tx_queue) TH_LOG("%s fd %d", file, tf->fd);
+			seen++;
+		}
+	}
+	/* 2 families x (listen, client, server, close-wait, pending, udp x2) */
+	EXPECT_EQ(14, seen);
+}
+
+/* The states and queues the setup built, known without /proc. */
+TEST_F(fdinfo, inet_states_as_built)
+{
+	const struct pss_handle_entry *e, *pe;
+	const struct tfd *tf;
+
+	for (int k = K_TCP_LISTEN; k <= K_UDP_CONN; k++) {
+		FOR_KIND(self, k, tf, e) {
+			static const int want[] = {
+				[K_TCP_LISTEN] = 10, [K_TCP_CLIENT] = 1,
+				[K_TCP_SERVER] = 1, [K_TCP_CLOSE_WAIT] = 8,
+				[K_TCP_PENDING] = 1, [K_UDP_BOUND] = 7,
+				[K_UDP_CONN] = 1,
+			};
+
+			EXPECT_EQ(want[k], e->u.socket.state)
+				TH_LOG("kind %d fd %d", k, tf->fd);
+			if (k == K_TCP_LISTEN)
+				EXPECT_EQ(1, e->d.sock.rx_queue); /* the pending one */
+			if (k == K_TCP_SERVER)
+				EXPECT_EQ(TCP_UNREAD, e->d.sock.rx_queue);
+			if (k == K_UDP_BOUND)
+				EXPECT_LT(0, e->d.sock.rx_queue);
+			if (tf->peer < 0)
+				continue;
+			/* both ends of one connection: each other's addresses */
+			pe = rec_of(&self->r, tf->peer);
+			ASSERT_NE(NULL, pe);
+			EXPECT_EQ(0, memcmp(e->d.sock.in.local_addr,
+					    pe->d.sock.in.remote_addr, 16));
+			EXPECT_EQ(e->d.sock.in.local_port,
+				  pe->d.sock.in.remote_port);
+		}
+	}
+	(void)is_kind_inet;
+}
+
+/* Escape a unix name the way /proc/net/unix shows it. */
+static void unix_proc_name(const struct pss_handle_sock_unix *u, char *out)
+{
+	__u32 i;
+
+	if (!u->path_len) {
+		out[0] = '\0';
+		return;
+	}
+	for (i = 0; i < u->path_len; i++)
+		out[i] = u->path[i] ? u->path[i] : '@';
+	out[i] = '\0';
+}
+
+TEST_F(fdinfo, unix_against_proc_net_and_peer)
+{
+	const struct pss_handle_entry *e, *pe;
+	const struct tfd *tf;
+	int seen = 0;
+
+	for (int k = K_UNIX_LISTEN; k <= K_UNIX_DPAIR; k++) {
+		FOR_KIND(self, k, tf, e) {
+			const struct pss_handle_sock_unix *u = &e->d.sock.un;
+			char proc[256], ours[256];
+			int dup, inq = -1, outq = -1;
+
+			ASSERT_TRUE(e->flags & PSS_HANDLE_HAS_DETAIL);
+			EXPECT_EQ(AF_UNIX, e->u.socket.family);
+			ASSERT_EQ(0, procnet_unix_path(e->ino, proc, sizeof(proc)))
+				TH_LOG("ino %llu", (unsigned long long)e->ino);
+			unix_proc_name(u, ours);
+			EXPECT_STREQ(proc, ours) TH_LOG("kind %d fd %d", k, tf->fd);
+			if (k == K_UNIX_LISTEN)
+				EXPECT_STREQ(self->s->unix_path, u->path);
+			if (k == K_UNIX_ABSTRACT) {
+				EXPECT_EQ(self->s->abstract_len, u->path_len);
+				EXPECT_EQ(0, memcmp(self->s->abstract, u->path,
+						    u->path_len));
+			}
+			if (k == K_UNIX_PAIR || k == K_UNIX_DPAIR)
+				EXPECT_EQ(0, u->path_len);
+			/* the peer's inode is the other end's */
+			if (tf->peer >= 0) {
+				pe = rec_of(&self->r, tf->peer);
+				ASSERT_NE(NULL, pe);
+				EXPECT_TRUE(e->detail_mask & PSS_HD_SOCK_PEER);
+				EXPECT_EQ(pe->ino, u->peer_ino)
+					TH_LOG("kind %d fd %d", k, tf->fd);
+			} else {
+				EXPECT_FALSE(e->detail_mask & PSS_HD_SOCK_PEER);
+			}
+			/* queues: what SIOCINQ / SIOCOUTQ say on the same socket */
+			dup = sys_pidfd_getfd(self->t.pidfd, tf->fd);
+			ASSERT_LE(0, dup) TH_LOG("pidfd_getfd: %s", strerror(errno));
+			if (k != K_UNIX_LISTEN) {
+				ASSERT_EQ(0, ioctl(dup, SIOCINQ, &inq));
+				ASSERT_EQ(0, ioctl(dup, SIOCOUTQ, &outq));
+				EXPECT_EQ(inq, e->d.sock.rx_queue)
+					TH_LOG("kind %d fd %d", k, tf->fd);
+				EXPECT_EQ(outq, e->d.sock.tx_queue)
+					TH_LOG("kind %d fd %d", k, tf->fd);
+			}
+			close(dup);
+			seen++;
+		}
+	}
+	EXPECT_EQ(8, seen);
+	/* the unread data is where the setup left it */
+	FOR_KIND(self, K_UNIX_SERVER, tf, e)
+		EXPECT_EQ(UNIX_UNREAD, e->d.sock.rx_queue);
+}
+
+TEST_F(fdinfo, netlink_and_packet)
+{
+	const struct pss_handle_entry *e;
+	const struct tfd *tf;
+	int seen = 0;
+
+	FOR_KIND(self, K_NETLINK, tf, e) {
+		struct sockaddr_nl nl;
+		socklen_t len = sizeof(nl);
+		int dup = sys_pidfd_getfd(self->t.pidfd, tf->fd);
+
+		ASSERT_LE(0, dup);
+		ASSERT_EQ(0, getsockname(dup, (void *)&nl, &len));
+		close(dup);
+		EXPECT_EQ(NETLINK_ROUTE, e->u.socket.protocol);
+		EXPECT_TRUE(e->detail_mask & PSS_HD_SOCK_LOCAL);
+		EXPECT_EQ(nl.nl_pid, e->d.sock.nl.portid);
+		EXPECT_NE(0, e->d.sock.nl.portid);
+		seen++;
+	}
+	FOR_KIND(self, K_PACKET, tf, e) {
+		EXPECT_TRUE(e->detail_mask & PSS_HD_SOCK_LOCAL);
+		EXPECT_EQ(ETH_P_IP, e->d.sock.pkt.protocol);
+		EXPECT_EQ((int)if_nametoindex("lo"), e->d.sock.pkt.ifindex);
+		seen++;
+	}
+	EXPECT_EQ(2, seen);
+}
+
+TEST_F(fdinfo, anon_against_fdinfo)
+{
+	pid_t pid = self->t.pid;
+	const struct pss_handle_entry *e;
+	const struct tfd *tf;
+	int seen = 0;
+
+	FOR_KIND(self, K_EVENTFD, tf, e) {
+		char *sem = fdinfo(pid, tf->fd, "eventfd-semaphore:");
+
+		ASSERT_TRUE(e->detail_mask & PSS_HD_EVENTFD);
+		EXPECT_EQ(EVENTFD_COUNT, e->d.eventfd.count);
+		EXPECT_EQ(fdinfo_ull(pid, tf->fd, "eventfd-count:", 16),
+			  e->d.eventfd.count);
+		EXPECT_EQ(fdinfo_ull(pid, tf->fd, "eventfd-id:", 10),
+			  e->d.eventfd.id);
+		if (sem)
+			EXPECT_EQ(1, e->d.eventfd.semaphore);
+		free(sem);
+		seen++;
+	}
+	FOR_KIND(self, K_TIMERFD, tf, e) {
+		const struct pss_handle_timerfd *d = &e->d.timerfd;
+		unsigned long long vs, vns, is, ins;
+		char *v = fdinfo(pid, tf->fd, "it_value:");
+		char *i = fdinfo(pid, tf->fd, "it_interval:");
+
+		ASSERT_TRUE(e->detail_mask & PSS_HD_TIMERFD);
+		ASSERT_EQ(2, sscanf(v, " (%llu, %llu)", &vs, &vns));
+		ASSERT_EQ(2, sscanf(i, " (%llu, %llu)", &is, &ins));
+		free(v);
+		free(i);
+		EXPECT_EQ(fdinfo_ull(pid, tf->fd, "clockid:", 10), d->clockid);
+		EXPECT_EQ(CLOCK_MONOTONIC, d->clockid);
+		EXPECT_EQ(fdinfo_ull(pid, tf->fd, "ticks:", 10), d->ticks);
+		EXPECT_EQ(fdinfo_ull(pid, tf->fd, "settime flags:", 8),
+			  d->settime_flags);
+		EXPECT_EQ(is * 1000000000ULL + ins, d->interval_ns);
+		EXPECT_EQ(TIMER_IVL_NS, d->interval_ns);
+		/* counting down: read before fdinfo, after the arming */
+		EXPECT_GE(d->value_ns, vs * 1000000000ULL + vns);
+		EXPECT_LE(d->value_ns, TIMER_VALUE_S * 1000000000ULL);
+		seen++;
+	}
+	FOR_KIND(self, K_SIGNALFD, tf, e) {
+		ASSERT_TRUE(e->detail_mask & PSS_HD_SIGNALFD);
+		EXPECT_EQ(fdinfo_ull(pid, tf->fd, "sigmask:", 16),
+			  e->d.signalfd.sigmask);
+		EXPECT_EQ((1ULL << (SIGUSR1 - 1)) | (1ULL << (SIGRTMIN + 1 - 1)),
+			  e->d.signalfd.sigmask);
+		seen++;
+	}
+	FOR_KIND(self, K_INOTIFY, tf, e) {
+		const struct pss_handle_inotify *d = &e->d.inotify;
+		char *all = fdinfo_all(pid, tf->fd), *p;
+		__u32 n = 0;
+
+		ASSERT_TRUE(e->detail_mask & PSS_HD_INOTIFY);
+		EXPECT_EQ(self->s->inotify_watches, d->nr_watches);
+		EXPECT_EQ(d->nr_watches, d->nr_listed);
+		for (p = all; (p = strstr(p, "inotify wd:")); p++) {
+			unsigned int wd, sdev, mask;
+			unsigned long ino;
+
+			ASSERT_EQ(4, sscanf(p, "inotify wd:%x ino:%lx sdev:%x mask:%x",
+					    &wd, &ino, &sdev, &mask));
+			ASSERT_GT(d->nr_listed, n);
+			EXPECT_EQ(wd, d->watch[n].wd);
+			EXPECT_EQ(ino, d->watch[n].ino);
+			EXPECT_EQ(sdev, d->watch[n].sdev);
+			EXPECT_EQ(mask, d->watch[n].mask);
+			n++;
+		}
+		EXPECT_EQ(n, d->nr_watches);
+		free(all);
+		seen++;
+	}
+	FOR_KIND(self, K_EPOLL, tf, e) {
+		const struct pss_handle_epoll *d = &e->d.epoll;
+		char *all = fdinfo_all(pid, tf->fd), *p;
+		__u32 n = 0;
+		int fd;
+
+		ASSERT_TRUE(e->detail_mask & PSS_HD_EPOLL);
+		EXPECT_EQ(3, d->nr_targets);
+		for (p = all; (p = strstr(p, "tfd:")); p++) {
+			ASSERT_EQ(1, sscanf(p, "tfd: %d", &fd));
+			ASSERT_GT(d->nr_listed, n);
+			EXPECT_EQ(fd, d->tfd[n]);
+			n++;
+		}
+		EXPECT_EQ(n, d->nr_targets);
+		free(all);
+		seen++;
+	}
+	FOR_KIND(self, K_PIDFD, tf, e) {
+		ASSERT_TRUE(e->detail_mask & PSS_HD_PIDFD);
+		EXPECT_EQ(getpid(), e->d.pidfd.pid);
+		EXPECT_EQ((long long)fdinfo_ull(pid, tf->fd, "Pid:", 10),
+			  e->d.pidfd.pid);
+		seen++;
+	}
+	EXPECT_EQ(6, seen);
+}
+
+TEST_F(fdinfo, memfd_seals_and_tty_index)
+{
+	const struct pss_handle_entry *e;
+	const struct tfd *tf;
+	int seen = 0;
+
+	FOR_KIND(self, K_MEMFD, tf, e) {
+		int dup = sys_pidfd_getfd(self->t.pidfd, tf->fd);
+
+		ASSERT_LE(0, dup);
+		ASSERT_TRUE(e->detail_mask & PSS_HD_MEMFD);
+		EXPECT_EQ(fcntl(dup, F_GET_SEALS), (int)e->d.memfd.seals);
+		EXPECT_EQ(F_SEAL_SHRINK | F_SEAL_GROW, e->d.memfd.seals);
+		close(dup);
+		seen++;
+	}
+	FOR_KIND(self, K_PTMX, tf, e) {
+		ASSERT_TRUE(e->detail_mask & PSS_HD_TTY);
+		EXPECT_EQ(fdinfo_ull(self->t.pid, tf->fd, "tty-index:", 10),
+			  e->d.tty.index);
+		seen++;
+	}
+	FOR_KIND(self, K_PTS, tf, e) {
+		char link[64], want[64];
+
+		ASSERT_TRUE(e->detail_mask & PSS_HD_TTY);
+		ASSERT_EQ(0, pss_readlink_fmt(link, sizeof(link), "/proc/%d/fd/%d",
+					      self->t.pid, tf->fd));
+		snprintf(want, sizeof(want), "/dev/pts/%d", e->d.tty.index);
+		EXPECT_STREQ(want, link);
+		seen++;
+	}
+	EXPECT_EQ(3, seen);
+}
+
+/* Without TYPE_SPECIFIC nothing of the VER1 part is filled. */
+TEST_F(fdinfo, not_without_type_specific)
+{
+	struct pss_recs r;
+	size_t i;
+	int snap = pss_capture1(self->t.pid, PSS_FACET_HANDLES |
+				PSS_FACET_HANDLE_BASIC);
+
+	ASSERT_LE(0, snap);
+	ASSERT_EQ(0, pss_walk_all(snap, PSS_WALK_HANDLES, &r));
+	for (i = 0; i < r.n; i++) {
+		const struct pss_handle_entry *e = r.rec[i];
+		static const char zero[sizeof(e->d)];
+
+		EXPECT_EQ(0, e->detail_mask);
+		EXPECT_FALSE(e->flags & PSS_HANDLE_HAS_DETAIL);
+		EXPECT_EQ(0, memcmp(&e->d, zero, sizeof(zero)));
+	}
+	pss_recs_free(&r);
+	close(snap);
+}
+
+TEST_HARNESS_MAIN
