@@ -18,6 +18,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -764,6 +765,62 @@ TEST_F(fdinfo, memfd_seals_and_tty_index)
 		seen++;
 	}
 	EXPECT_EQ(3, seen);
+}
+
+/*
+ * A pidfd's pid is translated into the capturer's pid namespace: captured
+ * from a new pid namespace (by pidfd: the target is not visible there),
+ * the target's pidfd of this test process reads 0.
+ */
+TEST_F(fdinfo, pidfd_in_callers_pid_namespace)
+{
+	int status, pidfd_fd = -1;
+	pid_t child;
+
+	for (int i = 0; i < self->s->n; i++)
+		if (self->s->fds[i].kind == K_PIDFD)
+			pidfd_fd = self->s->fds[i].fd;
+	ASSERT_LE(0, pidfd_fd);
+	child = fork();
+	ASSERT_LE(0, child);
+	if (child == 0) {
+		struct pss_capture_args a;
+		struct pss_recs r;
+		pid_t inner;
+		int dev, snap;
+
+		if (unshare(CLONE_NEWPID))
+			_exit(10);
+		inner = fork();
+		if (inner < 0)
+			_exit(11);
+		if (inner) {
+			if (waitpid(inner, &status, 0) != inner)
+				_exit(12);
+			_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 13);
+		}
+		dev = pss_open_dev();
+		pss_capture_init(&a, 0, PSS_FACET_HANDLES |
+				 PSS_FACET_HANDLE_TYPE_SPECIFIC);
+		a.flags = PSS_CAPTURE_PIDFD;
+		a.target_pidfd = self->t.pidfd;
+		snap = dev < 0 ? -1 : ioctl(dev, PSS_IOC_CAPTURE, &a);
+		if (snap < 0 || pss_walk_all(snap, PSS_WALK_HANDLES, &r))
+			_exit(14);
+		for (size_t i = 0; i < r.n; i++) {
+			const struct pss_handle_entry *e = r.rec[i];
+
+			if (e->fd != pidfd_fd)
+				continue;
+			if (!(e->detail_mask & PSS_HD_PIDFD))
+				_exit(15);
+			_exit(e->d.pidfd.pid == 0 ? 0 : 16);
+		}
+		_exit(17);
+	}
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
 }
 
 /* Without TYPE_SPECIFIC nothing of the VER1 part is filled. */

@@ -665,7 +665,9 @@ struct pss_handle_inotify {
 
 struct pss_handle_epoll {
 	__u32 nr_targets;	/* registered fds (fdinfo's "tfd:" lines) */
-	__u32 nr_listed;	/* the first min(nr_targets, 30), fd order */
+	__u32 nr_listed;	/* the first min(nr_targets, 30), in
+				 * fdinfo's order
+				 */
 	__s32 tfd[PSS_EPOLL_LISTED];	/* their fd numbers */
 };
 
