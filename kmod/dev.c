@@ -50,6 +50,8 @@ static void pss_build_check_abi(void)
 	BUILD_BUG_ON(sizeof(struct pss_snapshot_info) !=
 		     PSS_SNAPSHOT_INFO_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct pss_process_info) !=
+		     PSS_PROCESS_INFO_SIZE_VER2);
+	BUILD_BUG_ON(offsetof(struct pss_process_info, cwd_path_len) !=
 		     PSS_PROCESS_INFO_SIZE_VER1);
 	BUILD_BUG_ON(offsetof(struct pss_version, max_user_bytes) !=
 		     PSS_VERSION_SIZE_VER0);

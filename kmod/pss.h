@@ -8,6 +8,7 @@
 #include <linux/align.h>
 #include <linux/minmax.h>
 #include <linux/mm_types.h>
+#include <linux/path.h>
 #include <linux/timekeeping.h>
 #include <linux/types.h>
 #include <linux/pss.h>
@@ -157,6 +158,7 @@ struct pss_capture {
 
 	struct pss_raw_fd *fds;
 	u32 nr_fds, cap_fds, need_fds;
+	struct path fs_root, fs_pwd;	/* referenced at the cut (files.c) */
 
 	struct pss_raw_thread *threads;	/* the live threads at the cut */
 	u32 nr_threads, cap_threads, need_threads;

@@ -22,6 +22,7 @@
 #include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/timerfd.h>
 #include <sys/un.h>
@@ -821,6 +822,57 @@ TEST_F(fdinfo, pidfd_in_callers_pid_namespace)
 	ASSERT_EQ(child, waitpid(child, &status, 0));
 	ASSERT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(0, WEXITSTATUS(status));
+}
+
+/* A target that chroots into @arg and works in a directory it removed. */
+static int setup_dirs(void *shm, void *arg)
+{
+	const char *root = arg;
+	char dir[128];
+
+	(void)shm;
+	snprintf(dir, sizeof(dir), "%s/gone", root);
+	if ((mkdir(root, 0700) && errno != EEXIST) || mkdir(dir, 0700) ||
+	    chdir(dir) || rmdir(dir))
+		return 30;
+	return chroot(root) ? 31 : 0;
+}
+
+/* lsof's cwd and rtd: as readlink(/proc/PID/cwd) and .../root show them. */
+TEST(cwd_and_root)
+{
+	struct pss_process_info pi;
+	struct pss_target t;
+	char root[64], want[256], link[256];
+	int snap;
+
+	snprintf(root, sizeof(root), "/tmp/pss-root-%d", getpid());
+	ASSERT_EQ(0, pss_target_start(&t, setup_dirs, root, 0, true))
+		TH_LOG("%s", pss_err);
+	snap = pss_capture1(t.pid, PSS_FACET_HANDLES | PSS_FACET_HANDLE_NAME);
+	ASSERT_LE(0, snap);
+	ASSERT_EQ(0, pss_query_process(snap, &pi));
+	close(snap);
+	ASSERT_TRUE(pi.mask & PSS_PROC_HAS_FS);
+	ASSERT_EQ(0, pss_readlink_fmt(link, sizeof(link), "/proc/%d/cwd", t.pid));
+	EXPECT_STREQ(link, pi.cwd_path);
+	EXPECT_EQ(strlen(pi.cwd_path), pi.cwd_path_len);
+	snprintf(want, sizeof(want), "%s/gone (deleted)", root);
+	EXPECT_STREQ(want, pi.cwd_path);
+	ASSERT_EQ(0, pss_readlink_fmt(link, sizeof(link), "/proc/%d/root", t.pid));
+	EXPECT_STREQ(link, pi.root_path);
+	EXPECT_STREQ(root, pi.root_path);
+	EXPECT_EQ(strlen(root), pi.root_path_len);
+
+	/* not without names: the directories go with HANDLE_NAME */
+	snap = pss_capture1(t.pid, PSS_FACET_HANDLES | PSS_FACET_HANDLE_BASIC);
+	ASSERT_LE(0, snap);
+	ASSERT_EQ(0, pss_query_process(snap, &pi));
+	close(snap);
+	EXPECT_FALSE(pi.mask & PSS_PROC_HAS_FS);
+	EXPECT_EQ(0, pi.cwd_path[0] | pi.root_path[0]);
+	pss_target_stop(&t);
+	rmdir(root);
 }
 
 /* Without TYPE_SPECIFIC nothing of the VER1 part is filled. */

@@ -323,6 +323,7 @@ struct pss_snapshot_info {
 #define PSS_PROC_HAS_SCHED	_BITULL(4)	/* prio, nice, policy */
 #define PSS_PROC_HAS_EXIT	_BITULL(5)	/* exit_code (zombie) */
 #define PSS_PROC_HAS_AFFINITY	_BITULL(6)	/* cpus_allowed */
+#define PSS_PROC_HAS_FS		_BITULL(7)	/* VER2: cwd_path, root_path */
 
 /* pss_process_info.flags */
 #define PSS_PROC_ZOMBIE		_BITUL(0)	/* every thread has exited */
@@ -401,10 +402,23 @@ struct pss_process_info {
 	__u64 children_maj_flt;	/* cmajflt */
 	__u64 vm_exe_bytes;	/* /proc/PID/status VmExe (HAS_MM) */
 	__u64 vm_lib_bytes;	/* VmLib (HAS_MM) */
+	/*
+	 * VER2 (HAS_FS, captured with PSS_FACET_HANDLE_NAME): the working
+	 * and root directories, lsof's cwd and rtd. Which directories is
+	 * fixed at the cut (read under the fd table's locks); their names
+	 * are resolved after it, with the rules of handle paths: the
+	 * strings readlink(/proc/PID/cwd) and readlink(/proc/PID/root) give
+	 * the caller, " (deleted)" included.
+	 */
+	__u32 cwd_path_len;	/* strlen(cwd_path) */
+	__u32 root_path_len;	/* strlen(root_path) */
+	char cwd_path[PSS_PATH_MAX];
+	char root_path[PSS_PATH_MAX];
 };
 
 #define PSS_PROCESS_INFO_SIZE_VER0	(392 + PSS_PATH_MAX)
 #define PSS_PROCESS_INFO_SIZE_VER1	(456 + PSS_PATH_MAX)
+#define PSS_PROCESS_INFO_SIZE_VER2	(464 + 3 * PSS_PATH_MAX)
 
 /* PSS_QUERY_THREADS, _HANDLES, _VA_SPACE */
 struct pss_count_info {
