@@ -65,7 +65,9 @@ static void pss_build_check_abi(void)
 		     PSS_HANDLE_ENTRY_SIZE_VER1);
 	BUILD_BUG_ON(offsetof(struct pss_handle_entry, detail_mask) !=
 		     PSS_HANDLE_ENTRY_SIZE_VER0);
-	BUILD_BUG_ON(sizeof(struct pss_vma_entry) != PSS_VMA_ENTRY_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct pss_vma_entry) != PSS_VMA_ENTRY_SIZE_VER1);
+	BUILD_BUG_ON(offsetof(struct pss_vma_entry, build_id_state) !=
+		     PSS_VMA_ENTRY_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct pss_handle_socket) != 32);
 	BUILD_BUG_ON(sizeof(struct pss_handle_pipe) != 32);
 	/* Records are stepped by rec_len; the fixed parts keep alignment. */

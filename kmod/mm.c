@@ -22,6 +22,7 @@
 #include <linux/mm.h>
 #include <linux/mm_types.h>
 #include <linux/string.h>
+#include "buildid.h"
 #include "compat.h"
 #include "pss.h"
 
@@ -213,6 +214,7 @@ static u32 pss_vma_flags(unsigned long vm_flags, bool deleted)
 int pss_mm_build(struct pss_capture *c)
 {
 	struct pss_walk_buf *wb = &c->snap->walk[PSS_WALK_VA_SPACE];
+	struct pss_buildid bid;
 	int err = 0;
 	u64 t;
 	u32 i;
@@ -247,6 +249,11 @@ int pss_mm_build(struct pss_capture *c)
 	if (err)
 		return err;
 
+	err = pss_buildid_init(&bid, &c->store,
+			       c->facets & PSS_FACET_VA_SPACE_SECTION ?
+			       c->nr_vmas : 0);
+	if (err)
+		return err;
 	for (i = 0; i < c->nr_vmas; i++) {
 		struct pss_raw_vma *r = &c->vmas[i];
 		struct pss_name name = wb->names[i];
@@ -274,7 +281,10 @@ int pss_mm_build(struct pss_capture *c)
 			e.name_off = sizeof(e);
 			e.name_len = name.len;
 		}
+		if (r->file)
+			pss_buildid_fill(&bid, &e, r->file);
 		pss_wbuf_add(wb, &e, &name);
 	}
+	pss_buildid_fini(&bid);
 	return 0;
 }

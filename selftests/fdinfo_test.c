@@ -15,6 +15,7 @@
 #include <linux/if_packet.h>
 #include <linux/if_ether.h>
 #include <arpa/inet.h>
+#include <elf.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
@@ -873,6 +874,271 @@ TEST(cwd_and_root)
 	EXPECT_EQ(0, pi.cwd_path[0] | pi.root_path[0]);
 	pss_target_stop(&t);
 	rmdir(root);
+}
+
+/* ---------------------------------------------------------- build-ids */
+
+/*
+ * The GNU build-id of an ELF64 little-endian file, read from the file
+ * itself with pread (the test's own reader, not the kernel's): its length,
+ * 0 if none, -1 if not such an ELF file.
+ */
+static int file_build_id(const char *path, unsigned char *id, size_t max)
+{
+	Elf64_Ehdr eh;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ret = -1;
+
+	if (fd < 0)
+		return -1;
+	if (pread(fd, &eh, sizeof(eh), 0) != sizeof(eh) ||
+	    memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
+	    eh.e_ident[EI_CLASS] != ELFCLASS64)
+		goto out;
+	ret = 0;
+	for (int i = 0; i < eh.e_phnum && !ret; i++) {
+		Elf64_Phdr ph;
+		off_t off, end;
+
+		if (pread(fd, &ph, sizeof(ph), eh.e_phoff + i * eh.e_phentsize) !=
+		    sizeof(ph)) {
+			ret = -1;
+			break;
+		}
+		if (ph.p_type != PT_NOTE)
+			continue;
+		for (off = ph.p_offset, end = off + ph.p_filesz; off + 12 <= end;) {
+			Elf64_Nhdr nh;
+			char name[4];
+
+			if (pread(fd, &nh, sizeof(nh), off) != sizeof(nh))
+				break;
+			if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
+			    pread(fd, name, 4, off + 12) == 4 &&
+			    !memcmp(name, "GNU", 4) && nh.n_descsz <= max) {
+				if (pread(fd, id, nh.n_descsz,
+					  off + 12 + 4) == (ssize_t)nh.n_descsz)
+					ret = nh.n_descsz;
+				break;
+			}
+			off += 12 + ((nh.n_namesz + 3) & ~3) +
+			       ((nh.n_descsz + 3) & ~3);
+		}
+	}
+out:
+	close(fd);
+	return ret;
+}
+
+/* An ELF64 file: one PT_NOTE at page 1 holding an "XYZ" note, then a GNU
+ * note of @idlen bytes (none if 0); page 0 left a hole if @hole0.
+ */
+static int write_elf(const char *path, size_t idlen, bool hole0,
+		     bool hole_notes)
+{
+	unsigned char page[4096], *p;
+	Elf64_Ehdr *eh = (void *)page;
+	Elf64_Phdr *ph = (void *)(page + sizeof(*eh));
+	Elf64_Nhdr *nh;
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	size_t i;
+
+	if (fd < 0)
+		return -1;
+	memset(page, 0, sizeof(page));
+	memcpy(eh->e_ident, ELFMAG, SELFMAG);
+	eh->e_ident[EI_CLASS] = ELFCLASS64;
+	eh->e_ident[EI_DATA] = ELFDATA2LSB;
+	eh->e_ident[EI_VERSION] = EV_CURRENT;
+	eh->e_type = ET_DYN;
+	eh->e_machine = EM_X86_64;
+	eh->e_phoff = sizeof(*eh);
+	eh->e_phentsize = sizeof(*ph);
+	eh->e_phnum = 1;
+	ph->p_type = PT_NOTE;
+	ph->p_offset = 8192;
+	ph->p_filesz = 2 * sizeof(*nh) + 4 + 4 + 4 + ((idlen + 3) & ~3);
+	if (!hole0 && pwrite(fd, page, sizeof(page), 0) != sizeof(page))
+		goto fail;
+	memset(page, 'm', sizeof(page));	/* page 1: what is mapped */
+	if (pwrite(fd, page, sizeof(page), 4096) != sizeof(page))
+		goto fail;
+	memset(page, 0, sizeof(page));
+	nh = (void *)page;
+	nh->n_namesz = 4;
+	nh->n_descsz = 4;
+	nh->n_type = NT_GNU_BUILD_ID;
+	memcpy(page + sizeof(*nh), "XYZ", 4);
+	p = page + sizeof(*nh) + 8;
+	nh = (void *)p;
+	nh->n_namesz = 4;
+	nh->n_descsz = idlen;
+	nh->n_type = idlen ? NT_GNU_BUILD_ID : NT_GNU_ABI_TAG;
+	memcpy(p + sizeof(*nh), "GNU", 4);
+	for (i = 0; i < idlen; i++)
+		p[sizeof(*nh) + 4 + i] = 0xa0 + i;
+	if (hole_notes) {
+		if (ftruncate(fd, 3 * 4096))
+			goto fail;
+	} else if (pwrite(fd, page, sizeof(page), 8192) != sizeof(page)) {
+		goto fail;
+	}
+	close(fd);
+	return 0;
+fail:
+	close(fd);
+	return -1;
+}
+
+enum { BF_ID, BF_NOID, BF_LONG, BF_HOLE0, BF_HOLENOTES, BF_TEXT, BF_NR };
+
+static char bpath[BF_NR][64];
+
+/*
+ * Maps page 1 of each file (@arg: the paths, inherited across fork) and
+ * reports the addresses: page 0, the ELF header, is never read by it.
+ */
+static int setup_maps(void *shm, void *arg)
+{
+	unsigned long *addr = shm;
+	char (*path)[64] = arg;
+
+	for (int i = 0; i < BF_NR; i++) {
+		int fd = open(path[i], O_RDONLY | O_CLOEXEC);
+		void *m;
+
+		if (fd < 0)
+			return 40 + i;
+		m = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 4096);
+		close(fd);
+		if (m == MAP_FAILED)
+			return 50 + i;
+		addr[i] = (unsigned long)m;
+	}
+	return 0;
+}
+
+static const struct pss_vma_entry *vma_at(struct pss_recs *r, __u64 start)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		const struct pss_vma_entry *v = r->rec[i];
+
+		if (v->start == start)
+			return v;
+	}
+	return NULL;
+}
+
+/*
+ * Build-ids of constructed ELF files, each reaching one state, and of the
+ * target's own executable against the note read from the file itself.
+ * tmpfs keeps every page it has: a page never written is a hole with no
+ * page cache folio, which is how "not cached" is reached here.
+ */
+TEST(build_ids)
+{
+	static const struct {
+		const char *tag;
+		size_t idlen;
+		bool hole0, hole_notes;
+		__u32 state;
+	} files[BF_NR] = {
+		[BF_ID] = { "id", 20, false, false, PSS_BUILD_ID_FOUND },
+		[BF_NOID] = { "noid", 0, false, false, PSS_BUILD_ID_NO_NOTE },
+		[BF_LONG] = { "long", 40, false, false, PSS_BUILD_ID_TOO_LONG },
+		[BF_HOLE0] = { "hole0", 20, true, false, PSS_BUILD_ID_NOT_CACHED },
+		[BF_HOLENOTES] = { "holenotes", 20, false, true,
+				   PSS_BUILD_ID_NOT_CACHED },
+		[BF_TEXT] = { "text", 0, false, false, PSS_BUILD_ID_NOT_ELF },
+	};
+	unsigned char id[64];
+	struct pss_target t;
+	unsigned long *addr;
+	struct pss_recs r;
+	char exe[256];
+	int snap, n, exe_vmas = 0;
+	size_t i;
+
+	for (i = 0; i < BF_NR; i++) {
+		snprintf(bpath[i], sizeof(bpath[i]), "/tmp/pss-bid-%d-%s",
+			 getpid(), files[i].tag);
+		if (i == BF_TEXT) {
+			char text[8192];
+			int fd = open(bpath[i], O_RDWR | O_CREAT | O_TRUNC, 0600);
+
+			memset(text, 't', sizeof(text));
+			ASSERT_LE(0, fd);
+			ASSERT_EQ(sizeof(text), write(fd, text, sizeof(text)));
+			close(fd);
+		} else {
+			ASSERT_EQ(0, write_elf(bpath[i], files[i].idlen,
+					       files[i].hole0, files[i].hole_notes));
+		}
+	}
+	ASSERT_EQ(0, pss_target_start(&t, setup_maps, bpath, 0, true))
+		TH_LOG("%s", pss_err);
+	addr = t.shared;
+	snap = pss_capture1(t.pid, PSS_FACET_VA_SPACE | PSS_FACET_VA_SPACE_SECTION);
+	ASSERT_LE(0, snap);
+	ASSERT_EQ(0, pss_walk_all(snap, PSS_WALK_VA_SPACE, &r));
+	close(snap);
+
+	for (i = 0; i < BF_NR; i++) {
+		const struct pss_vma_entry *v = vma_at(&r, addr[i]);
+
+		ASSERT_NE(NULL, v) TH_LOG("%s", files[i].tag);
+		ASSERT_TRUE(v->flags & PSS_VMA_HAS_BUILD_ID);
+		EXPECT_EQ(files[i].state, v->build_id_state)
+			TH_LOG("%s", files[i].tag);
+		if (files[i].state != PSS_BUILD_ID_FOUND) {
+			EXPECT_EQ(0, v->build_id_len);
+			continue;
+		}
+		n = file_build_id(bpath[i], id, sizeof(id));
+		ASSERT_EQ(20, n);
+		EXPECT_EQ(n, v->build_id_len);
+		EXPECT_EQ(0, memcmp(id, v->build_id, n));
+	}
+
+	/* the executable: every VMA of it says the same as the file */
+	ASSERT_EQ(0, pss_readlink_fmt(exe, sizeof(exe), "/proc/%d/exe", t.pid));
+	n = file_build_id(exe, id, sizeof(id));
+	ASSERT_LT(0, n) TH_LOG("%s has no build-id note to compare with", exe);
+	for (i = 0; i < r.n; i++) {
+		const struct pss_vma_entry *v = r.rec[i];
+		const char *name = pss_rec_name(v);
+
+		if (!name || strcmp(name, exe))
+			continue;
+		EXPECT_EQ(PSS_BUILD_ID_FOUND, v->build_id_state);
+		EXPECT_EQ(n, v->build_id_len);
+		EXPECT_EQ(0, memcmp(id, v->build_id, n));
+		exe_vmas++;
+	}
+	EXPECT_LT(0, exe_vmas);
+	/* anonymous VMAs: not looked at */
+	for (i = 0; i < r.n; i++) {
+		const struct pss_vma_entry *v = r.rec[i];
+
+		if (v->name_kind != PSS_VMA_NAME_FILE)
+			EXPECT_EQ(PSS_BUILD_ID_NONE, v->build_id_state);
+	}
+	pss_recs_free(&r);
+
+	/* without SECTION: no build-ids, no flag */
+	snap = pss_capture1(t.pid, PSS_FACET_VA_SPACE);
+	ASSERT_LE(0, snap);
+	ASSERT_EQ(0, pss_walk_all(snap, PSS_WALK_VA_SPACE, &r));
+	close(snap);
+	for (i = 0; i < r.n; i++) {
+		const struct pss_vma_entry *v = r.rec[i];
+
+		EXPECT_FALSE(v->flags & PSS_VMA_HAS_BUILD_ID);
+		EXPECT_EQ(0, v->build_id_state);
+	}
+	pss_recs_free(&r);
+	pss_target_stop(&t);
+	for (i = 0; i < BF_NR; i++)
+		unlink(bpath[i]);
 }
 
 /* Without TYPE_SPECIFIC nothing of the VER1 part is filled. */

@@ -779,6 +779,29 @@ struct pss_handle_entry {
 #define PSS_VMA_MERGEABLE	_BITUL(13)	/* KSM */
 #define PSS_VMA_HUGEPAGE	_BITUL(14)	/* MADV_HUGEPAGE */
 #define PSS_VMA_NOHUGEPAGE	_BITUL(15)
+#define PSS_VMA_HAS_BUILD_ID	_BITUL(16)	/* VER1: build_id_state valid */
+
+/*
+ * pss_vma_entry.build_id_state (VER1, VA_SPACE_SECTION, file-backed VMAs):
+ * the GNU build-id (the NT_GNU_BUILD_ID note of a PT_NOTE segment) of the
+ * mapped file, read after the cut from the page cache only: pss never
+ * starts or waits for I/O for it, and says so rather than guess. Each
+ * distinct file is parsed once per snapshot.
+ */
+enum pss_build_id_state {
+	PSS_BUILD_ID_NONE = 0,		/* not looked for: no file, or an
+					 * anon_shmem name
+					 */
+	PSS_BUILD_ID_FOUND,		/* build_id[build_id_len] */
+	PSS_BUILD_ID_NOT_ELF,		/* no ELF header (or a malformed one) */
+	PSS_BUILD_ID_NO_NOTE,		/* ELF without a GNU build-id note */
+	PSS_BUILD_ID_NOT_CACHED,	/* a page it needed was not in the page
+					 * cache (or not up to date)
+					 */
+	PSS_BUILD_ID_TOO_LONG,		/* the note's id exceeds 32 bytes */
+};
+
+#define PSS_BUILD_ID_MAX	32
 
 enum pss_vma_name_kind {
 	PSS_VMA_NAME_NONE = 0,	/* anonymous, no name */
@@ -805,10 +828,18 @@ struct pss_vma_entry {
 	__u32 dev_major, dev_minor;	/* backing inode's st_dev */
 	__u64 ino;
 	__u64 page_size;	/* kernel page size backing the VMA */
+	/*
+	 * VER1: valid only with PSS_VMA_HAS_BUILD_ID (a VER0 kernel's name
+	 * may start here).
+	 */
+	__u32 build_id_state;	/* enum pss_build_id_state */
+	__u32 build_id_len;	/* bytes of build_id (FOUND) */
+	__u8 build_id[PSS_BUILD_ID_MAX];
 	/* variable part: char name[name_len + 1] at name_off */
 };
 
 #define PSS_VMA_ENTRY_SIZE_VER0		72
+#define PSS_VMA_ENTRY_SIZE_VER1		112
 
 /* ---------------------------------------------------- ioctl numbers */
 
