@@ -769,6 +769,136 @@ TEST_F(fdinfo, memfd_seals_and_tty_index)
 	EXPECT_EQ(3, seen);
 }
 
+/* The output of "pss ARGS" (from $PSS_BIN or /bin/pss), malloc'd. */
+static char *run_pss(const char *args)
+{
+	const char *bin = getenv("PSS_BIN");
+	char cmd[512], *out = NULL;
+	size_t len = 0, n;
+	char buf[4096];
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "%s %s", bin && *bin ? bin : "/bin/pss", args);
+	f = popen(cmd, "r");
+	if (!f)
+		return NULL;
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
+		out = realloc(out, len + n + 1);
+		memcpy(out + len, buf, n);
+		len += n;
+		out[len] = '\0';
+	}
+	if (pclose(f) != 0) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+/* The raw row of fd @fd in "pss fds -r -n -o FD,..." output, or NULL. */
+static const char *row_of(const char *out, int fd)
+{
+	static char line[1024];
+	const char *p = out;
+
+	while (p && *p) {
+		size_t n = strcspn(p, "\n");
+		int f;
+
+		if (sscanf(p, "%d", &f) == 1 && f == fd) {
+			snprintf(line, sizeof(line), "%.*s", (int)n, p);
+			return line;
+		}
+		p += n + (p[n] == '\n');
+	}
+	return NULL;
+}
+
+/*
+ * pss fds shows the detail with lsfd's column names: each cell as the
+ * kernel's own view gives it (/proc/net, fdinfo), through the tool.
+ */
+TEST_F(fdinfo, pss_fds_columns)
+{
+	const struct pss_handle_entry *e;
+	const struct tfd *tf;
+	char args[256], want[512];
+	char *out;
+	int seen = 0;
+
+	snprintf(args, sizeof(args),
+		 "fds -r -n -o FD,TCP.LADDR,TCP.RADDR,SOCK.RECVQ,UNIX.PEER,EVENTFD.ID,TIMERFD.CLOCKID,PIDFD.PID,EVENTPOLL.TFDS %d",
+		 self->t.pid);
+	out = run_pss(args);
+	ASSERT_NE(NULL, out) TH_LOG("pss %s failed", args);
+
+	FOR_KIND(self, K_TCP_SERVER, tf, e) {
+		bool v6 = tf->family == AF_INET6;
+		struct procnet pn;
+		char l[64], r[64], la[INET6_ADDRSTRLEN], ra[INET6_ADDRSTRLEN];
+
+		ASSERT_EQ(0, procnet_find(v6 ? "tcp6" : "tcp", e->ino, v6, &pn));
+		inet_ntop(tf->family, pn.local, la, sizeof(la));
+		inet_ntop(tf->family, pn.remote, ra, sizeof(ra));
+		snprintf(l, sizeof(l), v6 ? "[%s]:%u" : "%s:%u", la, pn.lport);
+		snprintf(r, sizeof(r), v6 ? "[%s]:%u" : "%s:%u", ra, pn.rport);
+		snprintf(want, sizeof(want), "%d %s %s %u", tf->fd, l, r, pn.rx);
+		EXPECT_EQ(0, strncmp(want, row_of(out, tf->fd) ?: "", strlen(want)))
+			TH_LOG("want \"%s\" got \"%s\"", want, row_of(out, tf->fd));
+		seen++;
+	}
+	FOR_KIND(self, K_UNIX_PAIR, tf, e) {
+		const struct pss_handle_entry *pe = rec_of(&self->r, tf->peer);
+		int dup = sys_pidfd_getfd(self->t.pidfd, tf->fd), inq = -1;
+
+		ASSERT_NE(NULL, pe);
+		ASSERT_LE(0, dup);
+		ASSERT_EQ(0, ioctl(dup, SIOCINQ, &inq));
+		close(dup);
+		snprintf(want, sizeof(want), "%d   %d %llu", tf->fd, inq,
+			 (unsigned long long)pe->ino);
+		EXPECT_EQ(0, strncmp(want, row_of(out, tf->fd) ?: "", strlen(want)))
+			TH_LOG("want \"%s\" got \"%s\"", want, row_of(out, tf->fd));
+		seen++;
+	}
+	FOR_KIND(self, K_EVENTFD, tf, e) {
+		snprintf(want, sizeof(want), "%d     %llu ", tf->fd,
+			 fdinfo_ull(self->t.pid, tf->fd, "eventfd-id:", 10));
+		EXPECT_EQ(0, strncmp(want, row_of(out, tf->fd) ?: "", strlen(want)))
+			TH_LOG("want \"%s\" got \"%s\"", want, row_of(out, tf->fd));
+		seen++;
+	}
+	FOR_KIND(self, K_TIMERFD, tf, e) {
+		snprintf(want, sizeof(want), "%d      monotonic  ", tf->fd);
+		EXPECT_EQ(0, strncmp(want, row_of(out, tf->fd) ?: "", strlen(want)))
+			TH_LOG("want \"%s\" got \"%s\"", want, row_of(out, tf->fd));
+		seen++;
+	}
+	FOR_KIND(self, K_PIDFD, tf, e) {
+		snprintf(want, sizeof(want), "%d       %lld ", tf->fd,
+			 (long long)fdinfo_ull(self->t.pid, tf->fd, "Pid:", 10));
+		EXPECT_EQ(0, strncmp(want, row_of(out, tf->fd) ?: "", strlen(want)))
+			TH_LOG("want \"%s\" got \"%s\"", want, row_of(out, tf->fd));
+		seen++;
+	}
+	FOR_KIND(self, K_EPOLL, tf, e) {
+		char *all = fdinfo_all(self->t.pid, tf->fd), *p;
+		size_t n;
+		int fd;
+
+		n = snprintf(want, sizeof(want), "%d        ", tf->fd);
+		for (p = all; (p = strstr(p, "tfd:")); p++)
+			if (sscanf(p, "tfd: %d", &fd) == 1)
+				n += snprintf(want + n, sizeof(want) - n, "%s%d",
+					      want[n - 1] == ' ' ? "" : ",", fd);
+		free(all);
+		EXPECT_STREQ(want, row_of(out, tf->fd) ?: "");
+		seen++;
+	}
+	EXPECT_EQ(8, seen);
+	free(out);
+}
+
 /*
  * A pidfd's pid is translated into the capturer's pid namespace: captured
  * from a new pid namespace (by pidfd: the target is not visible there),
