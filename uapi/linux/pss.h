@@ -36,6 +36,7 @@
  * - the VMA layout: every VMA's range, protection, flags, offset, backing
  *   file (its identity: dev and ino) and special or anon name;
  * - the fd table: which fds are open, the file each refers to, FD_CLOEXEC;
+ *   and (with HANDLE_NAME) which directories are the working and root ones;
  * - the thread list: which threads are alive, their tids and state
  *   letters and the PSS_THREAD_* flags; the process's ids (pid, ppid,
  *   pgid, sid), PSS_PROC_* flags, exit code, memory counters (vsize,
@@ -47,11 +48,12 @@
  * What is read outside the cut (each a recent value, not a frozen one):
  * - from references taken at the cut, after the locks are dropped: names
  *   (handle paths, file VMA names, exe_path: a renamed file shows its new
- *   name, but it is the file that was open), the PSS_HANDLE_DELETED /
+ *   name, but it is the file that was open), cwd_path and root_path, the
+ *   VMAs' build-ids (from the page cache), the PSS_HANDLE_DELETED /
  *   PSS_PROC_EXE_DELETED flags and the " (deleted)" suffix, every handle
  *   field beyond fd, FD_CLOEXEC and O_PATH (HANDLE_BASIC and
  *   HANDLE_TYPE_SPECIFIC: type, open flags, mode, position, stat fields,
- *   socket and pipe detail), each thread's comm, cpu, times, faults,
+ *   socket, pipe and anon inode detail), each thread's comm, cpu, times, faults,
  *   context switches, scheduling fields and affinity, the process's times;
  * - just after the cut: the rss counters (their exact sum walks every CPU);
  * - under the siglock but without the locks their owners take: credentials
@@ -666,7 +668,9 @@ struct pss_handle_signalfd {
 struct pss_handle_inotify_watch {
 	__s32 wd;
 	__u32 mask;		/* IN_* */
-	__u32 sdev;		/* st_dev, the kernel's encoding (new_encode_dev) */
+	__u32 sdev;		/* the kernel's dev_t as fdinfo prints it:
+				 * major << 20 | minor
+				 */
 	__u32 reserved;
 	__u64 ino;
 };
