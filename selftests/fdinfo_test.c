@@ -64,6 +64,7 @@ struct shared {
 	char abstract[32];
 	int abstract_len;
 	int inotify_watches;
+	int no_packet;		/* the kernel has no AF_PACKET */
 };
 
 static int sys_pidfd_getfd(int pidfd, int fd)
@@ -233,12 +234,16 @@ static int setup(void *shm, void *arg)
 		 AF_NETLINK, -1);
 	if (fd < 0 || bind(fd, (void *)&snl, sizeof(snl)))
 		return 11;
-	fd = add(s, socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_IP)), K_PACKET,
-		 AF_PACKET, -1);
-	sll.sll_protocol = htons(ETH_P_IP);
-	sll.sll_ifindex = if_nametoindex("lo");
-	if (fd < 0 || bind(fd, (void *)&sll, sizeof(sll)))
-		return 12;
+	fd = socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_IP));
+	if (fd < 0 && errno == EAFNOSUPPORT) {
+		s->no_packet = 1;	/* CONFIG_PACKET=n (the debug kernel) */
+	} else {
+		add(s, fd, K_PACKET, AF_PACKET, -1);
+		sll.sll_protocol = htons(ETH_P_IP);
+		sll.sll_ifindex = if_nametoindex("lo");
+		if (fd < 0 || bind(fd, (void *)&sll, sizeof(sll)))
+			return 12;
+	}
 
 	fd = add(s, eventfd(EVENTFD_COUNT, EFD_SEMAPHORE), K_EVENTFD, 0, -1);
 	fd = add(s, timerfd_create(CLOCK_MONOTONIC, 0), K_TIMERFD, 0, -1);
@@ -626,7 +631,9 @@ TEST_F(fdinfo, netlink_and_packet)
 		EXPECT_EQ((int)if_nametoindex("lo"), e->d.sock.pkt.ifindex);
 		seen++;
 	}
-	EXPECT_EQ(2, seen);
+	if (self->s->no_packet)
+		TH_LOG("no AF_PACKET in this kernel: netlink only");
+	EXPECT_EQ(self->s->no_packet ? 1 : 2, seen);
 }
 
 TEST_F(fdinfo, anon_against_fdinfo)
