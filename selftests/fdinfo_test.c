@@ -21,6 +21,7 @@
 #include <sys/inotify.h>
 #include <sched.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -720,6 +721,7 @@ TEST_F(fdinfo, anon_against_fdinfo)
 		int fd;
 
 		ASSERT_TRUE(e->detail_mask & PSS_HD_EPOLL);
+		EXPECT_FALSE(e->detail_mask & PSS_HD_TRUNCATED);
 		EXPECT_EQ(3, d->nr_targets);
 		for (p = all; (p = strstr(p, "tfd:")); p++) {
 			ASSERT_EQ(1, sscanf(p, "tfd: %d", &fd));
@@ -1011,6 +1013,63 @@ TEST(cwd_and_root)
 	EXPECT_EQ(0, pi.cwd_path[0] | pi.root_path[0]);
 	pss_target_stop(&t);
 	rmdir(root);
+}
+
+#define MANY_TARGETS	2000
+
+/* An epoll with more targets than the kernel's fdinfo text buffer holds. */
+static int setup_many(void *shm, void *arg)
+{
+	struct rlimit rl = { MANY_TARGETS + 64, MANY_TARGETS + 64 };
+	struct epoll_event ev = { .events = EPOLLIN };
+	int *ep = shm, efd, i;
+
+	(void)arg;
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		return 60;
+	efd = eventfd(0, 0);
+	*ep = epoll_create1(0);
+	if (efd < 0 || *ep < 0)
+		return 61;
+	for (i = 0; i < MANY_TARGETS; i++) {
+		int fd = i ? dup(efd) : efd;
+
+		if (fd < 0 || epoll_ctl(*ep, EPOLL_CTL_ADD, fd, &ev))
+			return 62;
+	}
+	return 0;
+}
+
+/* Too many targets for the text buffer: a lower bound, and said so. */
+TEST(epoll_truncated)
+{
+	const struct pss_handle_entry *e = NULL;
+	struct pss_target t;
+	struct pss_recs r;
+	char *all, *p;
+	int snap, ep, lines = 0;
+
+	ASSERT_EQ(0, pss_target_start(&t, setup_many, NULL, 0, true))
+		TH_LOG("%s", pss_err);
+	ep = *(int *)t.shared;
+	snap = pss_capture1(t.pid, PSS_FACET_HANDLES |
+			    PSS_FACET_HANDLE_TYPE_SPECIFIC);
+	ASSERT_LE(0, snap);
+	ASSERT_EQ(0, pss_walk_all(snap, PSS_WALK_HANDLES, &r));
+	close(snap);
+	e = rec_of(&r, ep);
+	ASSERT_NE(NULL, e);
+	all = fdinfo_all(t.pid, ep);
+	for (p = all; p && (p = strstr(p, "tfd:")); p++)
+		lines++;
+	free(all);
+	ASSERT_EQ(MANY_TARGETS, lines);
+	ASSERT_TRUE(e->detail_mask & PSS_HD_EPOLL);
+	EXPECT_TRUE(e->detail_mask & PSS_HD_TRUNCATED);
+	EXPECT_LT(e->d.epoll.nr_targets, MANY_TARGETS);
+	EXPECT_EQ(PSS_EPOLL_LISTED, e->d.epoll.nr_listed);
+	pss_recs_free(&r);
+	pss_target_stop(&t);
 }
 
 /* ---------------------------------------------------------- build-ids */
