@@ -56,6 +56,7 @@ void pss_fdinfo_init(struct pss_fdinfo *x, struct pss_store *st,
 	x->store = st;
 	x->pid_ns = pid_ns;
 	x->buf = NULL;
+	x->err = 0;
 }
 
 void pss_fdinfo_fini(struct pss_fdinfo *x)
@@ -208,6 +209,7 @@ static const char *pss_fdinfo_text(struct pss_fdinfo *x, struct file *file,
 	if (!x->buf) {
 		x->buf = pss_alloc_raw(x->store, PSS_FDINFO_BUF);
 		if (IS_ERR(x->buf)) {
+			x->err = PTR_ERR(x->buf);
 			x->buf = NULL;
 			return NULL;
 		}
@@ -394,17 +396,18 @@ static void pss_memfd(struct pss_handle_entry *e, struct file *file)
 
 /*
  * Fill the VER1 detail of @e (type already classified) from @file. May
- * sleep: each source takes the locks its /proc file takes.
+ * sleep: each source takes the locks its /proc file takes. Fails only if
+ * the text buffer cannot be had (the capture's memory limits apply).
  */
-void pss_fdinfo_fill(struct pss_fdinfo *x, struct pss_handle_entry *e,
-		     struct file *file, u32 type)
+int pss_fdinfo_fill(struct pss_fdinfo *x, struct pss_handle_entry *e,
+		    struct file *file, u32 type)
 {
 	const char *t;
 	bool overflow;
 	struct pid *pid;
 
 	if (file->f_mode & FMODE_PATH)
-		return;
+		return 0;
 	switch (type) {
 	case PSS_HT_SOCKET: {
 		struct socket *sock = sock_from_file(file);
@@ -450,4 +453,5 @@ void pss_fdinfo_fill(struct pss_fdinfo *x, struct pss_handle_entry *e,
 	}
 	if (e->detail_mask)
 		e->flags |= PSS_HANDLE_HAS_DETAIL;
+	return x->err;
 }

@@ -17,12 +17,13 @@ struct pss_fdinfo {
 	struct pss_store *store;	/* charged for buf */
 	struct pid_namespace *pid_ns;	/* the caller's */
 	char *buf;			/* show_fdinfo() text, on first use */
+	int err;			/* its allocation failed */
 };
 
 void pss_fdinfo_init(struct pss_fdinfo *x, struct pss_store *st,
 		     struct pid_namespace *pid_ns);
-void pss_fdinfo_fill(struct pss_fdinfo *x, struct pss_handle_entry *e,
-		     struct file *file, u32 type);
+int pss_fdinfo_fill(struct pss_fdinfo *x, struct pss_handle_entry *e,
+		    struct file *file, u32 type);
 void pss_fdinfo_fini(struct pss_fdinfo *x);
 
 #endif /* _PSS_FDINFO_H */

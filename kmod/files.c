@@ -337,8 +337,12 @@ int pss_files_build(struct pss_capture *c)
 			pss_fill_basic(&e, file);
 		if (c->facets & PSS_FACET_HANDLE_TYPE_SPECIFIC) {
 			pss_fill_type_specific(&e, file);
-			pss_fdinfo_fill(&fdi, &e, file, e.type ? e.type :
-					pss_classify(file));
+			err = pss_fdinfo_fill(&fdi, &e, file, e.type ? e.type :
+					      pss_classify(file));
+			if (err) {
+				pss_fdinfo_fini(&fdi);
+				return err;
+			}
 		}
 		if (name.s) {
 			e.name_off = sizeof(e);
