@@ -1011,6 +1011,18 @@ TEST(cwd_and_root)
 	close(snap);
 	EXPECT_FALSE(pi.mask & PSS_PROC_HAS_FS);
 	EXPECT_EQ(0, pi.cwd_path[0] | pi.root_path[0]);
+
+	/* pss show's CWD and ROOT (raw output escapes the space) */
+	{
+		char args[64], *out;
+
+		snprintf(args, sizeof(args), "show -r -n -o CWD,ROOT %d", t.pid);
+		out = run_pss(args);
+		ASSERT_NE(NULL, out);
+		snprintf(want, sizeof(want), "%s/gone\\x20(deleted) %s\n", root, root);
+		EXPECT_STREQ(want, out);
+		free(out);
+	}
 	pss_target_stop(&t);
 	rmdir(root);
 }
