@@ -50,6 +50,8 @@ static void pss_build_check_abi(void)
 	BUILD_BUG_ON(sizeof(struct pss_snapshot_info) !=
 		     PSS_SNAPSHOT_INFO_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct pss_process_info) !=
+		     PSS_PROCESS_INFO_SIZE_VER2);
+	BUILD_BUG_ON(offsetof(struct pss_process_info, cwd_path_len) !=
 		     PSS_PROCESS_INFO_SIZE_VER1);
 	BUILD_BUG_ON(offsetof(struct pss_version, max_user_bytes) !=
 		     PSS_VERSION_SIZE_VER0);
@@ -60,8 +62,12 @@ static void pss_build_check_abi(void)
 	BUILD_BUG_ON(sizeof(struct pss_thread_entry) !=
 		     PSS_THREAD_ENTRY_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct pss_handle_entry) !=
+		     PSS_HANDLE_ENTRY_SIZE_VER1);
+	BUILD_BUG_ON(offsetof(struct pss_handle_entry, detail_mask) !=
 		     PSS_HANDLE_ENTRY_SIZE_VER0);
-	BUILD_BUG_ON(sizeof(struct pss_vma_entry) != PSS_VMA_ENTRY_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct pss_vma_entry) != PSS_VMA_ENTRY_SIZE_VER1);
+	BUILD_BUG_ON(offsetof(struct pss_vma_entry, build_id_state) !=
+		     PSS_VMA_ENTRY_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct pss_handle_socket) != 32);
 	BUILD_BUG_ON(sizeof(struct pss_handle_pipe) != 32);
 	/* Records are stepped by rec_len; the fixed parts keep alignment. */

@@ -10,6 +10,11 @@
  * position, stat fields, path, socket and pipe detail) is read after
  * unlock from the pinned file. An fd reserved but not yet installed reads
  * as closed, as in /proc/PID/fd.
+ *
+ * The working and root directories are taken there too (task_lock keeps
+ * src->fs attached; fs->lock, nested inside as the kernel's own readers
+ * of task->fs do, is what chdir and chroot take), so they belong to the
+ * same instant as the fd table; their names are resolved after unlock.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -17,6 +22,7 @@
 #include <linux/fdtable.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/fs_struct.h>
 #include <linux/kdev_t.h>
 #include <linux/magic.h>
 #include <linux/net.h>
@@ -27,6 +33,7 @@
 #include <linux/string.h>
 #include <net/sock.h>
 #include "compat.h"
+#include "fdinfo.h"
 #include "pss.h"
 
 /* Open fds right now: a first guess for the buffer, verified at the cut. */
@@ -79,6 +86,17 @@ int pss_files_copy_locked(struct pss_capture *c, struct files_struct *files)
 		c->need_fds = n;
 		return -EOVERFLOW;
 	}
+	if ((c->facets & PSS_FACET_HANDLE_NAME) && c->src->fs) {
+		struct fs_struct *fs = c->src->fs;
+
+		lockdep_assert_held(&c->src->alloc_lock);
+		spin_lock(&fs->lock);
+		c->fs_root = fs->root;
+		c->fs_pwd = fs->pwd;
+		path_get(&c->fs_root);
+		path_get(&c->fs_pwd);
+		spin_unlock(&fs->lock);
+	}
 	return 0;
 }
 
@@ -91,6 +109,38 @@ void pss_files_release(struct pss_capture *c)
 		cond_resched();
 	}
 	c->nr_fds = 0;
+	if (c->fs_root.dentry) {
+		path_put(&c->fs_root);
+		path_put(&c->fs_pwd);
+		memset(&c->fs_root, 0, sizeof(c->fs_root));
+		memset(&c->fs_pwd, 0, sizeof(c->fs_pwd));
+	}
+}
+
+/* readlink()'s string for @path into @buf (PSS_PATH_MAX); its length. */
+static u32 pss_dir_name(const struct path *path, char *buf)
+{
+	char *p = d_path(path, buf, PSS_PATH_MAX);
+	u32 len = 0;
+
+	if (!IS_ERR(p)) {
+		len = strlen(p);
+		memmove(buf, p, len + 1);
+	}
+	memset(buf + len, 0, PSS_PATH_MAX - len);
+	return len;
+}
+
+/* After unlock: name the directories taken at the cut (HAS_FS). */
+static void pss_fs_build(struct pss_capture *c)
+{
+	struct pss_process_info *pi = c->snap->proc;
+
+	if (!c->fs_root.dentry)
+		return;
+	pi->cwd_path_len = pss_dir_name(&c->fs_pwd, pi->cwd_path);
+	pi->root_path_len = pss_dir_name(&c->fs_root, pi->root_path);
+	pi->mask |= PSS_PROC_HAS_FS;
 }
 
 static const struct {
@@ -290,6 +340,7 @@ int pss_files_build(struct pss_capture *c)
 {
 	struct pss_walk_buf *wb = &c->snap->walk[PSS_WALK_HANDLES];
 	bool want_names = c->facets & PSS_FACET_HANDLE_NAME;
+	struct pss_fdinfo fdi;
 	int err;
 	u64 t;
 	u32 i;
@@ -302,6 +353,7 @@ int pss_files_build(struct pss_capture *c)
 		return err;
 	if (want_names) {
 		t = ktime_get_ns();
+		pss_fs_build(c);
 		for (i = 0; i < c->nr_fds && !err; i++) {
 			struct file *file = c->fds[i].file;
 
@@ -316,6 +368,7 @@ int pss_files_build(struct pss_capture *c)
 			return err;
 	}
 
+	pss_fdinfo_init(&fdi, &c->store, c->pid_ns);
 	for (i = 0; i < c->nr_fds; i++) {
 		struct pss_raw_fd *r = &c->fds[i];
 		struct file *file = r->file;
@@ -325,6 +378,7 @@ int pss_files_build(struct pss_capture *c)
 		if (want_names)
 			name = wb->names[i];
 		memset(&e, 0, sizeof(e));
+		e.fixed_len = sizeof(e);
 		e.fd = r->fd;
 		if (r->cloexec)
 			e.flags |= PSS_HANDLE_CLOEXEC;
@@ -334,8 +388,15 @@ int pss_files_build(struct pss_capture *c)
 			e.flags |= PSS_HANDLE_DELETED;
 		if (c->facets & PSS_FACET_HANDLE_BASIC)
 			pss_fill_basic(&e, file);
-		if (c->facets & PSS_FACET_HANDLE_TYPE_SPECIFIC)
+		if (c->facets & PSS_FACET_HANDLE_TYPE_SPECIFIC) {
 			pss_fill_type_specific(&e, file);
+			err = pss_fdinfo_fill(&fdi, &e, file, e.type ? e.type :
+					      pss_classify(file));
+			if (err) {
+				pss_fdinfo_fini(&fdi);
+				return err;
+			}
+		}
 		if (name.s) {
 			e.name_off = sizeof(e);
 			e.name_len = name.len;
@@ -344,5 +405,6 @@ int pss_files_build(struct pss_capture *c)
 		pss_wbuf_add(wb, &e, &name);
 		cond_resched();
 	}
+	pss_fdinfo_fini(&fdi);
 	return 0;
 }

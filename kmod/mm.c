@@ -23,6 +23,7 @@
 #include <linux/mm.h>
 #include <linux/mm_types.h>
 #include <linux/string.h>
+#include "buildid.h"
 #include "compat.h"
 #include "pss.h"
 
@@ -217,7 +218,7 @@ void pss_vma_format(void *dst, const void *rec)
 	 * Every field, no memset (the bounce buffer is not zeroed): a field
 	 * added to the record must be set here too.
 	 */
-	BUILD_BUG_ON(sizeof(*e) != 72);
+	BUILD_BUG_ON(sizeof(*e) != PSS_VMA_ENTRY_SIZE_VER1);
 	e->flags = pss_vma_flags(r->vm_flags, r->deleted);
 	e->name_off = 0;
 	e->name_len = 0;
@@ -233,6 +234,13 @@ void pss_vma_format(void *dst, const void *rec)
 	e->dev_minor = MINOR(r->dev);
 	e->ino = r->ino;
 	e->page_size = 1ULL << r->page_shift;
+	e->build_id_state = r->build_id_state;
+	e->build_id_len = r->build_id_len;
+	memset(e->build_id, 0, sizeof(e->build_id));
+	if (r->build_id_state != PSS_BUILD_ID_NONE)
+		e->flags |= PSS_VMA_HAS_BUILD_ID;
+	if (r->build_id)
+		memcpy(e->build_id, r->build_id, r->build_id_len);
 }
 
 /*
@@ -245,6 +253,7 @@ int pss_mm_build(struct pss_capture *c)
 	struct pss_walk_buf *wb = &c->snap->walk[PSS_WALK_VA_SPACE];
 	struct pss_name *names = NULL;
 	size_t names_size = (size_t)c->nr_vmas * sizeof(*names);
+	struct pss_buildid bid;
 	int err = 0;
 	u64 t;
 	u32 i;
@@ -279,6 +288,28 @@ int pss_mm_build(struct pss_capture *c)
 		cond_resched();
 	}
 	c->names_ns += ktime_get_ns() - t;
+	if (err) {
+		pss_free(&c->store, names, names_size);
+		return err;
+	}
+
+	err = pss_buildid_init(&bid, &c->store,
+			       c->facets & PSS_FACET_VA_SPACE_SECTION ?
+			       c->nr_vmas : 0);
+	if (err) {
+		pss_free(&c->store, names, names_size);
+		return err;
+	}
+	for (i = 0; i < c->nr_vmas && !err; i++) {
+		struct pss_vma_rec *r = &c->vmas[i];
+
+		r->build_id = NULL;
+		r->build_id_state = PSS_BUILD_ID_NONE;
+		r->build_id_len = 0;
+		if (c->vma_refs[i].file)
+			err = pss_buildid_get(&bid, c->vma_refs[i].file, r);
+	}
+	pss_buildid_fini(&bid);
 	if (err) {
 		pss_free(&c->store, names, names_size);
 		return err;

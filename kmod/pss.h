@@ -8,6 +8,7 @@
 #include <linux/align.h>
 #include <linux/minmax.h>
 #include <linux/mm_types.h>
+#include <linux/path.h>
 #include <linux/timekeeping.h>
 #include <linux/types.h>
 #include <linux/pss.h>
@@ -107,11 +108,14 @@ struct pss_vma_rec {
 	u64 pgoff;		/* pages */
 	u64 ino;
 	unsigned long vm_flags;
+	const u8 *build_id;	/* interned (VA_SPACE_SECTION), or NULL */
 	u32 dev;
 	u8 name_kind;
 	u8 page_shift;
 	bool has_file;
 	bool deleted;
+	u8 build_id_state;	/* enum pss_build_id_state */
+	u8 build_id_len;
 };
 
 /* What the build needs of a VMA besides its record; dropped after it. */
@@ -173,6 +177,7 @@ struct pss_capture {
 
 	struct pss_raw_fd *fds;
 	u32 nr_fds, cap_fds, need_fds;
+	struct path fs_root, fs_pwd;	/* referenced at the cut (files.c) */
 
 	struct pss_raw_thread *threads;	/* the live threads at the cut */
 	u32 nr_threads, cap_threads, need_threads;

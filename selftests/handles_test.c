@@ -394,7 +394,7 @@ TEST_F(handles, level_flags)
 			EXPECT_EQ(pipe, !!(e->flags & PSS_HANDLE_HAS_PIPE))
 				TH_LOG("%s fd %d", kind_name[h->kind], e->fd);
 		}
-		EXPECT_EQ(0, e->pad0);
+		EXPECT_EQ(sizeof(*e), e->fixed_len);
 	}
 }
 

@@ -646,7 +646,7 @@ static inline int pssi_check_handles(struct pssi_snap *s)
 			free(fds);
 			return pssi_fail("handle rec %zu: fd %d", i, h->fd);
 		}
-		if (h->flags & ~(uint32_t)(_BITUL(7) - 1)) {
+		if (h->flags & ~(uint32_t)(_BITUL(8) - 1)) {	/* to HAS_DETAIL */
 			free(fds);
 			return pssi_fail("fd %d: unknown flags %#x", h->fd, h->flags);
 		}
@@ -701,7 +701,7 @@ static inline int pssi_check_vmas(struct pssi_snap *s)
 		if (v->prot & ~(uint32_t)(PSS_PROT_READ | PSS_PROT_WRITE | PSS_PROT_EXEC))
 			return pssi_fail("vma %#" PRIx64 ": prot %#x", (uint64_t)v->start,
 					 v->prot);
-		if (v->flags & ~(uint32_t)(_BITUL(16) - 1))
+		if (v->flags & ~(uint32_t)(_BITUL(17) - 1))	/* to HAS_BUILD_ID */
 			return pssi_fail("vma %#" PRIx64 ": unknown flags %#x",
 					 (uint64_t)v->start, v->flags);
 		if (v->name_kind > PSS_VMA_NAME_ANON_SHMEM)
@@ -721,7 +721,7 @@ static inline int pssi_check_process(struct pssi_snap *s, const struct pssi_opts
 
 	if (p->size < PSS_PROCESS_INFO_SIZE_VER0)
 		return pssi_fail("process info size %u", p->size);
-	if (p->mask & ~(uint64_t)(_BITULL(7) - 1))
+	if (p->mask & ~(uint64_t)(_BITULL(8) - 1))	/* to HAS_FS */
 		return pssi_fail("process mask %#" PRIx64, (uint64_t)p->mask);
 	if (p->flags & ~(uint32_t)(_BITUL(8) - 1))
 		return pssi_fail("process flags %#x", p->flags);

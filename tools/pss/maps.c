@@ -77,6 +77,43 @@ static void c_name(const struct rowctx *c, struct val *v)
 	v_str(v, pss_vma_entry_name(c->r->p));
 }
 
+/* the GNU build-id in hex, as eu-readelf -n and file(1) print it */
+static void c_buildid(const struct rowctx *c, struct val *v)
+{
+	M(c, m);
+	char hex[2 * PSS_BUILD_ID_MAX + 1];
+	__u32 i;
+
+	if (!(m.flags & PSS_VMA_HAS_BUILD_ID) ||
+	    m.build_id_state != PSS_BUILD_ID_FOUND ||
+	    m.build_id_len > PSS_BUILD_ID_MAX)
+		return;
+	for (i = 0; i < m.build_id_len; i++)
+		snprintf(hex + 2 * i, 3, "%02x", m.build_id[i]);
+	hex[2 * i] = '\0';
+	v_strn(v, hex, sizeof(hex));
+}
+
+/* why there is no build-id: pss does not guess */
+static void c_buildid_state(const struct rowctx *c, struct val *v)
+{
+	static const char *const n[] = {
+		[PSS_BUILD_ID_NONE] = "none", [PSS_BUILD_ID_FOUND] = "found",
+		[PSS_BUILD_ID_NOT_ELF] = "not-elf",
+		[PSS_BUILD_ID_NO_NOTE] = "no-note",
+		[PSS_BUILD_ID_NOT_CACHED] = "not-cached",
+		[PSS_BUILD_ID_TOO_LONG] = "too-long",
+	};
+	M(c, m);
+
+	if (!(m.flags & PSS_VMA_HAS_BUILD_ID))
+		return;
+	if (m.build_id_state < ARRAY_SIZE(n))
+		v_str(v, n[m.build_id_state]);
+	else
+		v_str(v, "unknown");
+}
+
 #define R SCOLS_FL_RIGHT
 
 static const struct column map_cols[] = {
@@ -91,6 +128,8 @@ static const struct column map_cols[] = {
 	{ "INODE", 5, R, CT_NUM, "backing inode number", c_inode },
 	{ "PAGESIZE", 4, R, CT_NUM, "kernel page size of the mapping", c_pagesize },
 	{ "KIND", 4, 0, CT_STR, "none, file, heap, stack, special, anon, anon_shmem", c_kind },
+	{ "BUILDID", 40, 0, CT_STR, "GNU build-id of the mapped ELF file, hex (read from the page cache only)", c_buildid },
+	{ "BUILDID.STATE", 8, 0, CT_STR, "found, not-elf, no-note, not-cached (a page it needed was not cached), too-long; empty: not a file mapping or an older kernel", c_buildid_state },
 	{ "NAME", 20, 0, CT_STR, "backing file path or [heap], [stack], [vdso], [anon:NAME]", c_name },
 };
 

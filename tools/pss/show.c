@@ -145,6 +145,19 @@ static void c_exe(const struct rowctx *c, struct val *v)
 		v_strn(v, P(c)->exe_path, PSS_PATH_MAX);
 }
 
+/* lsof's cwd and rtd: fixed at the cut, named as readlink(/proc/PID/cwd) */
+static void c_cwd(const struct rowctx *c, struct val *v)
+{
+	if (HAS(c, FS))
+		v_strn(v, P(c)->cwd_path, PSS_PATH_MAX);
+}
+
+static void c_root(const struct rowctx *c, struct val *v)
+{
+	if (HAS(c, FS))
+		v_strn(v, P(c)->root_path, PSS_PATH_MAX);
+}
+
 #define R SCOLS_FL_RIGHT
 
 static const struct column show_cols[] = {
@@ -199,6 +212,8 @@ static const struct column show_cols[] = {
 	{ "EXIT", 4, R, CT_NUM, "exit code (zombies)", c_exit },
 	{ "COMM", 10, 0, CT_STR, "command name", c_comm },
 	{ "EXE", 20, 0, CT_STR, "executable path", c_exe },
+	{ "CWD", 20, 0, CT_STR, "working directory (lsof's cwd)", c_cwd },
+	{ "ROOT", 10, 0, CT_STR, "root directory (lsof's rtd)", c_root },
 };
 
 static const char *const show_default[] = {
@@ -210,5 +225,7 @@ const struct viewdef view_show = {
 	.name = "show", .table = "processes",
 	.cols = show_cols, .ncols = ARRAY_SIZE(show_cols),
 	.defcols = show_default, .ndef = ARRAY_SIZE(show_default),
-	.facets = PSS_FACET_THREADS | PSS_FACET_HANDLES | PSS_FACET_VA_SPACE,
+	/* HANDLE_NAME: the directories are taken with the fd table's names */
+	.facets = PSS_FACET_THREADS | PSS_FACET_HANDLES |
+		  PSS_FACET_HANDLE_NAME | PSS_FACET_VA_SPACE,
 };

@@ -36,6 +36,7 @@
  * - the VMA layout: every VMA's range, protection, flags, offset, backing
  *   file (its identity: dev and ino) and special or anon name;
  * - the fd table: which fds are open, the file each refers to, FD_CLOEXEC;
+ *   and (with HANDLE_NAME) which directories are the working and root ones;
  * - the thread list: which threads are alive, their tids and state
  *   letters and the PSS_THREAD_* flags; the process's ids (pid, ppid,
  *   pgid, sid), PSS_PROC_* flags, exit code, memory counters (vsize,
@@ -47,11 +48,12 @@
  * What is read outside the cut (each a recent value, not a frozen one):
  * - from references taken at the cut, after the locks are dropped: names
  *   (handle paths, file VMA names, exe_path: a renamed file shows its new
- *   name, but it is the file that was open), the PSS_HANDLE_DELETED /
+ *   name, but it is the file that was open), cwd_path and root_path, the
+ *   VMAs' build-ids (from the page cache), the PSS_HANDLE_DELETED /
  *   PSS_PROC_EXE_DELETED flags and the " (deleted)" suffix, every handle
  *   field beyond fd, FD_CLOEXEC and O_PATH (HANDLE_BASIC and
  *   HANDLE_TYPE_SPECIFIC: type, open flags, mode, position, stat fields,
- *   socket and pipe detail), each thread's comm, cpu, times, faults,
+ *   socket, pipe and anon inode detail), each thread's comm, cpu, times, faults,
  *   context switches, scheduling fields and affinity, the process's times;
  * - just after the cut: the rss counters (their exact sum walks every CPU);
  * - under the siglock but without the locks their owners take: credentials
@@ -323,6 +325,7 @@ struct pss_snapshot_info {
 #define PSS_PROC_HAS_SCHED	_BITULL(4)	/* prio, nice, policy */
 #define PSS_PROC_HAS_EXIT	_BITULL(5)	/* exit_code (zombie) */
 #define PSS_PROC_HAS_AFFINITY	_BITULL(6)	/* cpus_allowed */
+#define PSS_PROC_HAS_FS		_BITULL(7)	/* VER2: cwd_path, root_path */
 
 /* pss_process_info.flags */
 #define PSS_PROC_ZOMBIE		_BITUL(0)	/* every thread has exited */
@@ -401,10 +404,23 @@ struct pss_process_info {
 	__u64 children_maj_flt;	/* cmajflt */
 	__u64 vm_exe_bytes;	/* /proc/PID/status VmExe (HAS_MM) */
 	__u64 vm_lib_bytes;	/* VmLib (HAS_MM) */
+	/*
+	 * VER2 (HAS_FS, captured with PSS_FACET_HANDLE_NAME): the working
+	 * and root directories, lsof's cwd and rtd. Which directories is
+	 * fixed at the cut (read under the fd table's locks); their names
+	 * are resolved after it, with the rules of handle paths: the
+	 * strings readlink(/proc/PID/cwd) and readlink(/proc/PID/root) give
+	 * the caller, " (deleted)" included.
+	 */
+	__u32 cwd_path_len;	/* strlen(cwd_path) */
+	__u32 root_path_len;	/* strlen(root_path) */
+	char cwd_path[PSS_PATH_MAX];
+	char root_path[PSS_PATH_MAX];
 };
 
 #define PSS_PROCESS_INFO_SIZE_VER0	(392 + PSS_PATH_MAX)
 #define PSS_PROCESS_INFO_SIZE_VER1	(456 + PSS_PATH_MAX)
+#define PSS_PROCESS_INFO_SIZE_VER2	(464 + 3 * PSS_PATH_MAX)
 
 /* PSS_QUERY_THREADS, _HANDLES, _VA_SPACE */
 struct pss_count_info {
@@ -523,6 +539,7 @@ enum pss_handle_type {
 #define PSS_HANDLE_HAS_SOCKET	_BITUL(4)	/* u.socket filled */
 #define PSS_HANDLE_HAS_PIPE	_BITUL(5)	/* u.pipe filled */
 #define PSS_HANDLE_PATH_ONLY	_BITUL(6)	/* O_PATH descriptor */
+#define PSS_HANDLE_HAS_DETAIL	_BITUL(7)	/* VER1: detail_mask and d valid */
 
 /* pss_handle_entry.fmode */
 #define PSS_FMODE_READ		_BITUL(0)
@@ -545,6 +562,155 @@ struct pss_handle_pipe {
 	__u64 reserved[2];
 };
 
+/*
+ * VER1 handle detail (HANDLE_TYPE_SPECIFIC), read after the cut from the file
+ * pinned at it, each field the value the kernel's own view of that file
+ * (/proc/net/..., /proc/PID/fdinfo/N, getsockname()) gives at the moment
+ * it is read. pss_handle_entry.detail_mask says which were filled; which
+ * member of d is meant follows from type (and for sockets, socket.family).
+ */
+#define PSS_HD_SOCK_LOCAL	_BITULL(0)	/* sock local address (getsockname) */
+#define PSS_HD_SOCK_REMOTE	_BITULL(1)	/* sock remote address (getpeername;
+						 * unset: not connected)
+						 */
+#define PSS_HD_SOCK_QUEUES	_BITULL(2)	/* sock.rx_queue, sock.tx_queue */
+#define PSS_HD_SOCK_PEER	_BITULL(3)	/* sock.un.peer_ino */
+#define PSS_HD_EVENTFD		_BITULL(8)	/* d.eventfd */
+#define PSS_HD_TIMERFD		_BITULL(9)	/* d.timerfd */
+#define PSS_HD_SIGNALFD		_BITULL(10)	/* d.signalfd */
+#define PSS_HD_INOTIFY		_BITULL(11)	/* d.inotify */
+#define PSS_HD_EPOLL		_BITULL(12)	/* d.epoll */
+#define PSS_HD_PIDFD		_BITULL(13)	/* d.pidfd */
+#define PSS_HD_MEMFD		_BITULL(14)	/* d.memfd */
+#define PSS_HD_TTY		_BITULL(15)	/* d.tty */
+#define PSS_HD_TRUNCATED	_BITULL(31)	/* a list (inotify watches, epoll
+						 * targets) had more entries
+						 * than the kernel's text
+						 * buffer held: counts are a
+						 * lower bound
+						 */
+
+/*
+ * Sockets. Queues as /proc/net shows them: TCP: rx = the accept backlog
+ * when listening, else bytes not yet read (rcv_nxt - copied_seq), tx =
+ * bytes not yet acked (write_seq - snd_una);
+ * UDP: rx = receive memory less the forward deficit, tx = send memory
+ * (as udp and udp6 show); unix listen: backlog and its limit; unix
+ * otherwise: SIOCINQ and SIOCOUTQ; other families: receive and send
+ * memory in use.
+ */
+struct pss_handle_sock_inet {	/* AF_INET, AF_INET6 */
+	__u8 local_addr[16];	/* network order: AF_INET in the first 4 */
+	__u8 remote_addr[16];	/* zero unless PSS_HD_SOCK_REMOTE */
+	__u16 local_port;	/* host order */
+	__u16 remote_port;
+	__u32 reserved;
+};
+
+struct pss_handle_sock_unix {	/* AF_UNIX */
+	__u64 peer_ino;		/* inode of the peer socket (connected) */
+	__u32 path_len;		/* bytes of path; 0: unnamed */
+	__u32 reserved;
+	char path[108];		/* sun_path: path[0] == 0 is an abstract
+				 * name of path_len bytes (NULs included),
+				 * else a NUL-terminated file name
+				 */
+	__u32 reserved1;
+};
+
+struct pss_handle_sock_netlink { /* AF_NETLINK (protocol is socket.protocol) */
+	__u32 portid;		/* nl_pid */
+	__u32 groups;		/* nl_groups: the first 32 */
+};
+
+struct pss_handle_sock_packet {	/* AF_PACKET */
+	__u16 protocol;		/* ETH_P_*, host order */
+	__u16 reserved;
+	__s32 ifindex;		/* bound interface, 0: any */
+};
+
+struct pss_handle_sock_detail {
+	__u32 rx_queue;		/* PSS_HD_SOCK_QUEUES, see above */
+	__u32 tx_queue;
+	union {
+		struct pss_handle_sock_inet in;
+		struct pss_handle_sock_unix un;
+		struct pss_handle_sock_netlink nl;
+		struct pss_handle_sock_packet pkt;
+		__u64 raw[16];
+	};
+};
+
+/* fdinfo's eventfd-count, eventfd-id, eventfd-semaphore */
+struct pss_handle_eventfd {
+	__u64 count;
+	__u32 id;
+	__u32 semaphore;	/* EFD_SEMAPHORE (0 where fdinfo omits it) */
+};
+
+/* fdinfo's timerfd fields */
+struct pss_handle_timerfd {
+	__s32 clockid;		/* CLOCK_* */
+	__u32 settime_flags;	/* TFD_TIMER_* */
+	__u64 ticks;		/* expirations not yet read */
+	__u64 value_ns;		/* time to the next expiry; 0: disarmed */
+	__u64 interval_ns;
+};
+
+/* fdinfo's sigmask: the signals the signalfd accepts (bit n-1: signal n) */
+struct pss_handle_signalfd {
+	__u64 sigmask;
+};
+
+#define PSS_INOTIFY_LISTED	5
+#define PSS_EPOLL_LISTED	30
+
+struct pss_handle_inotify_watch {
+	__s32 wd;
+	__u32 mask;		/* IN_* */
+	__u32 sdev;		/* the kernel's dev_t as fdinfo prints it:
+				 * major << 20 | minor
+				 */
+	__u32 reserved;
+	__u64 ino;
+};
+
+struct pss_handle_inotify {
+	__u32 nr_watches;	/* watches (fdinfo's "inotify wd:" lines) */
+	__u32 nr_listed;	/* the first min(nr_watches, 5) of them */
+	struct pss_handle_inotify_watch watch[PSS_INOTIFY_LISTED];
+};
+
+struct pss_handle_epoll {
+	__u32 nr_targets;	/* registered fds (fdinfo's "tfd:" lines) */
+	__u32 nr_listed;	/* the first min(nr_targets, 30), in
+				 * fdinfo's order
+				 */
+	__s32 tfd[PSS_EPOLL_LISTED];	/* their fd numbers */
+};
+
+struct pss_handle_pidfd {
+	__s32 pid;		/* as fdinfo's Pid:, in the caller's pid
+				 * namespace: 0 if not visible there, -1
+				 * once the process has exited
+				 */
+	__u32 reserved;
+};
+
+struct pss_handle_memfd {
+	__u32 seals;		/* as fcntl(F_GET_SEALS): tmpfs and
+				 * hugetlbfs memfds
+				 */
+	__u32 reserved;
+};
+
+struct pss_handle_tty {
+	__s32 index;		/* /dev/pts/N's N: a pty master's fdinfo
+				 * tty-index, or a pts slave's number
+				 */
+	__u32 reserved;
+};
+
 struct pss_handle_entry {
 	__u32 rec_len;
 	__u32 flags;		/* PSS_HANDLE_* */
@@ -557,7 +723,9 @@ struct pss_handle_entry {
 	__u32 i_mode;		/* st_mode as fstat() reports it (BASIC) */
 	__u32 dev_major, dev_minor;	/* st_dev (BASIC) */
 	__u32 rdev_major, rdev_minor;	/* st_rdev (BASIC) */
-	__u32 pad0;
+	__u32 fixed_len;	/* size of the fixed part; 0 from a VER0
+				 * kernel (then 112: nothing past u)
+				 */
 	__u64 ino;		/* (BASIC) */
 	__u64 pos;		/* file position (BASIC) */
 	__u64 i_size;		/* (BASIC) */
@@ -566,10 +734,28 @@ struct pss_handle_entry {
 		struct pss_handle_pipe pipe;
 		__u64 raw[4];
 	} u;
+	/*
+	 * VER1 (TYPE_SPECIFIC): valid only with PSS_HANDLE_HAS_DETAIL; a
+	 * VER0 kernel's name may start here.
+	 */
+	__u64 detail_mask;	/* PSS_HD_* */
+	union {
+		struct pss_handle_sock_detail sock;	/* type SOCKET */
+		struct pss_handle_eventfd eventfd;
+		struct pss_handle_timerfd timerfd;
+		struct pss_handle_signalfd signalfd;
+		struct pss_handle_inotify inotify;
+		struct pss_handle_epoll epoll;
+		struct pss_handle_pidfd pidfd;
+		struct pss_handle_memfd memfd;
+		struct pss_handle_tty tty;		/* type CHR */
+		__u64 raw[17];
+	} d;
 	/* variable part: char name[name_len + 1] at name_off */
 };
 
 #define PSS_HANDLE_ENTRY_SIZE_VER0	112
+#define PSS_HANDLE_ENTRY_SIZE_VER1	256
 
 /* pss_vma_entry.prot */
 #define PSS_PROT_READ		_BITUL(0)
@@ -597,6 +783,29 @@ struct pss_handle_entry {
 #define PSS_VMA_MERGEABLE	_BITUL(13)	/* KSM */
 #define PSS_VMA_HUGEPAGE	_BITUL(14)	/* MADV_HUGEPAGE */
 #define PSS_VMA_NOHUGEPAGE	_BITUL(15)
+#define PSS_VMA_HAS_BUILD_ID	_BITUL(16)	/* VER1: build_id_state valid */
+
+/*
+ * pss_vma_entry.build_id_state (VER1, VA_SPACE_SECTION, file-backed VMAs):
+ * the GNU build-id (the NT_GNU_BUILD_ID note of a PT_NOTE segment) of the
+ * mapped file, read after the cut from the page cache only: pss never
+ * starts or waits for I/O for it, and says so rather than guess. Each
+ * distinct file is parsed once per snapshot.
+ */
+enum pss_build_id_state {
+	PSS_BUILD_ID_NONE = 0,		/* not looked for: no file, or an
+					 * anon_shmem name
+					 */
+	PSS_BUILD_ID_FOUND,		/* build_id[build_id_len] */
+	PSS_BUILD_ID_NOT_ELF,		/* no ELF header (or a malformed one) */
+	PSS_BUILD_ID_NO_NOTE,		/* ELF without a GNU build-id note */
+	PSS_BUILD_ID_NOT_CACHED,	/* a page it needed was not in the page
+					 * cache (or not up to date)
+					 */
+	PSS_BUILD_ID_TOO_LONG,		/* the note's id exceeds 32 bytes */
+};
+
+#define PSS_BUILD_ID_MAX	32
 
 enum pss_vma_name_kind {
 	PSS_VMA_NAME_NONE = 0,	/* anonymous, no name */
@@ -623,10 +832,18 @@ struct pss_vma_entry {
 	__u32 dev_major, dev_minor;	/* backing inode's st_dev */
 	__u64 ino;
 	__u64 page_size;	/* kernel page size backing the VMA */
+	/*
+	 * VER1: valid only with PSS_VMA_HAS_BUILD_ID (a VER0 kernel's name
+	 * may start here).
+	 */
+	__u32 build_id_state;	/* enum pss_build_id_state */
+	__u32 build_id_len;	/* bytes of build_id (FOUND) */
+	__u8 build_id[PSS_BUILD_ID_MAX];
 	/* variable part: char name[name_len + 1] at name_off */
 };
 
 #define PSS_VMA_ENTRY_SIZE_VER0		72
+#define PSS_VMA_ENTRY_SIZE_VER1		112
 
 /* ---------------------------------------------------- ioctl numbers */
 
