@@ -332,6 +332,10 @@ static int pss_pseudo_name(struct pss_store *st, struct file *file,
 	return pss_intern(st, buf, len, out);
 }
 
+/* The VER1 part of a handle record: detail_mask and d. */
+#define PSS_FD_DETAIL_SIZE \
+	(PSS_HANDLE_ENTRY_SIZE_VER1 - PSS_HANDLE_ENTRY_SIZE_VER0)
+
 /*
  * After unlock: one record per pinned file, with its path (interned, see
  * pss_resolve_path()).
@@ -348,9 +352,11 @@ int pss_files_build(struct pss_capture *c)
 	if (!(c->facets & PSS_FACET_HANDLES))
 		return 0;
 	err = pss_wbuf_alloc(&c->store, wb, c->nr_fds,
-			     sizeof(struct pss_handle_entry), want_names);
+			     sizeof(struct pss_fd_rec), want_names);
 	if (err)
 		return err;
+	wb->user_fixed = sizeof(struct pss_handle_entry);
+	wb->format = pss_fd_format;
 	if (want_names) {
 		t = ktime_get_ns();
 		pss_fs_build(c);
@@ -374,6 +380,7 @@ int pss_files_build(struct pss_capture *c)
 		struct file *file = r->file;
 		struct pss_handle_entry e;
 		struct pss_name name = { };
+		struct pss_fd_rec *rec;
 
 		if (want_names)
 			name = wb->names[i];
@@ -402,9 +409,39 @@ int pss_files_build(struct pss_capture *c)
 			e.name_len = name.len;
 			e.flags |= PSS_HANDLE_HAS_NAME;
 		}
-		pss_wbuf_add(wb, &e, &name);
+		rec = pss_wbuf_slot(wb);
+		memcpy(rec->ver0, &e, sizeof(rec->ver0));
+		rec->detail = NULL;
+		if (e.flags & PSS_HANDLE_HAS_DETAIL) {
+			void *d = pss_keep(&c->store, PSS_FD_DETAIL_SIZE);
+
+			if (IS_ERR(d)) {
+				pss_fdinfo_fini(&fdi);
+				return PTR_ERR(d);
+			}
+			memcpy(d, (char *)&e + PSS_HANDLE_ENTRY_SIZE_VER0,
+			       PSS_FD_DETAIL_SIZE);
+			rec->detail = d;
+		}
+		pss_wbuf_add(wb, rec, &name);
 		cond_resched();
 	}
 	pss_fdinfo_fini(&fdi);
 	return 0;
+}
+
+/* At walk time: the uapi record of an fd as the snapshot keeps it. */
+void pss_fd_format(void *dst, const void *rec)
+{
+	const struct pss_fd_rec *r = rec;
+	struct pss_handle_entry *e = dst;
+
+	memcpy(e, r->ver0, sizeof(r->ver0));
+	e->fixed_len = sizeof(*e);
+	if (r->detail)
+		memcpy((char *)e + PSS_HANDLE_ENTRY_SIZE_VER0, r->detail,
+		       PSS_FD_DETAIL_SIZE);
+	else
+		memset((char *)e + PSS_HANDLE_ENTRY_SIZE_VER0, 0,
+		       PSS_FD_DETAIL_SIZE);
 }

@@ -125,6 +125,16 @@ struct pss_vma_ref {
 	u32 name_len;
 };
 
+/*
+ * An fd as the snapshot keeps it: the VER0 part of its uapi record, and the
+ * VER1 detail (PSS_HANDLE_HAS_DETAIL: sockets, anon inodes...) kept apart,
+ * only for the fds that have one. pss_fd_format() makes the record of it.
+ */
+struct pss_fd_rec {
+	u8 ver0[PSS_HANDLE_ENTRY_SIZE_VER0];
+	const void *detail;	/* detail_mask and d, or NULL */
+};
+
 /* An fd as copied under files->file_lock. */
 struct pss_raw_fd {
 	struct file *file;	/* pinned */
@@ -220,6 +230,7 @@ void pss_wbuf_adopt(struct pss_walk_buf *wb, void *recs, u32 count,
 		    void (*format)(void *dst, const void *rec),
 		    struct pss_name *names);
 void *pss_wbuf_slot(struct pss_walk_buf *wb);
+void *pss_keep(struct pss_store *st, size_t len);
 void pss_wbuf_add(struct pss_walk_buf *wb, const void *rec,
 		  const struct pss_name *name);
 void pss_store_finish(struct pss_store *st, struct pss_snapshot *snap);
@@ -249,6 +260,7 @@ void pss_task_rss(struct pss_capture *c);
 u32 pss_files_estimate(struct task_struct *src);
 int pss_files_copy_locked(struct pss_capture *c, struct files_struct *files);
 int pss_files_build(struct pss_capture *c);
+void pss_fd_format(void *dst, const void *rec);
 void pss_files_release(struct pss_capture *c);
 
 /* mm.c */

@@ -255,6 +255,12 @@ static void pss_arena_free(struct pss_store *st, struct pss_arena_chunk **head)
 	*head = NULL;
 }
 
+/* @len bytes the snapshot keeps (not zeroed), with its names. */
+void *pss_keep(struct pss_store *st, size_t len)
+{
+	return pss_arena_alloc(st, &st->names, len);
+}
+
 /* One interned name, in the capture's own arena (freed with the capture). */
 struct pss_intern_ent {
 	struct pss_intern_ent *next;
