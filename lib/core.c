@@ -632,7 +632,8 @@ static int parse(const unsigned char *p, size_t len, struct libpss_file *f)
 	if (memcmp(p, ELFMAG, SELFMAG))
 		return -ENOEXEC;
 	if (len < sizeof(eh))
-		return p[EI_CLASS] == ELFCLASS64 ? -EBADMSG : -ENOMSG;
+		return len <= EI_CLASS || p[EI_CLASS] == ELFCLASS64 ?
+			-EBADMSG : -ENOMSG;
 	memcpy(&eh, p, sizeof(eh));
 	if (eh.e_ident[EI_CLASS] != ELFCLASS64 ||
 	    eh.e_ident[EI_DATA] != ELFDATA2LSB || eh.e_type != ET_CORE ||
