@@ -374,12 +374,17 @@ LIBPSS_API int pss_snapshot_from_fd(int fd, struct pss_snapshot **snap);
 #define PSS_FILE_VERSION	1
 #define PSS_NOTE_NAME		"PSS"
 
+/*
+ * Numbers no CORE or LINUX note uses: BFD (gdb) and elfutils interpret
+ * some note types whatever their owner (a PSS note of type 2 would be read
+ * as NT_FPREGSET).
+ */
 enum pss_note_type {
-	PSS_NT_VERSION		= 1,	/* struct pss_file_version */
-	PSS_NT_SNAPSHOT		= 2,	/* struct pss_snapshot_info */
-	PSS_NT_PROCESS		= 3,	/* struct pss_process_info */
-	PSS_NT_PERFORMANCE	= 4,	/* struct pss_perf_info */
-	PSS_NT_WALK		= 16,	/* + enum pss_walk_class: its records */
+	PSS_NT_VERSION		= 0x50535301,	/* struct pss_file_version */
+	PSS_NT_SNAPSHOT		= 0x50535302,	/* struct pss_snapshot_info */
+	PSS_NT_PROCESS		= 0x50535303,	/* struct pss_process_info */
+	PSS_NT_PERFORMANCE	= 0x50535304,	/* struct pss_perf_info */
+	PSS_NT_WALK		= 0x50535310,	/* + enum pss_walk_class */
 };
 
 struct pss_file_version {
