@@ -44,7 +44,8 @@ static void close_keep_errno(int fd)
 	errno = saved;
 }
 
-static int snapshot_new(int fd, struct pss_snapshot **snap)
+int libpss__snapshot_new(int fd, struct libpss_file *file,
+			 struct pss_snapshot **snap)
 {
 	struct pss_snapshot *s = malloc(sizeof(*s));
 
@@ -52,8 +53,14 @@ static int snapshot_new(int fd, struct pss_snapshot **snap)
 		return -ENOMEM;
 	s->fd = fd;
 	s->refs = 1;
+	s->file = file;
 	*snap = s;
 	return 0;
+}
+
+static int snapshot_new(int fd, struct pss_snapshot **snap)
+{
+	return libpss__snapshot_new(fd, NULL, snap);
 }
 
 void libpss__snapshot_get(struct pss_snapshot *snap)
@@ -64,7 +71,10 @@ void libpss__snapshot_get(struct pss_snapshot *snap)
 void libpss__snapshot_put(struct pss_snapshot *snap)
 {
 	if (__atomic_sub_fetch(&snap->refs, 1, __ATOMIC_ACQ_REL) == 0) {
-		close_keep_errno(snap->fd);
+		if (snap->file)
+			libpss__file_put(snap->file);
+		else
+			close_keep_errno(snap->fd);
 		free(snap);
 	}
 }
@@ -194,6 +204,8 @@ LIBPSS_API int pss_query(struct pss_snapshot *snap,
 {
 	if (!snap)
 		return -EINVAL;
+	if (snap->file)
+		return libpss__file_query(snap->file, query_class, buf, len);
 	return query_fd(snap->fd, query_class, buf, len);
 }
 
@@ -236,6 +248,13 @@ LIBPSS_API int pss_snapshot_dup(struct pss_snapshot *snap,
 
 	if (!snap || !dup)
 		return -EINVAL;
+	if (snap->file) {
+		/* immutable records in memory: share them */
+		err = libpss__snapshot_new(-1, libpss__file_get(snap->file), dup);
+		if (err)
+			libpss__file_put(snap->file);
+		return err;
+	}
 	fd = fcntl(snap->fd, F_DUPFD_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
@@ -247,7 +266,10 @@ LIBPSS_API int pss_snapshot_dup(struct pss_snapshot *snap,
 
 LIBPSS_API int pss_snapshot_fd(const struct pss_snapshot *snap)
 {
-	return snap ? snap->fd : -EINVAL;
+	if (!snap)
+		return -EINVAL;
+	/* a snapshot read from a file has no kernel object behind it */
+	return snap->file ? -EOPNOTSUPP : snap->fd;
 }
 
 LIBPSS_API int pss_snapshot_from_fd(int fd, struct pss_snapshot **snap)

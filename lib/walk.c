@@ -228,7 +228,10 @@ static int fetch(struct pss_walk_marker *m)
 		a.buf = (__u64)(uintptr_t)m->buf;
 		a.buf_len = want;
 		m->st_ioctls++;
-		ret = libpss__ioctl(m->snap->fd, PSS_IOC_WALK, &a);
+		if (m->snap->file)
+			ret = libpss__file_walk(m->snap->file, &a);
+		else
+			ret = libpss__ioctl(m->snap->fd, PSS_IOC_WALK, &a);
 		if (ret == -ENOSPC) {
 			m->st_enospc++;
 			/* next_len is the exact size the record at pos needs */

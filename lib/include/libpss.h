@@ -341,7 +341,8 @@ LIBPSS_API int pss_snapshot_dup(struct pss_snapshot *snap,
 
 /*
  * pss_snapshot_fd - the snapshot's fd (>= 0), still owned by the handle: do
- * not close it; dup it to keep it. -EINVAL for NULL.
+ * not close it; dup it to keep it. -EINVAL for NULL, -EOPNOTSUPP for a
+ * snapshot read from a file.
  */
 LIBPSS_API int pss_snapshot_fd(const struct pss_snapshot *snap);
 
@@ -353,6 +354,75 @@ LIBPSS_API int pss_snapshot_fd(const struct pss_snapshot *snap);
  * (not a snapshot fd), -ENOMEM.
  */
 LIBPSS_API int pss_snapshot_from_fd(int fd, struct pss_snapshot **snap);
+
+/* ------------------------------------------------------------ files */
+
+/*
+ * A saved snapshot is an ELF core file (ET_CORE, EM_X86_64, ELFCLASS64,
+ * little-endian) with one PT_NOTE segment and no PT_LOAD (no memory is
+ * captured): "CORE" NT_PRPSINFO and NT_FILE as the kernel's coredump
+ * writes them, so eu-readelf and gdb read it, and the whole snapshot in
+ * notes named PSS_NOTE_NAME, one per part. Each PSS_NT_* descriptor holds
+ * the bytes PSS_IOC_QUERY or PSS_IOC_WALK returned: the size-versioned
+ * structs (read like the module's: a smaller one zero-extended, a larger
+ * one truncated) and the walk records back to back.
+ *
+ * PSS_FILE_VERSION changes only when an older reader would misread a newer
+ * file; new note types and longer structs do not change it (unknown PSS
+ * notes are ignored).
+ */
+#define PSS_FILE_VERSION	1
+#define PSS_NOTE_NAME		"PSS"
+
+/*
+ * Numbers no CORE or LINUX note uses: BFD (gdb) and elfutils interpret
+ * some note types whatever their owner (a PSS note of type 2 would be read
+ * as NT_FPREGSET).
+ */
+enum pss_note_type {
+	PSS_NT_VERSION		= 0x50535301,	/* struct pss_file_version */
+	PSS_NT_SNAPSHOT		= 0x50535302,	/* struct pss_snapshot_info */
+	PSS_NT_PROCESS		= 0x50535303,	/* struct pss_process_info */
+	PSS_NT_PERFORMANCE	= 0x50535304,	/* struct pss_perf_info */
+	PSS_NT_WALK		= 0x50535310,	/* + enum pss_walk_class */
+};
+
+struct pss_file_version {
+	__u32 size;		/* sizeof() of the writer */
+	__u32 version;		/* PSS_FILE_VERSION of the writer */
+	char writer[24];	/* "libpss X.Y.Z", NUL-terminated */
+};
+
+#define PSS_FILE_VERSION_SIZE_VER0	32
+
+/*
+ * pss_snapshot_write_file - write the snapshot to fd as a saved snapshot
+ * file, sequentially from the fd's current position (a pipe will do).
+ * flags: must be 0. Works on a live and on a file-backed snapshot.
+ * Returns 0, or -EINVAL, -ENOMEM, a query/walk error, a write() error
+ * (-ENOSPC, -EPIPE, ...).
+ */
+LIBPSS_API int pss_snapshot_write_file(struct pss_snapshot *snap, int fd,
+				       unsigned int flags);
+
+/*
+ * pss_snapshot_open_file, pss_snapshot_read_file - a snapshot from a saved
+ * file, by path or from fd (read to its end from the current position; fd
+ * stays the caller's). The handle answers pss_query(), the walks and
+ * pss_snapshot_dup() exactly as the live snapshot it was written from;
+ * pss_snapshot_fd() returns -EOPNOTSUPP.
+ * Returns 0, or:
+ *  -ENOEXEC          not an ELF file
+ *  -ENOMSG           an ELF file, but not a pss snapshot (a foreign core,
+ *                    another class, byte order or machine, no PSS notes)
+ *  -EBADMSG          a pss snapshot file that is truncated or corrupted
+ *  -EPROTONOSUPPORT  written by a newer pss (PSS_FILE_VERSION too high)
+ *  -EFBIG            larger than 1 GiB
+ *  -EINVAL, -ENOMEM, or an open()/read() error.
+ */
+LIBPSS_API int pss_snapshot_open_file(const char *path,
+				      struct pss_snapshot **snap);
+LIBPSS_API int pss_snapshot_read_file(int fd, struct pss_snapshot **snap);
 
 /* ------------------------------------------------------------ misc */
 

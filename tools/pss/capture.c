@@ -130,12 +130,57 @@ static int collect(struct pss_snapshot *snap, enum pss_walk_class wc,
 }
 
 /*
- * Capture pid (or the process of pidfd, if pidfd >= 0) with facets into d.
+ * Copy what facets asks for out of snap into d. Returns 0 or the negative
+ * errno of the query or walk that failed; *what names it.
+ */
+int snapdata_load(struct pss_snapshot *snap, __u64 facets, struct snapdata *d,
+		  const char **what)
+{
+	int ret;
+
+	*what = "query";
+	ret = pss_query(snap, PSS_QUERY_SNAPSHOT, &d->si, sizeof(d->si));
+	if (!ret)
+		ret = pss_query(snap, PSS_QUERY_PROCESS, &d->pi, sizeof(d->pi));
+	if (ret < 0)
+		return ret;
+	d->pid = d->pi.pid;
+	if (facets & PSS_FACET_MEASURE_PERFORMANCE) {
+		ret = pss_query(snap, PSS_QUERY_PERFORMANCE, &d->perf,
+				sizeof(d->perf));
+		if (!ret) {
+			d->have_perf = true;
+		} else if (ret != -ENODATA) {
+			*what = "query performance";
+			return ret;
+		}
+	}
+	ret = 0;
+	*what = "walk";
+	if (facets & PSS_FACET_THREADS) {
+		ret = collect(snap, PSS_WALK_THREADS, &d->threads);
+		d->have_threads = !ret;
+	}
+	if (!ret && (facets & PSS_FACET_HANDLES)) {
+		ret = collect(snap, PSS_WALK_HANDLES, &d->fds);
+		d->have_fds = !ret;
+	}
+	if (!ret && (facets & PSS_FACET_VA_SPACE)) {
+		ret = collect(snap, PSS_WALK_VA_SPACE, &d->maps);
+		d->have_maps = !ret;
+	}
+	return ret;
+}
+
+/*
+ * Capture pid (or the process of pidfd, if pidfd >= 0) with facets into d;
+ * with opt.save, also write the snapshot to that file.
  * Returns EXIT_OK, or the exit code after one line on stderr.
  */
 int capture(pid_t pid, int pidfd, __u64 facets, struct snapdata *d)
 {
 	struct pss_snapshot *snap = NULL;
+	const char *what;
 	int ret, own = -1, code = EXIT_OK;
 
 	memset(d, 0, sizeof(*d));
@@ -164,39 +209,13 @@ int capture(pid_t pid, int pidfd, __u64 facets, struct snapdata *d)
 		return report(ret, pid, own >= 0 ? -1 : pidfd, "capture");
 	}
 
-	ret = pss_query(snap, PSS_QUERY_SNAPSHOT, &d->si, sizeof(d->si));
-	if (!ret)
-		ret = pss_query(snap, PSS_QUERY_PROCESS, &d->pi, sizeof(d->pi));
+	ret = snapdata_load(snap, facets, d, &what);
 	if (ret < 0) {
-		code = report(ret, pid, pidfd, "query");
+		code = report(ret, pid, pidfd, what);
 		goto out;
 	}
-	d->pid = d->pi.pid;
-	if (facets & PSS_FACET_MEASURE_PERFORMANCE) {
-		ret = pss_query(snap, PSS_QUERY_PERFORMANCE, &d->perf,
-				sizeof(d->perf));
-		if (!ret) {
-			d->have_perf = true;
-		} else if (ret != -ENODATA) {
-			code = report(ret, pid, pidfd, "query performance");
-			goto out;
-		}
-	}
-	ret = 0;
-	if (facets & PSS_FACET_THREADS) {
-		ret = collect(snap, PSS_WALK_THREADS, &d->threads);
-		d->have_threads = !ret;
-	}
-	if (!ret && (facets & PSS_FACET_HANDLES)) {
-		ret = collect(snap, PSS_WALK_HANDLES, &d->fds);
-		d->have_fds = !ret;
-	}
-	if (!ret && (facets & PSS_FACET_VA_SPACE)) {
-		ret = collect(snap, PSS_WALK_VA_SPACE, &d->maps);
-		d->have_maps = !ret;
-	}
-	if (ret < 0)
-		code = report(ret, pid, pidfd, "walk");
+	if (opt.save)
+		code = file_save(snap, opt.save);
 out:
 	pss_snapshot_free(snap);
 	return code;

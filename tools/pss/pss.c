@@ -27,11 +27,12 @@ const char *prog = "pss";
 const struct viewdef *const views[V_NR] = {
 	[V_SHOW] = &view_show, [V_THREADS] = &view_threads,
 	[V_FDS] = &view_fds, [V_MAPS] = &view_maps, [V_SNAPSHOT] = NULL,
+	[V_DIFF] = NULL,
 };
 
 static const char *const view_names[V_NR] = {
 	[V_SHOW] = "show", [V_THREADS] = "threads", [V_FDS] = "fds",
-	[V_MAPS] = "maps", [V_SNAPSHOT] = "snapshot",
+	[V_MAPS] = "maps", [V_SNAPSHOT] = "snapshot", [V_DIFF] = "diff",
 };
 
 static pid_t parse_pid(const char *s)
@@ -70,6 +71,8 @@ static void usage(void)
 " %1$s [options] maps PID...       memory mappings, as /proc/PID/maps\n"
 " %1$s [options] snapshot PID...   the four views from one capture each\n"
 " %1$s [options] VIEW --pidfd=FD   the process of an inherited pidfd\n"
+" %1$s [options] VIEW --file FILE  a saved snapshot (see --save)\n"
+" %1$s [options] diff A B          what changed from A to B (FILEs or PIDs)\n"
 "\n"
 "Every PID is captured in ONE atomic snapshot through /dev/pss.\n"
 "PID may be 'self'.\n"
@@ -77,6 +80,8 @@ static void usage(void)
 "Options:\n"
 "     --pidfd            open a pidfd for each PID first (pidfd_open)\n"
 "     --pidfd=FD         target the process of pidfd FD (race-free)\n"
+" -f, --file FILE        read a saved snapshot instead of capturing\n"
+" -s, --save FILE        also save the capture to FILE (one PID)\n"
 " -o, --output LIST      columns to print (+LIST: add to the defaults)\n"
 "     --output-all       print every column\n"
 "     --sort COLUMN      sort the rows by COLUMN\n"
@@ -93,7 +98,10 @@ static void usage(void)
 " 0 success              1 other failure         2 usage error\n"
 " 3 module not loaded    4 no such process       5 permission denied\n"
 " 6 unsupported by the loaded module\n"
+" 7 FILE is not a pss snapshot, or is damaged\n"
+" 8 FILE was written by a newer pss\n"
 "With several PIDs: the status of the first that failed.\n"
+"diff: 0 equal, 1 different, 9 instead of 1 for other failures.\n"
 "\n"
 "See pss(1).\n", prog);
 }
@@ -118,6 +126,8 @@ int main(int argc, char **argv)
 		{ "bytes",	  no_argument,	     NULL, 'b' },
 		{ "pidfd",	  optional_argument, NULL, OPT_PIDFD },
 		{ "sort",	  required_argument, NULL, OPT_SORT },
+		{ "file",	  required_argument, NULL, 'f' },
+		{ "save",	  required_argument, NULL, 's' },
 		{ "help",	  no_argument,	     NULL, 'h' },
 		{ "version",	  no_argument,	     NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -128,9 +138,11 @@ int main(int argc, char **argv)
 	pid_t *pids;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":o:HnrPJbhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":o:f:s:HnrPJbhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o': opt.output = optarg; break;
+		case 'f': opt.file = optarg; break;
+		case 's': opt.save = optarg; break;
 		case OPT_OUTPUT_ALL: opt.output_all = true; break;
 		case 'H': opt.list_columns = true; break;
 		case 'n': opt.noheadings = true; break;
@@ -168,12 +180,33 @@ int main(int argc, char **argv)
 		optind++;
 	}
 	if (opt.list_columns)
-		return list_columns(vw);
+		return list_columns(vw == V_DIFF ? -1 : vw);
 	if (vw < 0)
 		usage_error("no command given");
 
+	if (vw == V_DIFF) {
+		if (argc - optind != 2)
+			usage_error("diff: two snapshots expected (FILE or PID each)");
+		if (opt.file || opt.save || opt.pidfd || opt.pidfd_arg >= 0 ||
+		    opt.raw || opt.pairs || opt.output || opt.output_all || opt.sort)
+			usage_error("diff: only -J and -n apply");
+		ret = diff_main(argv[optind], argv[optind + 1]);
+		if (fflush(stdout) || ferror(stdout)) {
+			warnx_("write error: %s", strerror(errno));
+			ret = EXIT_TROUBLE;
+		}
+		return ret;
+	}
+	if (opt.file && (opt.save || opt.pidfd || opt.pidfd_arg >= 0))
+		usage_error("--file is a saved snapshot: no --save, no --pidfd");
+
 	npids = (size_t)(argc - optind);
-	if (opt.pidfd_arg >= 0) {
+	if (opt.file) {
+		if (npids)
+			usage_error("%s: --file names the snapshot: no PID expected",
+				    view_names[vw]);
+		npids = 1;
+	} else if (opt.pidfd_arg >= 0) {
 		if (npids)
 			usage_error("%s: --pidfd=FD names the process: no PID expected",
 				    view_names[vw]);
@@ -183,8 +216,10 @@ int main(int argc, char **argv)
 	} else if (!npids) {
 		usage_error("%s: no PID given", view_names[vw]);
 	}
+	if (opt.save && npids != 1)
+		usage_error("--save: one PID");
 	pids = xcalloc(npids, sizeof(*pids));
-	for (k = 0; opt.pidfd_arg < 0 && k < npids; k++)
+	for (k = 0; opt.pidfd_arg < 0 && !opt.file && k < npids; k++)
 		pids[k] = parse_pid(argv[optind + k]);
 
 	/* validate -o and --sort before touching the kernel */
@@ -204,7 +239,8 @@ int main(int argc, char **argv)
 	for (k = 0; k < npids; k++) {
 		__u64 facets = vw == V_SNAPSHOT ? PSS_FACETS_ALL : views[vw]->facets;
 		struct snapdata *d = xcalloc(1, sizeof(*d));
-		int r = capture(pids[k], opt.pidfd_arg, facets, d);
+		int r = opt.file ? file_load(opt.file, facets, d) :
+			capture(pids[k], opt.pidfd_arg, facets, d);
 
 		if (r != EXIT_OK) {
 			snapdata_free(d);

@@ -36,9 +36,12 @@ enum {
 	EXIT_NOPROC	= 4,	/* no such process */
 	EXIT_PERM	= 5,	/* permission denied (or a kernel thread) */
 	EXIT_UNSUPP	= 6,	/* the module does not know the request */
+	EXIT_BADFILE	= 7,	/* --file: not a pss snapshot, or damaged */
+	EXIT_NEWFILE	= 8,	/* --file: written by a newer pss */
+	EXIT_TROUBLE	= 9,	/* diff: the failures that are 1 elsewhere */
 };
 
-enum view { V_SHOW, V_THREADS, V_FDS, V_MAPS, V_SNAPSHOT, V_NR };
+enum view { V_SHOW, V_THREADS, V_FDS, V_MAPS, V_SNAPSHOT, V_DIFF, V_NR };
 
 struct options {
 	const char *output;	/* -o */
@@ -52,6 +55,8 @@ struct options {
 	bool bytes;
 	bool pidfd;		/* --pidfd: pidfd_open() each PID */
 	int pidfd_arg;		/* --pidfd=FD: an inherited pidfd, else -1 */
+	const char *file;	/* --file: a saved snapshot instead of a PID */
+	const char *save;	/* --save: write the capture to this file */
 };
 
 extern struct options opt;
@@ -90,7 +95,16 @@ struct snapdata {
 
 /* capture.c */
 int capture(pid_t pid, int pidfd, __u64 facets, struct snapdata *d);
+int snapdata_load(struct pss_snapshot *snap, __u64 facets, struct snapdata *d,
+		  const char **what);
 void snapdata_free(struct snapdata *d);
+
+/* file.c: saved snapshots */
+int file_save(struct pss_snapshot *snap, const char *path);
+int file_load(const char *path, __u64 facets, struct snapdata *d);
+
+/* diff.c */
+int diff_main(const char *a, const char *b);
 
 /* ------------------------------------------------------------ values */
 
