@@ -392,7 +392,8 @@ static const size_t qsize[PSS_QUERY_NR_CLASSES] = {
 static int same_queries(struct pss_snapshot *a, struct pss_snapshot *b,
 			char *why, size_t whylen)
 {
-	unsigned char ba[8192], bb[8192];
+	/* larger than any query struct, with room past it (process info is ~12 KiB) */
+	static unsigned char ba[65536], bb[65536];
 	int qc, k;
 
 	for (qc = 0; qc < PSS_QUERY_NR_CLASSES; qc++) {
