@@ -126,6 +126,23 @@ static inline double pssi_budget(const char *name, double normal, double debug)
 	return v;
 }
 
+/*
+ * Whether a time-sized loop goes on: within its budget, yes; past it, only
+ * while it has done fewer than @min iterations, and for at most three more
+ * budgets. Under TCG on a loaded host a budget can shrink to a handful of
+ * iterations, and a loop that ran twice proves nothing: the caller asserts
+ * the minimum afterwards, so a loop that could not reach it fails.
+ */
+static inline bool pssi_loop_on(uint64_t t0, uint64_t end, unsigned long n,
+				unsigned long min)
+{
+	uint64_t now = pssi_now_ns();
+
+	if (now < end)
+		return true;
+	return n < min && now < end + 3 * (end - t0);
+}
+
 static inline uint64_t pssi_seed(void)
 {
 	const char *e = getenv("PSS_SEED");
