@@ -10,8 +10,13 @@
  * The oracle is the header: every return value must be success or one of
  * the errnos <linux/pss.h> documents for that ioctl on that kind of fd
  * (ENOTTY for anything that is not one of its commands: type, number AND
- * direction must match, the size bits are ignored). Successful calls whose
- * arguments we can read back get their bookkeeping checked. Snapshot fds
+ * direction must match, the size bits are ignored). Where the inputs
+ * determine the outcome - the argument checks, the snapshot's facets, pos
+ * against total, which records fit in buf_len (from a reference walk), which
+ * pointers are readable or writable - the exact errno (or success) is
+ * predicted and must be what the call returns: about 99% of the calls.
+ * Successful calls whose arguments we can read back get their bookkeeping
+ * checked. Snapshot fds
  * returned by captures are closed as we go; at the end the fd count is
  * back to the baseline. Splats and leaks are caught by the guest runner.
  *
@@ -53,7 +58,8 @@ struct fuzzer {
 	int dev;
 	int pool[POOL];		/* snapshot fds this thread owns */
 	int shared_dup;		/* a dup of a shared snapshot */
-	unsigned long calls, ok, captures, pss_cmds;
+	unsigned long calls, ok, captures, pss_cmds, predicted;
+	char *scratch;		/* reference walks */
 	unsigned long err[256];
 	int failed;
 	char msg[1024];
@@ -62,6 +68,7 @@ struct fuzzer {
 static struct {
 	int shared[3];		/* long-lived snapshots every thread uses */
 	int self_pidfd;
+	long pid_max;
 	volatile int stop;
 	uint64_t t0, deadline;
 	unsigned long max_calls;
@@ -294,6 +301,217 @@ static int fail(struct fuzzer *f, const char *fmt, ...)
 	return -1;
 }
 
+/* ------------------------------------------------------------ oracle */
+
+/*
+ * The exact outcome where the inputs determine it: an errno, 0 for
+ * success, or -1 when they do not (a racing target, memory the kernel
+ * itself writes during the call). What the arena allows is known exactly:
+ * pages A_RW.. are read-write, A_RO read-only, the rest unreadable, and
+ * every pointer rand_ptr() makes outside the arena is unmapped or kernel.
+ */
+#define SCRATCH		(1 << 20)
+
+static bool arena_ok(struct fuzzer *f, uint64_t p, uint64_t len, bool write)
+{
+	uint64_t a = (uintptr_t)f->arena, end = a + A_NONE * PSSI_PAGE, i;
+
+	if (!len)
+		return true;
+	if (p + len < p)
+		return false;
+	if (p >= a && p + len <= end)
+		return true;
+	if (write)
+		return false;
+	for (i = p; i < p + len; i++)	/* reads: RW pages and the RO one */
+		if (!(i >= a && i < end) &&
+		    !(i >= a + A_RO * PSSI_PAGE && i < a + (A_RO + 1) * PSSI_PAGE))
+			return false;
+	return true;
+}
+
+/*
+ * The args copy-in every ioctl does: size, then (copy_struct_from_user)
+ * the tail beyond what the kernel knows must be readable and zero, then
+ * the known part readable. Returns an errno, or 0 with *usize set.
+ */
+static int predict_args(struct fuzzer *f, uint64_t argp, uint32_t ver0, uint32_t ksize,
+			uint32_t *usize)
+{
+	const unsigned char *p = (const unsigned char *)(uintptr_t)argp;
+	uint64_t i;
+
+	if (!arena_ok(f, argp, 4, false))
+		return EFAULT;
+	memcpy(usize, p, 4);
+	if (*usize < ver0)
+		return EINVAL;
+	if (*usize > 4096)
+		return E2BIG;
+	for (i = ksize; i < *usize; i++) {
+		if (!arena_ok(f, argp + i, 1, false))
+			return EFAULT;
+		if (p[i])
+			return E2BIG;
+	}
+	if (!arena_ok(f, argp, ksize < *usize ? ksize : *usize, false))
+		return EFAULT;
+	return 0;
+}
+
+static uint64_t snap_facets(int fd)
+{
+	struct pss_snapshot_info si;
+
+	memset(&si, 0, sizeof(si));
+	return ioc_query(fd, PSS_QUERY_SNAPSHOT, &si, sizeof(si), NULL) ? ~0ULL : si.facets;
+}
+
+static int predict_version(struct fuzzer *f, uint64_t argp)
+{
+	uint32_t usize;
+	int e = predict_args(f, argp, PSS_VERSION_SIZE_VER0, sizeof(struct pss_version),
+			     &usize);
+
+	if (e)
+		return e;
+	return arena_ok(f, argp, usize < sizeof(struct pss_version) ? usize :
+			sizeof(struct pss_version), true) ? 0 : EFAULT;
+}
+
+static int predict_query(struct fuzzer *f, int fd, uint64_t argp)
+{
+	static const uint32_t ver0[] = {
+		PSS_SNAPSHOT_INFO_SIZE_VER0, PSS_PROCESS_INFO_SIZE_VER0,
+		PSS_COUNT_INFO_SIZE_VER0, PSS_COUNT_INFO_SIZE_VER0,
+		PSS_COUNT_INFO_SIZE_VER0, PSS_PERF_INFO_SIZE_VER0,
+	};
+	static const uint64_t facet[] = {
+		0, 0, PSS_FACET_THREADS, PSS_FACET_HANDLES, PSS_FACET_VA_SPACE,
+		PSS_FACET_MEASURE_PERFORMANCE,
+	};
+	struct pss_query_args q;
+	uint64_t have;
+	uint32_t usize;
+	int e = predict_args(f, argp, PSS_QUERY_ARGS_SIZE_VER0, sizeof(q), &usize);
+
+	if (e)
+		return e;
+	memcpy(&q, (void *)(uintptr_t)argp, sizeof(q));
+	if (q.flags || q.reserved || q.query_class >= PSS_QUERY_NR_CLASSES ||
+	    q.out_size < ver0[q.query_class])
+		return EINVAL;
+	have = snap_facets(fd);
+	if (have == ~0ULL)
+		return -1;
+	if ((have & facet[q.query_class]) != facet[q.query_class])
+		return ENODATA;
+	/* copy out and clear the tail: out_size bytes in all, then the args */
+	if (!arena_ok(f, q.out, q.out_size, true))
+		return EFAULT;
+	/* the output may overlap the args: then the write-back is all we know */
+	return arena_ok(f, argp, sizeof(q), true) ? 0 : EFAULT;
+}
+
+static int predict_walk(struct fuzzer *f, int fd, uint64_t argp)
+{
+	struct pss_walk_args w, r;
+	struct pss_count_info ci;
+	uint64_t have, bytes = 0, off = 0;
+	uint32_t usize, n;
+	int e = predict_args(f, argp, PSS_WALK_ARGS_SIZE_VER0, sizeof(w), &usize);
+
+	if (e)
+		return e;
+	memcpy(&w, (void *)(uintptr_t)argp, sizeof(w));
+	if (w.flags || w.walk_class >= PSS_WALK_NR_CLASSES)
+		return EINVAL;
+	have = snap_facets(fd);
+	if (have == ~0ULL)
+		return -1;
+	if (!(have & pssi_facet_of(w.walk_class)))
+		return ENODATA;
+	e = ioc_query(fd, (uint32_t[]){ PSS_QUERY_THREADS, PSS_QUERY_HANDLES,
+					PSS_QUERY_VA_SPACE }[w.walk_class],
+		      &ci, sizeof(ci), NULL);
+	if (e)
+		return -1;
+	if (w.pos > ci.count)
+		return ERANGE;
+	/* the reference: every record from pos on, into our own buffer */
+	memset(&r, 0, sizeof(r));
+	r.size = sizeof(r);
+	r.walk_class = w.walk_class;
+	r.pos = w.pos;
+	r.buf = (uintptr_t)f->scratch;
+	r.buf_len = SCRATCH;
+	if (ioctl(fd, PSS_IOC_WALK, &r) || !(r.out_flags & PSS_WALK_END))
+		return -1;			/* more than SCRATCH: not predicted */
+	/* as many whole records as fit in buf_len, by their rec_len */
+	for (n = 0; n < r.count; n++) {
+		uint32_t len = *(uint32_t *)(f->scratch + off);
+
+		if (bytes + len > w.buf_len)
+			break;
+		bytes += len;
+		off += len;
+	}
+	if (r.count && !n)
+		return arena_ok(f, argp, usize < sizeof(w) ? usize : sizeof(w), true) ?
+		       ENOSPC : EFAULT;
+	if (bytes && !arena_ok(f, w.buf, bytes, true))
+		return EFAULT;
+	return arena_ok(f, argp, usize < sizeof(w) ? usize : sizeof(w), true) ? 0 : EFAULT;
+}
+
+static int predict_capture(struct fuzzer *f, uint64_t argp)
+{
+	const uint64_t levels = PSS_FACET_HANDLE_NAME | PSS_FACET_HANDLE_BASIC |
+				PSS_FACET_HANDLE_TYPE_SPECIFIC;
+	struct pss_capture_args c;
+	uint32_t usize;
+	int e = predict_args(f, argp, PSS_CAPTURE_ARGS_SIZE_VER0, sizeof(c), &usize);
+
+	if (e)
+		return e;
+	memcpy(&c, (void *)(uintptr_t)argp, sizeof(c));
+	if ((c.flags & ~PSS_CAPTURE_FLAGS_ALL) || (c.facets & ~PSS_FACETS_ALL) ||
+	    c.reserved[0] || c.reserved[1] ||
+	    ((c.facets & levels) && !(c.facets & PSS_FACET_HANDLES)) ||
+	    ((c.facets & PSS_FACET_VA_SPACE_SECTION) && !(c.facets & PSS_FACET_VA_SPACE)))
+		return EINVAL;
+	if (c.flags & PSS_CAPTURE_PIDFD) {
+		if (c.target_pid)
+			return EINVAL;
+		if (c.target_pidfd < 0)
+			return EBADF;
+		if (c.target_pidfd == f->dev)
+			return EBADFD;
+		return -1;	/* other threads open and close fds meanwhile */
+	}
+	if (c.target_pid < 0 || c.target_pidfd)
+		return EINVAL;
+	if (c.target_pid >= g.pid_max)
+		return ESRCH;
+	if (c.target_pid == 2)
+		return EPERM;		/* kthreadd */
+	return -1;			/* a live process: EAGAIN, ENOMEM... */
+}
+
+static int predict(struct fuzzer *f, enum fdkind k, unsigned int cmd, int fd, uint64_t argp)
+{
+	if (k == K_DEV && is_cmd(cmd, PSS_IOC_VERSION))
+		return predict_version(f, argp);
+	if (k == K_DEV && is_cmd(cmd, PSS_IOC_CAPTURE))
+		return predict_capture(f, argp);
+	if (k == K_SNAP && is_cmd(cmd, PSS_IOC_QUERY))
+		return predict_query(f, fd, argp);
+	if (k == K_SNAP && is_cmd(cmd, PSS_IOC_WALK))
+		return predict_walk(f, fd, argp);
+	return ENOTTY;
+}
+
 /* One call. Returns -1 on an oracle violation. */
 static int one_call(struct fuzzer *f)
 {
@@ -309,7 +527,7 @@ static int one_call(struct fuzzer *f)
 	size_t alen = sizeof(a.w);
 	uint64_t argp, buf_len = 0;
 	bool rw = false, valid_layout = true;
-	int fd, ret, e;
+	int fd, ret, e, want;
 
 	memset(&a, 0, sizeof(a));
 	if (what < 38) {
@@ -405,6 +623,7 @@ static int one_call(struct fuzzer *f)
 
 	if (_IOC_TYPE(cmd) == PSS_IOC_MAGIC)
 		f->pss_cmds++;
+	want = predict(f, kind, cmd, fd, argp);
 	errno = 0;
 	ret = ioctl(fd, cmd, (unsigned long)argp);
 	e = ret < 0 ? errno : 0;
@@ -416,6 +635,16 @@ static int one_call(struct fuzzer *f)
 			    "arg %#llx%s", cmd, _IOC_NR(cmd), _IOC_DIR(cmd), _IOC_SIZE(cmd),
 			    kind == K_DEV ? "/dev/pss" : "snapshot", ret, e, strerror(e),
 			    (unsigned long long)argp, rw ? " (RW arena)" : "");
+	if (want >= 0) {
+		f->predicted++;
+		if (want != e)
+			return fail(f, "cmd %#x (nr %#x dir %u) on %s fd, arg %#llx%s: %s, "
+				    "predicted %s", cmd, _IOC_NR(cmd), _IOC_DIR(cmd),
+				    kind == K_DEV ? "/dev/pss" : "snapshot",
+				    (unsigned long long)argp, rw ? " (RW arena)" : "",
+				    e ? strerror(e) : "success",
+				    want ? strerror(want) : "success");
+	}
 	if (ret < 0)
 		return 0;
 	f->ok++;
@@ -528,7 +757,7 @@ TEST_F_TIMEOUT(fuzz, random_ioctls, 1200)
 	double secs = pssi_budget("PSS_FUZZ_SECS", 30, 100);
 	int nthreads = te && *te ? atoi(te) : 4, i, j, fds0;
 	uint64_t seed = pssi_seed(), t0;
-	unsigned long calls = 0, ok = 0, captures = 0, pss_cmds = 0;
+	unsigned long calls = 0, ok = 0, captures = 0, pss_cmds = 0, predicted = 0;
 	unsigned long err[256];
 	struct fuzzer *f;
 	char line[1024];
@@ -542,6 +771,13 @@ TEST_F_TIMEOUT(fuzz, random_ioctls, 1200)
 	PSSI_LOG("seed %#llx (PSS_SEED), %d threads, budget %.1f s (PSS_FUZZ_SECS)%s",
 		 (unsigned long long)seed, nthreads, secs,
 		 g.max_calls ? ", call limit set (PSS_FUZZ_CALLS)" : "");
+	{
+		FILE *pm = fopen("/proc/sys/kernel/pid_max", "re");
+
+		ASSERT_NE(NULL, pm);
+		ASSERT_EQ(1, fscanf(pm, "%ld", &g.pid_max));
+		fclose(pm);
+	}
 	g.self_pidfd = pssi_pidfd_open(getpid());
 	ASSERT_LE(0, g.self_pidfd);
 	g.shared[0] = pssi_capture(self->dev, 0, -1, PSS_FACETS_ALL);
@@ -561,6 +797,8 @@ TEST_F_TIMEOUT(fuzz, random_ioctls, 1200)
 		f[i].rng = seed ^ (0x9e3779b97f4a7c15ULL * (i + 1));
 		f[i].arena = make_arena();
 		ASSERT_NE(NULL, f[i].arena);
+		f[i].scratch = malloc(SCRATCH);
+		ASSERT_NE(NULL, f[i].scratch);
 		f[i].dev = open(PSS_DEVICE_PATH, O_RDONLY | O_CLOEXEC);
 		ASSERT_LE(0, f[i].dev);
 		f[i].shared_dup = fcntl(g.shared[i % 3], F_DUPFD_CLOEXEC, 0);
@@ -581,6 +819,7 @@ TEST_F_TIMEOUT(fuzz, random_ioctls, 1200)
 		ok += f[i].ok;
 		captures += f[i].captures;
 		pss_cmds += f[i].pss_cmds;
+		predicted += f[i].predicted;
 		for (j = 0; j < 256; j++)
 			err[j] += f[i].err[j];
 		for (j = 0; j < POOL; j++)
@@ -589,6 +828,7 @@ TEST_F_TIMEOUT(fuzz, random_ioctls, 1200)
 		close(f[i].shared_dup);
 		close(f[i].dev);
 		munmap(f[i].arena, ARENA_PAGES * PSSI_PAGE);
+		free(f[i].scratch);
 	}
 	for (j = 1; j < 256; j++)
 		if (err[j])
@@ -597,6 +837,8 @@ TEST_F_TIMEOUT(fuzz, random_ioctls, 1200)
 	PSSI_LOG("fuzz: %lu calls in %.1f s = %.0f calls/s (%lu pss-magic), %lu ok, "
 		 "%lu captures", calls, secs, calls / secs, pss_cmds, ok, captures);
 	PSSI_LOG("fuzz errnos:%s", line);
+	PSSI_LOG("fuzz: %lu calls (%.0f%%) had their exact outcome predicted", predicted,
+		 calls ? 100.0 * predicted / calls : 0.0);
 	for (i = 0; i < nthreads; i++) {
 		EXPECT_EQ(0, f[i].failed) TH_LOG("thread %d: %s", i, f[i].msg);
 	}
