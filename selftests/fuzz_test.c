@@ -23,6 +23,10 @@
  * Pointers only ever point into the fuzzer's own arenas (RW pages followed
  * by guard pages), so the kernel can never scribble on the test itself.
  *
+ * structured_walks (below) starts from valid walks of known snapshots of a
+ * churning foreign target instead, mutates at most one field, and predicts
+ * every output field and byte, while snapshots are closed under the walks.
+ *
  * Env: PSS_FUZZ_SECS (default 30 s, 100 s on the debug kernel),
  * PSS_FUZZ_CALLS (stop after this many calls, default: no limit),
  * PSS_FUZZ_THREADS (default 4), PSS_SEED.
@@ -852,6 +856,441 @@ TEST_F_TIMEOUT(fuzz, random_ioctls, 1200)
 		close(g.shared[i]);
 	close(g.self_pidfd);
 	free(f);
+	EXPECT_EQ(fds0, pssi_count_fds());
+}
+
+static void *nop_fn(void *arg)
+{
+	return arg;
+}
+
+/* ------------------------------------------------------------ structured */
+
+/*
+ * Structure-aware walks: every call starts from a valid walk of a snapshot
+ * whose records are known (a reference walk taken when it was captured),
+ * with buf_len chosen around record boundaries, and then has at most one
+ * field mutated. The outcome is predicted in full - errno, count,
+ * bytes_written, pos, END, next_len, total and the bytes themselves -
+ * while a closer thread keeps closing the snapshots the walkers use and
+ * capturing replacements of a foreign target that churns. A call on an fd
+ * closed (or reused) meanwhile may fail with EBADF or walk another
+ * snapshot: then only the framing is checked.
+ */
+#define SW_SLOTS	6
+#define SW_WALKERS	3
+
+struct sw_ref {
+	int fd;
+	int refs;		/* under the slot's lock */
+	struct pssi_snap s;
+};
+
+struct sw_slot {
+	pthread_mutex_t lock;
+	struct sw_ref *ref;
+	unsigned long gen;	/* bumped on every replacement */
+};
+
+enum { SW_RECORDS, SW_EMPTY_END, SW_ENOSPC, SW_ERANGE, SW_EINVAL, SW_E2BIG, SW_EFAULT,
+       SW_EBADF, SW_OTHER_SNAP, SW_NR };
+static const char *const sw_name[SW_NR] = {
+	"records", "end", "ENOSPC", "ERANGE", "EINVAL", "E2BIG", "EFAULT", "EBADF",
+	"fd replaced",
+};
+
+static struct {
+	struct sw_slot slot[SW_SLOTS];
+	volatile int stop;
+	int dev;
+	pid_t target;
+	unsigned long replaced, eagain;
+	char *ro;		/* a read-only page: EFAULT for output */
+} sw;
+
+struct sw_walker {
+	pthread_t th;
+	uint64_t rng;
+	unsigned long calls, out[SW_NR];
+	int failed;
+	char msg[1024];
+};
+
+static void sw_put(struct sw_ref *r)
+{
+	/* the last holder frees it (the fd was closed when it was replaced) */
+	if (__atomic_sub_fetch(&r->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+		pssi_snap_free(&r->s);
+		free(r);
+	}
+}
+
+static struct sw_ref *sw_capture(uint64_t *rng)
+{
+	static const uint64_t facets[] = {
+		PSS_FACETS_ALL, PSS_FACETS_ALL & ~PSS_FACET_MEASURE_PERFORMANCE,
+		PSS_FACET_THREADS | PSS_FACET_VA_SPACE,
+		PSS_FACET_HANDLES | PSS_FACET_HANDLE_NAME,
+	};
+	uint64_t f = facets[pssi_rand_below(rng, 4)];
+	struct pssi_opts o = { .pid = sw.target, .facets = f };
+	struct sw_ref *r = calloc(1, sizeof(*r));
+	int fd;
+
+	if (!r)
+		return NULL;
+	do {
+		fd = pssi_capture(sw.dev, sw.target, -1, f);
+		if (fd == -EAGAIN)
+			sw.eagain++;
+	} while (fd == -EAGAIN);
+	if (fd < 0 || pssi_load(fd, &o, &r->s)) {
+		if (fd >= 0)
+			close(fd);
+		pssi_snap_free(&r->s);
+		free(r);
+		return NULL;
+	}
+	r->fd = fd;
+	r->refs = 1;	/* the slot's */
+	return r;
+}
+
+/* Keeps replacing snapshots, closing the old fd while walkers may use it. */
+static void *sw_closer(void *arg)
+{
+	uint64_t rng = *(uint64_t *)arg;
+
+	while (!sw.stop) {
+		struct sw_slot *sl = &sw.slot[pssi_rand_below(&rng, SW_SLOTS)];
+		struct sw_ref *n = sw_capture(&rng), *old;
+
+		if (!n) {
+			sw.stop = 2;
+			break;
+		}
+		pthread_mutex_lock(&sl->lock);
+		old = sl->ref;
+		sl->ref = n;
+		__atomic_add_fetch(&sl->gen, 1, __ATOMIC_RELEASE);
+		pthread_mutex_unlock(&sl->lock);
+		close(old->fd);
+		sw_put(old);
+		sw.replaced++;
+		usleep(pssi_rand_below(&rng, 2000));
+	}
+	return NULL;
+}
+
+static int sw_fail(struct sw_walker *w, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(w->msg, sizeof(w->msg), fmt, ap);
+	va_end(ap);
+	w->failed = 1;
+	sw.stop = 1;
+	return -1;
+}
+
+/* buf_len around the record boundaries from pos, where the outcome turns */
+static uint64_t sw_buf_len(struct sw_walker *w, const struct pssi_recs *r, uint64_t pos)
+{
+	uint64_t left = pos < r->n ? r->n - pos : 0, k;
+
+	if (!left)
+		return pssi_rand_below(&w->rng, 4096);
+	k = 1 + pssi_rand_below(&w->rng, left);
+	switch (pssi_rand_below(&w->rng, 6)) {
+	case 0: return r->off[pos + k] - r->off[pos];		/* exactly k records */
+	case 1: return r->off[pos + k] - r->off[pos] - 1;	/* k - 1 of them */
+	case 2: return r->off[pos + 1] - r->off[pos] - 1;	/* ENOSPC by one byte */
+	case 3: return r->off[pos + k] - r->off[pos] + pssi_rand_below(&w->rng, 64);
+	case 4: return 1 << 20;					/* the rest */
+	default: return r->max_len + pssi_rand_below(&w->rng, r->max_len + 1);
+	}
+}
+
+/*
+ * One call at *posp (a random one if *posp is ~0); on a checked success
+ * *posp is where the walk goes on, else ~0. 1: the fd was replaced.
+ */
+static int sw_call(struct sw_walker *w, struct sw_slot *sl, struct sw_ref *ref,
+		   unsigned long gen, uint32_t cls, uint64_t *posp, char *buf, size_t bufsz)
+{
+	struct {
+		struct pss_walk_args a;
+		char tail[64];
+	} arg;
+	uint64_t pos, n = 0, bytes = 0, buf_len;
+	const struct pssi_recs *r = &ref->s.r[cls];
+	bool have = ref->s.have[cls];
+	int want, e, mut, fd = ref->fd;
+
+	pos = *posp;
+	if (pos == ~0ULL)
+		pos = have && pssi_rand_below(&w->rng, 8) ?
+		      pssi_rand_below(&w->rng, r->n + 1) : pssi_rand_below(&w->rng, 4);
+	*posp = ~0ULL;
+	buf_len = have ? sw_buf_len(w, r, pos < r->n ? pos : r->n) : 4096;
+	if (buf_len > bufsz)
+		buf_len = bufsz;
+
+	memset(&arg, 0, sizeof(arg));
+	arg.a.size = sizeof(arg.a);
+	arg.a.walk_class = cls;
+	arg.a.pos = pos;
+	arg.a.buf = (uintptr_t)buf;
+	arg.a.buf_len = buf_len;
+	/* the prediction for the valid call */
+	if (!have) {
+		want = ENODATA;
+	} else if (pos > r->n) {
+		want = ERANGE;
+	} else {
+		while (pos + n < r->n && r->off[pos + n + 1] - r->off[pos] <= buf_len)
+			n++;
+		bytes = r->off[pos + n] - r->off[pos];
+		want = !n && pos < r->n ? ENOSPC : 0;
+	}
+	/* then at most one field changed */
+	mut = pssi_rand_below(&w->rng, 3) ? -1 : (int)pssi_rand_below(&w->rng, 9);
+	switch (mut) {
+	case 0: arg.a.flags = 1u << pssi_rand_below(&w->rng, 32); want = EINVAL; break;
+	case 1: arg.a.walk_class = PSS_WALK_NR_CLASSES + pssi_rand_below(&w->rng, 100);
+		want = EINVAL; break;
+	case 2: arg.a.size = sizeof(arg.a) + 8;
+		arg.tail[pssi_rand_below(&w->rng, 8)] = 1 + pssi_rand_below(&w->rng, 255);
+		want = E2BIG; break;
+	case 3: arg.a.size = PSS_WALK_ARGS_SIZE_VER0 - 1 - pssi_rand_below(&w->rng, 8);
+		want = EINVAL; break;
+	case 4: arg.a.size = 4097; want = E2BIG; break;
+	case 5: /* output into a read-only page: only copying records faults */
+		arg.a.buf = (uintptr_t)sw.ro;
+		if (want == 0 && n)
+			want = EFAULT;
+		break;
+	case 6: arg.a.size = sizeof(arg.a) + sizeof(arg.tail); break;	/* zero tail */
+	case 7: /* out fields are ignored on input */
+		arg.a.out_flags = pssi_rand(&w->rng);
+		arg.a.count = pssi_rand(&w->rng);
+		arg.a.next_len = pssi_rand(&w->rng);
+		arg.a.bytes_written = pssi_rand(&w->rng);
+		arg.a.total = pssi_rand(&w->rng);
+		break;
+	case 8: if (have) { arg.a.pos = r->n + 1 + pssi_rand_below(&w->rng, 1000);
+			    want = ERANGE; }
+		break;
+	}
+
+	e = ioctl(fd, PSS_IOC_WALK, &arg) ? errno : 0;
+	w->calls++;
+	if (__atomic_load_n(&sl->gen, __ATOMIC_ACQUIRE) != gen) {
+		/* closed, perhaps reused by another snapshot: framing only */
+		if (e == EBADF) {
+			w->out[SW_EBADF]++;
+		} else {
+			w->out[SW_OTHER_SNAP]++;
+			if (!e && pssi_check_batch(arg.a.walk_class, buf, arg.a.bytes_written,
+						   arg.a.count, pos))
+				return sw_fail(w, "walk of a replaced fd: %s", pssi_errmsg);
+		}
+		return 1;
+	}
+	if (e != want) {
+		return sw_fail(w, "class %u pos %llu buf_len %llu mutation %d: %s, want %s",
+			       cls, (unsigned long long)pos, (unsigned long long)buf_len, mut,
+			       e ? strerror(e) : "success", want ? strerror(want) : "success");
+	}
+	switch (e) {
+	case 0:		w->out[n ? SW_RECORDS : SW_EMPTY_END]++; break;
+	case ENOSPC:	w->out[SW_ENOSPC]++; break;
+	case ERANGE:	w->out[SW_ERANGE]++; break;
+	case EINVAL:	w->out[SW_EINVAL]++; break;
+	case E2BIG:	w->out[SW_E2BIG]++; break;
+	case EFAULT:	w->out[SW_EFAULT]++; break;
+	default:	break;
+	}
+	if ((!e || e == ENOSPC) && mut != 5) {
+		uint64_t end = pos + n;
+		uint32_t next = end < r->n ? r->off[end + 1] - r->off[end] : 0;
+
+		if (arg.a.count != n || arg.a.bytes_written != bytes || arg.a.pos != end ||
+		    arg.a.total != r->n || arg.a.next_len != next ||
+		    !!(arg.a.out_flags & PSS_WALK_END) != (end == r->n) ||
+		    (arg.a.out_flags & ~PSS_WALK_END) ||
+		    (bytes && memcmp(buf, r->buf + r->off[pos], bytes))) {
+			return sw_fail(w, "class %u pos %llu buf_len %llu mutation %d: count "
+				       "%u/%llu bytes %llu/%llu pos %llu/%llu total %llu/%zu "
+				       "next_len %u/%u flags %#x%s", cls,
+				       (unsigned long long)pos, (unsigned long long)buf_len,
+				       mut, arg.a.count, (unsigned long long)n,
+				       (unsigned long long)arg.a.bytes_written,
+				       (unsigned long long)bytes,
+				       (unsigned long long)arg.a.pos, (unsigned long long)end,
+				       (unsigned long long)arg.a.total, r->n,
+				       arg.a.next_len, next, arg.a.out_flags,
+				       bytes && memcmp(buf, r->buf + r->off[pos], bytes) ?
+				       ", records differ from the reference" : "");
+		}
+		if (!e && end < r->n)
+			*posp = end;
+	}
+	return 0;
+}
+
+/* A walk of a few calls on one snapshot, while the closer may close it. */
+static int sw_one(struct sw_walker *w, char *buf, size_t bufsz)
+{
+	struct sw_slot *sl = &sw.slot[pssi_rand_below(&w->rng, SW_SLOTS)];
+	unsigned int i, calls = 1 + pssi_rand_below(&w->rng, 16);
+	uint32_t cls = pssi_rand_below(&w->rng, PSS_WALK_NR_CLASSES);
+	uint64_t pos = ~0ULL;
+	struct sw_ref *ref;
+	unsigned long gen;
+	int ret = 0;
+
+	pthread_mutex_lock(&sl->lock);
+	ref = sl->ref;
+	__atomic_add_fetch(&ref->refs, 1, __ATOMIC_ACQ_REL);
+	gen = sl->gen;
+	pthread_mutex_unlock(&sl->lock);
+	for (i = 0; i < calls && !ret; i++)
+		ret = sw_call(w, sl, ref, gen, cls, &pos, buf, bufsz);
+	sw_put(ref);
+	return ret < 0 ? ret : 0;
+}
+
+static void *sw_walker_fn(void *arg)
+{
+	struct sw_walker *w = arg;
+	size_t bufsz = 1 << 20;
+	char *buf = malloc(bufsz);
+
+	if (!buf)
+		return NULL;
+	while (!sw.stop && !sw_one(w, buf, bufsz))
+		;
+	free(buf);
+	return NULL;
+}
+
+/* The foreign target: threads, fds and mappings come and go. */
+static void *sw_churn(void *arg)
+{
+	uint64_t rng = (uintptr_t)arg;
+
+	for (;;) {
+		switch (pssi_rand_below(&rng, 3)) {
+		case 0: {
+			int fd = open("/dev/null", O_RDONLY);
+
+			usleep(pssi_rand_below(&rng, 500));
+			if (fd >= 0)
+				close(fd);
+			break;
+		}
+		case 1: {
+			void *a = mmap(NULL, PSSI_PAGE * (1 + pssi_rand_below(&rng, 4)),
+				       PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+			usleep(pssi_rand_below(&rng, 500));
+			if (a != MAP_FAILED)
+				munmap(a, PSSI_PAGE);
+			break;
+		}
+		default: {
+			pthread_t t;
+
+			if (!pthread_create(&t, NULL, nop_fn, NULL))
+				pthread_join(t, NULL);
+		}
+		}
+	}
+	return NULL;
+}
+
+TEST_F_TIMEOUT(fuzz, structured_walks, 1200)
+{
+	double secs = pssi_budget("PSS_FUZZ_SECS", 30, 100) / 2;
+	uint64_t seed = pssi_seed() ^ 0x5157, t0, end;
+	struct sw_walker wk[SW_WALKERS];
+	unsigned long calls = 0, out[SW_NR] = { 0 }, checked;
+	pthread_t closer;
+	char line[512];
+	size_t l = 0;
+	int i, j, fds0 = pssi_count_fds();
+
+	memset(&sw, 0, sizeof(sw));
+	sw.dev = self->dev;
+	sw.ro = mmap(NULL, PSSI_PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, sw.ro);
+	sw.target = fork();
+	ASSERT_LE(0, sw.target);
+	if (sw.target == 0) {
+		pthread_t t;
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		for (i = 0; i < 2; i++)
+			if (pthread_create(&t, NULL, sw_churn, (void *)(uintptr_t)(seed + i)))
+				_exit(1);
+		for (;;)
+			pause();
+	}
+	for (i = 0; i < SW_SLOTS; i++) {
+		pthread_mutex_init(&sw.slot[i].lock, NULL);
+		sw.slot[i].ref = sw_capture(&seed);
+		ASSERT_NE(NULL, sw.slot[i].ref) TH_LOG("capture of the churning target: %s",
+						      pssi_errmsg);
+	}
+	memset(wk, 0, sizeof(wk));
+	ASSERT_EQ(0, pthread_create(&closer, NULL, sw_closer, &seed));
+	for (i = 0; i < SW_WALKERS; i++) {
+		wk[i].rng = seed * (i + 3);
+		ASSERT_EQ(0, pthread_create(&wk[i].th, NULL, sw_walker_fn, &wk[i]));
+	}
+	t0 = pssi_now_ns();
+	end = t0 + secs * 1e9;
+	for (;;) {
+		unsigned long c = 0;
+
+		for (i = 0; i < SW_WALKERS; i++)
+			c += wk[i].calls;
+		if (sw.stop || !pssi_loop_on(t0, end, c, MIN_CALLS / 10))
+			break;
+		usleep(10000);
+	}
+	if (!sw.stop)
+		sw.stop = 1;
+	for (i = 0; i < SW_WALKERS; i++)
+		pthread_join(wk[i].th, NULL);
+	pthread_join(closer, NULL);
+	kill(sw.target, SIGKILL);
+	waitpid(sw.target, NULL, 0);
+	for (i = 0; i < SW_WALKERS; i++) {
+		calls += wk[i].calls;
+		for (j = 0; j < SW_NR; j++)
+			out[j] += wk[i].out[j];
+		EXPECT_EQ(0, wk[i].failed) TH_LOG("walker %d: %s", i, wk[i].msg);
+	}
+	EXPECT_NE(2, sw.stop) TH_LOG("the closer could not capture: %s", pssi_errmsg);
+	for (j = 0; j < SW_NR; j++)
+		l += snprintf(line + l, sizeof(line) - l, " %s %lu (%.1f%%)", sw_name[j],
+			      out[j], calls ? 100.0 * out[j] / calls : 0.0);
+	PSSI_LOG("structured walks: %lu calls, %lu snapshots replaced under them "
+		 "(%lu EAGAIN):%s", calls, sw.replaced, sw.eagain, line);
+	for (i = 0; i < SW_SLOTS; i++) {
+		close(sw.slot[i].ref->fd);
+		sw_put(sw.slot[i].ref);
+	}
+	munmap(sw.ro, PSSI_PAGE);
+	checked = calls - out[SW_EBADF] - out[SW_OTHER_SNAP];
+	EXPECT_LE(MIN_CALLS / 10, calls);
+	/* the walks reach the records, not only the argument checks */
+	EXPECT_LE(calls / 3, out[SW_RECORDS]);
+	EXPECT_LT(calls / 2, checked);
+	EXPECT_LT(0, sw.replaced);
 	EXPECT_EQ(fds0, pssi_count_fds());
 }
 
