@@ -381,7 +381,7 @@ TEST_F_TIMEOUT(errs, eintr_behind_mmap_writer, 600)
 		usleep(1000);
 	}
 
-	for (tries = 0; tries < 200 && conclusive < 3; tries++) {
+	for (tries = 0; tries < 60 && conclusive < 3; tries++) {
 		unsigned long f0, f1;
 		unsigned int spins;
 		pid_t cap = fork();
@@ -399,7 +399,7 @@ TEST_F_TIMEOUT(errs, eintr_behind_mmap_writer, 600)
 			}
 		}
 		/* Catch the capturer asleep in the ioctl while a fork holds the lock. */
-		for (spins = 0; spins < 100000; spins++) {
+		for (spins = 0; spins < 30000; spins++) {
 			if (fs->in_fork && blocked_in_ioctl(cap))
 				break;
 			usleep(100);
@@ -410,7 +410,7 @@ TEST_F_TIMEOUT(errs, eintr_behind_mmap_writer, 600)
 		f1 = fs->forks;
 		ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
 			TH_LOG("capturer status %#x", status);
-		if (spins == 100000)
+		if (spins == 30000)
 			continue;
 		/*
 		 * The fork that held the mmap lock had not finished when the
