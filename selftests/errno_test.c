@@ -219,7 +219,7 @@ static void *grower(void *arg)
 	return NULL;
 }
 
-TEST_F(errs, retry_path_reached)
+TEST_F_TIMEOUT(errs, retry_path_reached, 600)
 {
 	unsigned int n, eagain = 0, with_retries = 0, max_retries = 0;
 	struct rlimit rl = { 4096, 4096 };
