@@ -42,7 +42,6 @@
 
 #define NLEVELS		8
 #define BASE_FD		600
-#define PREEMPT_CTL	"/sys/kernel/debug/sched/preempt"
 #define FACETS		(PSS_FACET_THREADS | PSS_FACET_HANDLES | PSS_FACET_VA_SPACE)
 
 struct at_shared {
@@ -274,40 +273,6 @@ out:
 	return ret;
 }
 
-/* Set the preemption model; returns the old one in old (or "" if none). */
-static bool set_preempt(const char *mode, char *old, size_t len)
-{
-	char cur[128];
-	ssize_t n;
-	int fd;
-
-	old[0] = '\0';
-	fd = open(PREEMPT_CTL, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	n = read(fd, cur, sizeof(cur) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	cur[n] = '\0';
-	/* "none voluntary (full)": the current one is in parentheses */
-	if (strchr(cur, '(')) {
-		const char *a = strchr(cur, '(') + 1, *b = strchr(a, ')');
-
-		if (b)
-			snprintf(old, len, "%.*s", (int)(b - a), a);
-	}
-	fd = open(PREEMPT_CTL, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	if (write(fd, mode, strlen(mode)) != (ssize_t)strlen(mode)) {
-		close(fd);
-		return false;
-	}
-	close(fd);
-	return true;
-}
-
 FIXTURE(atomic) {
 	pid_t pid;
 	char old_preempt[32];
@@ -335,7 +300,7 @@ FIXTURE_TEARDOWN(atomic)
 	if (self->old_preempt[0]) {
 		char ignored[32];
 
-		set_preempt(self->old_preempt, ignored, sizeof(ignored));
+		pssi_set_preempt(self->old_preempt, ignored, sizeof(ignored));
 	}
 	sched_setaffinity(0, sizeof(self->old_affinity), &self->old_affinity);
 	munmap(sh, sizeof(*sh));
@@ -368,10 +333,10 @@ TEST_F_TIMEOUT(atomic, one_instant, 900)
 	dev = open(PSS_DEVICE_PATH, O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, dev);
 	if (variant->same_cpu) {
-		if (set_preempt("full", self->old_preempt, sizeof(self->old_preempt)))
+		if (pssi_set_preempt("full", self->old_preempt, sizeof(self->old_preempt)))
 			PSSI_LOG("preemption: full (was %s)", self->old_preempt);
 		else
-			PSSI_LOG("no %s: the kernel's own preemption model", PREEMPT_CTL);
+			PSSI_LOG("no %s: the kernel's own preemption model", PSSI_PREEMPT_CTL);
 	}
 	CPU_ZERO(&set);
 	CPU_SET(0, &set);

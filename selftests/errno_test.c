@@ -21,6 +21,7 @@
  */
 #include <linux/capability.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -197,24 +198,31 @@ TEST_F(errs, enfile)
 
 #define BURST		400
 #define BURST_FD0	1000
+#define FILLERS		3000
 
-static volatile int grow_stop;
-
-/* Grows and shrinks the fd table and the VMA list by BURST at once. */
+/*
+ * Grows the fd table by BURST at once, then shrinks it, sleeping a random
+ * while between: SCHED_FIFO on the capturer's CPU, so a wake-up during a
+ * capture's long (preemptible) VMA copy grows the table between the
+ * capture's sizing of its fd buffer and its copy of the table.
+ */
 static void *grower(void *arg)
 {
-	char *area = arg;
+	struct sched_param sp = { .sched_priority = 1 };
+	uint64_t rng = (uintptr_t)arg;
 	int i, null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	bool grown = false;
 
-	while (!grow_stop) {
-		for (i = 0; i < BURST; i++) {
-			dup2(null, BURST_FD0 + i);
-			mprotect(area + 2 * i * PSSI_PAGE, PSSI_PAGE, PROT_READ);
-		}
-		for (i = 0; i < BURST; i++) {
-			close(BURST_FD0 + i);
-			mprotect(area + 2 * i * PSSI_PAGE, PSSI_PAGE, PROT_NONE);
-		}
+	if (sched_setscheduler(0, SCHED_FIFO, &sp))
+		return NULL;
+	for (;;) {
+		usleep(pssi_rand_below(&rng, 1500));
+		for (i = 0; i < BURST; i++)
+			if (grown)
+				close(BURST_FD0 + i);
+			else
+				dup2(null, BURST_FD0 + i);
+		grown = !grown;
 	}
 	return NULL;
 }
@@ -223,20 +231,34 @@ TEST_F_TIMEOUT(errs, retry_path_reached, 600)
 {
 	unsigned int n, eagain = 0, with_retries = 0, max_retries = 0;
 	struct rlimit rl = { 4096, 4096 };
+	cpu_set_t old, cpu0;
+	char old_preempt[32];
 	int status;
 	pid_t pid;
 
+	if (pssi_set_preempt("full", old_preempt, sizeof(old_preempt)))
+		PSSI_LOG("preemption: full (was %s)", old_preempt);
+	ASSERT_EQ(0, sched_getaffinity(0, sizeof(old), &old));
+	CPU_ZERO(&cpu0);
+	CPU_SET(0, &cpu0);
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(cpu0), &cpu0));
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		char *area = mmap(NULL, 2 * BURST * PSSI_PAGE, PROT_NONE,
+		char *area = mmap(NULL, 2 * FILLERS * PSSI_PAGE, PROT_READ,
 				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		pthread_t t;
+		int i;
 
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (area == MAP_FAILED || setrlimit(RLIMIT_NOFILE, &rl) ||
-		    pthread_create(&t, NULL, grower, area))
+		if (area == MAP_FAILED || setrlimit(RLIMIT_NOFILE, &rl))
 			_exit(1);
+		/* a long VMA copy: the window the grower lands in */
+		for (i = 0; i < FILLERS; i++)
+			if (mprotect(area + 2 * i * PSSI_PAGE, PSSI_PAGE, PROT_NONE))
+				_exit(2);
+		if (pthread_create(&t, NULL, grower, (void *)(uintptr_t)pssi_seed()))
+			_exit(3);
 		for (;;)
 			pause();
 	}
@@ -244,7 +266,7 @@ TEST_F_TIMEOUT(errs, retry_path_reached, 600)
 	 * Bounded by a count, not a time: a capture that lands on a growing
 	 * target retries; in thousands of captures some must.
 	 */
-	for (n = 0; n < 5000 && with_retries < 3; n++) {
+	for (n = 0; n < 2000 && with_retries < 3; n++) {
 		struct pssi_opts o = {
 			.pid = pid, .facets = PSS_FACET_HANDLES | PSS_FACET_VA_SPACE |
 			PSS_FACET_THREADS,
@@ -270,6 +292,12 @@ TEST_F_TIMEOUT(errs, retry_path_reached, 600)
 	ASSERT_EQ(0, waitpid(pid, &status, WNOHANG)) TH_LOG("target died: %#x", status);
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
+	sched_setaffinity(0, sizeof(old), &old);
+	if (old_preempt[0]) {
+		char ignored[32];
+
+		pssi_set_preempt(old_preempt, ignored, sizeof(ignored));
+	}
 	PSSI_LOG("%u captures: %u with retries (most %u), %u EAGAIN", n, with_retries,
 		 max_retries, eagain);
 	EXPECT_LE(3, with_retries + eagain);
@@ -327,37 +355,34 @@ static int fork_target(struct fork_state *fs)
 }
 
 /* 'D' (TASK_KILLABLE reads as D) inside ioctl(2): blocked in the capture. */
+static bool read_proc(pid_t pid, const char *what, char *buf, size_t len)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, what);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	return true;
+}
+
 static bool blocked_in_ioctl(pid_t pid)
 {
-	char path[64], buf[512];
-	int fd;
-	ssize_t n;
-	char *p;
+	char buf[512], *p;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (!read_proc(pid, "stat", buf, sizeof(buf)))
 		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
 	p = strrchr(buf, ')');
-	if (!p || p[1] != ' ')
+	if (!p || p[1] != ' ' || p[2] != 'D')
 		return false;
-	if (p[2] != 'D')
-		return false;
-	snprintf(path, sizeof(path), "/proc/%d/syscall", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	return atoi(buf) == SYS_ioctl;
+	return read_proc(pid, "syscall", buf, sizeof(buf)) && atoi(buf) == SYS_ioctl;
 }
 
 TEST_F_TIMEOUT(errs, eintr_behind_mmap_writer, 600)
