@@ -340,6 +340,25 @@ static size_t named_vmas(const struct pssi_snap *s)
 
 /* ------------------------------------------------------------ fixture */
 
+static void teardown_common(int dev, pid_t pid, int pidfd)
+{
+	if (nth_fd >= 0) {
+		(void)!pwrite(nth_fd, "0", 1, 0);
+		close(nth_fd);
+		nth_fd = -1;
+	}
+	knobs_restore();
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	if (pidfd >= 0)
+		close(pidfd);
+	if (dev >= 0)
+		close(dev);
+	unlink("/tmp/pss-failnth-file");
+}
+
 FIXTURE(failnth) {
 	int dev;
 	pid_t pid;
@@ -411,21 +430,7 @@ FIXTURE_SETUP(failnth)
 
 FIXTURE_TEARDOWN(failnth)
 {
-	if (nth_fd >= 0) {
-		(void)!pwrite(nth_fd, "0", 1, 0);
-		close(nth_fd);
-		nth_fd = -1;
-	}
-	knobs_restore();
-	if (self->pid > 0) {
-		kill(self->pid, SIGKILL);
-		waitpid(self->pid, NULL, 0);
-	}
-	if (self->pidfd >= 0)
-		close(self->pidfd);
-	if (self->dev >= 0)
-		close(self->dev);
-	unlink("/tmp/pss-failnth-file");
+	teardown_common(self->dev, self->pid, self->pidfd);
 }
 
 TEST_F_TIMEOUT(failnth, capture, 1200)
@@ -557,21 +562,7 @@ FIXTURE_SETUP(failnth1)
 
 FIXTURE_TEARDOWN(failnth1)
 {
-	if (nth_fd >= 0) {
-		(void)!pwrite(nth_fd, "0", 1, 0);
-		close(nth_fd);
-		nth_fd = -1;
-	}
-	knobs_restore();
-	if (self->pid > 0) {
-		kill(self->pid, SIGKILL);
-		waitpid(self->pid, NULL, 0);
-	}
-	if (self->pidfd >= 0)
-		close(self->pidfd);
-	if (self->dev >= 0)
-		close(self->dev);
-	unlink("/tmp/pss-failnth-file");
+	teardown_common(self->dev, self->pid, self->pidfd);
 }
 
 /* a target whose tables jump by hundreds of entries: the capture retries */
