@@ -61,8 +61,10 @@ shell)
 esac
 
 if [ -e $kmemleak ]; then
-	# Two scans: kmemleak reports an object only once it has looked
-	# unreferenced for a full scan period.
+	# kmemleak skips objects younger than 5 s (MSECS_MIN_AGE): wait past
+	# that so leaks from the last test count, then two scans, as an object
+	# is reported only once it has looked unreferenced in a full scan.
+	sleep 6
 	echo scan > $kmemleak; sleep 1; echo scan > $kmemleak
 	leaks=$(cat $kmemleak)
 	if [ -n "$leaks" ]; then

@@ -6,6 +6,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -56,6 +58,68 @@ TEST_F(dev, version)
 	ASSERT_EQ(0, ioctl(self->fd, PSS_IOC_VERSION, &ver));
 	EXPECT_EQ(PSS_ABI_VERSION, ver.abi_version);
 	EXPECT_EQ(sizeof(ver), ver.size);
+	/* exactly what this header knows: no more, no less */
+	EXPECT_EQ(PSS_FACETS_ALL, ver.capture_flags);
+	EXPECT_EQ((1ULL << PSS_QUERY_NR_CLASSES) - 1, ver.query_classes);
+	EXPECT_EQ((1ULL << PSS_WALK_NR_CLASSES) - 1, ver.walk_classes);
+	EXPECT_NE(0, ver.max_snapshot_bytes);
+}
+
+static int capture_self(int dev, __u64 facets)
+{
+	struct pss_capture_args a = { .size = sizeof(a), .facets = facets };
+	int ret = ioctl(dev, PSS_IOC_CAPTURE, &a);
+
+	return ret < 0 ? -errno : ret;
+}
+
+/*
+ * What VERSION reports is what the module does: every reported capture
+ * flag is accepted and the first bit beyond them is not; every reported
+ * query and walk class answers, the first class beyond them is unknown.
+ */
+TEST_F(dev, version_matches_behaviour)
+{
+	struct pss_version ver = { .size = sizeof(ver) };
+	char buf[1 << 16];
+	unsigned int bit;
+	int snap;
+
+	ASSERT_EQ(0, ioctl(self->fd, PSS_IOC_VERSION, &ver));
+	snap = capture_self(self->fd, ver.capture_flags);
+	ASSERT_LE(0, snap) TH_LOG("capture with every reported flag: %s", strerror(-snap));
+	for (bit = 0; bit < 64; bit++) {
+		struct pss_query_args q = { .size = sizeof(q), .query_class = bit,
+					    .out_size = sizeof(buf), .out = (uintptr_t)buf };
+		struct pss_walk_args w = { .size = sizeof(w), .walk_class = bit,
+					   .buf = (uintptr_t)buf, .buf_len = sizeof(buf) };
+		int qr = ioctl(snap, PSS_IOC_QUERY, &q) ? errno : 0;
+		int wr = ioctl(snap, PSS_IOC_WALK, &w) ? errno : 0;
+
+		EXPECT_EQ(!!(ver.query_classes & (1ULL << bit)), qr != EINVAL)
+			TH_LOG("query class %u: %s", bit, strerror(qr));
+		EXPECT_EQ(!!(ver.walk_classes & (1ULL << bit)), wr != EINVAL)
+			TH_LOG("walk class %u: %s", bit, strerror(wr));
+		if (ver.capture_flags & (1ULL << bit))
+			continue;
+		EXPECT_EQ(-EINVAL, capture_self(self->fd, ver.capture_flags | 1ULL << bit))
+			TH_LOG("capture flag %u, not reported", bit);
+	}
+	close(snap);
+}
+
+/* The per-snapshot limit VERSION reports is the module's parameter. */
+TEST_F(dev, version_max_snapshot_bytes)
+{
+	struct pss_version ver = { .size = sizeof(ver) };
+	char txt[32] = "";
+	int fd = open("/sys/module/pss/parameters/max_snapshot_bytes", O_RDONLY | O_CLOEXEC);
+
+	ASSERT_LE(0, fd) TH_LOG("no max_snapshot_bytes module parameter");
+	ASSERT_LT(0, read(fd, txt, sizeof(txt) - 1));
+	close(fd);
+	ASSERT_EQ(0, ioctl(self->fd, PSS_IOC_VERSION, &ver));
+	EXPECT_EQ(strtoull(txt, NULL, 0), ver.max_snapshot_bytes);
 }
 
 TEST_F(dev, version_size_too_small)

@@ -389,7 +389,7 @@ TEST_F_TIMEOUT(dying, exits_during_capture, 600)
 	struct loop_stats st;
 
 	memset(&st, 0, sizeof(st));
-	while (pssi_now_ns() < end) {
+	while (pssi_loop_on(t0, end, st.targets, 10)) {
 		struct big b = {
 			.threads = 1 + pssi_rand_below(&self->rng, 6),
 			.fds = pssi_rand_below(&self->rng, 32),
@@ -409,6 +409,7 @@ TEST_F_TIMEOUT(dying, exits_during_capture, 600)
 	}
 	PSSI_LOG("exits: %lu targets, %lu good captures (%lu of zombies), %lu ESRCH, %.1f s",
 		 st.targets, st.ok, st.zombies, st.esrch, (pssi_now_ns() - t0) / 1e9);
+	EXPECT_LE(10, st.targets);
 	EXPECT_LT(0, st.ok);
 	EXPECT_EQ(self->fds0 + 1, pssi_count_fds());
 }
@@ -419,7 +420,7 @@ TEST_F_TIMEOUT(dying, execs_during_capture, 600)
 	struct loop_stats st;
 
 	memset(&st, 0, sizeof(st));
-	while (pssi_now_ns() < end) {
+	while (pssi_loop_on(t0, end, st.targets, 3)) {
 		int pidfd;
 		pid_t pid = fork();
 
@@ -441,6 +442,7 @@ TEST_F_TIMEOUT(dying, execs_during_capture, 600)
 		 "image, %lu of zombies), %lu ESRCH, %lu EAGAIN (documented for an exec "
 		 "by a non-leader thread), %.1f s", st.targets, st.ok, st.exec_seen,
 		 st.zombies, st.esrch, st.eagain, (pssi_now_ns() - t0) / 1e9);
+	EXPECT_LE(3, st.targets);
 	EXPECT_LT(0, st.ok);
 	EXPECT_EQ(self->fds0 + 1, pssi_count_fds());
 }
@@ -459,7 +461,7 @@ TEST_F_TIMEOUT(dying, execs_from_thread_during_capture, 600)
 	struct loop_stats st;
 
 	memset(&st, 0, sizeof(st));
-	while (pssi_now_ns() < end) {
+	while (pssi_loop_on(t0, end, st.targets, 2)) {
 		int pidfd;
 		pid_t pid = fork();
 
@@ -481,6 +483,7 @@ TEST_F_TIMEOUT(dying, execs_from_thread_during_capture, 600)
 	PSSI_LOG("execs from threads: %lu targets (7 images each), %lu good captures, "
 		 "%lu ESRCH, %lu EAGAIN (documented), %.1f s", st.targets, st.ok, st.esrch,
 		 st.eagain, (pssi_now_ns() - t0) / 1e9);
+	EXPECT_LE(2, st.targets);
 	EXPECT_LT(0, st.ok);
 	EXPECT_EQ(self->fds0 + 1, pssi_count_fds());
 }
@@ -558,7 +561,7 @@ TEST_F_TIMEOUT(dying, sigkilled_during_capture, 600)
 	bool dbg = pssi_is_debug_kernel();
 
 	memset(&st, 0, sizeof(st));
-	while (pssi_now_ns() < end) {
+	while (pssi_loop_on(t0, end, st.targets, 4)) {
 		struct big b = {
 			.threads = 4 + pssi_rand_below(&self->rng, dbg ? 12 : 28),
 			.fds = 64 + pssi_rand_below(&self->rng, dbg ? 128 : 448),
@@ -587,6 +590,7 @@ TEST_F_TIMEOUT(dying, sigkilled_during_capture, 600)
 	PSSI_LOG("sigkill: %lu big targets, %lu good captures (%lu of zombies), "
 		 "%lu ESRCH, %.1f s", st.targets, st.ok, st.zombies, st.esrch,
 		 (pssi_now_ns() - t0) / 1e9);
+	EXPECT_LE(4, st.targets);
 	EXPECT_LT(0, st.ok);
 	EXPECT_EQ(self->fds0 + 1, pssi_count_fds());
 }
@@ -606,7 +610,7 @@ TEST_F_TIMEOUT(dying, caller_sigkilled_during_capture, 600)
 
 	ASSERT_LT(0, target);
 	ASSERT_LE(0, pidfd);
-	while (pssi_now_ns() < end) {
+	while (pssi_loop_on(t0, end, kills, 5)) {
 		pid_t cap = fork();
 
 		ASSERT_LE(0, cap);
@@ -650,6 +654,7 @@ TEST_F_TIMEOUT(dying, caller_sigkilled_during_capture, 600)
 	close(pidfd);
 	PSSI_LOG("caller killed: %lu capturers SIGKILLed mid-loop, %.1f s", kills,
 		 (pssi_now_ns() - t0) / 1e9);
+	EXPECT_LE(5, kills);
 	EXPECT_EQ(kills, signaled);
 	EXPECT_EQ(self->fds0 + 1, pssi_count_fds());
 }
@@ -748,6 +753,9 @@ TEST_F_TIMEOUT(dying, self_capture_multithreaded, 600)
 		ASSERT_EQ(0, pthread_create(&cap[i], NULL, self_capturer, &m));
 	}
 	usleep(secs * 1e6);
+	for (i = 0; i < 300 && __atomic_load_n(&m.captures, __ATOMIC_RELAXED) < 20 &&
+		    !m.failed; i++)
+		usleep(secs * 1e4);
 	m.stop = 1;
 	for (i = 0; i < 2; i++)
 		pthread_join(cap[i], NULL);
@@ -756,7 +764,7 @@ TEST_F_TIMEOUT(dying, self_capture_multithreaded, 600)
 	PSSI_LOG("self: %lu self-captures by 2 threads while 4 threads churn",
 		 m.captures);
 	EXPECT_EQ(0, m.failed) TH_LOG("%s", m.msg);
-	EXPECT_LT(0, m.captures);
+	EXPECT_LE(20, m.captures);
 	EXPECT_EQ(self->fds0 + 1, pssi_count_fds());
 }
 
@@ -868,10 +876,10 @@ TEST_F(dying, clone_files_shared_table)
 
 	/* churn the shared table from the child while capturing both */
 	{
-		uint64_t end = pssi_now_ns() + budget() * 1e9 / 2;
+		uint64_t t0 = pssi_now_ns(), end = t0 + budget() * 1e9 / 2;
 		unsigned long n = 0;
 
-		while (pssi_now_ns() < end) {
+		while (pssi_loop_on(t0, end, n, 10)) {
 			int s1;
 
 			ASSERT_EQ(1, write(cmdp[1], "o", 1));
@@ -886,6 +894,7 @@ TEST_F(dying, clone_files_shared_table)
 			n++;
 		}
 		PSSI_LOG("clone_files: %lu captures of a shared table under change", n);
+		EXPECT_LE(10, n);
 	}
 	ASSERT_EQ(1, write(cmdp[1], "q", 1));
 	ASSERT_EQ(pid, waitpid(pid, NULL, 0));
@@ -998,10 +1007,10 @@ TEST_F(dying, clone_vm_shared_mm)
 	/* the child churns the shared mm; capture both */
 	arg->churn = 1;
 	{
-		uint64_t end = pssi_now_ns() + budget() * 1e9 / 2;
+		uint64_t t0 = pssi_now_ns(), end = t0 + budget() * 1e9 / 2;
 		unsigned long n = 0;
 
-		while (pssi_now_ns() < end) {
+		while (pssi_loop_on(t0, end, n, 20)) {
 			int s1;
 
 			o.pid = n & 1 ? getpid() : pid;
@@ -1016,6 +1025,7 @@ TEST_F(dying, clone_vm_shared_mm)
 		}
 		PSSI_LOG("clone_vm: %lu captures of a shared mm under change (%lu child ops)",
 			 n, arg->ops);
+		EXPECT_LE(20, n);
 	}
 	arg->stop = 1;
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));

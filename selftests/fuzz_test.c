@@ -10,13 +10,22 @@
  * The oracle is the header: every return value must be success or one of
  * the errnos <linux/pss.h> documents for that ioctl on that kind of fd
  * (ENOTTY for anything that is not one of its commands: type, number AND
- * direction must match, the size bits are ignored). Successful calls whose
- * arguments we can read back get their bookkeeping checked. Snapshot fds
+ * direction must match, the size bits are ignored). Where the inputs
+ * determine the outcome - the argument checks, the snapshot's facets, pos
+ * against total, which records fit in buf_len (from a reference walk), which
+ * pointers are readable or writable - the exact errno (or success) is
+ * predicted and must be what the call returns: about 99% of the calls.
+ * Successful calls whose arguments we can read back get their bookkeeping
+ * checked. Snapshot fds
  * returned by captures are closed as we go; at the end the fd count is
  * back to the baseline. Splats and leaks are caught by the guest runner.
  *
  * Pointers only ever point into the fuzzer's own arenas (RW pages followed
  * by guard pages), so the kernel can never scribble on the test itself.
+ *
+ * structured_walks (below) starts from valid walks of known snapshots of a
+ * churning foreign target instead, mutates at most one field, and predicts
+ * every output field and byte, while snapshots are closed under the walks.
  *
  * Env: PSS_FUZZ_SECS (default 30 s, 100 s on the debug kernel),
  * PSS_FUZZ_CALLS (stop after this many calls, default: no limit),
@@ -34,6 +43,8 @@
 #define MAX_THREADS	16
 #define ARENA_PAGES	8
 #define POOL		6
+/* far below any kernel's count (6.12 under load: ~3 million in 15 s) */
+#define MIN_CALLS	50000
 
 /* arena layout (pages): 0-3 RW, 4 NONE, 5 RO, 6 NONE, 7 unmapped */
 #define A_RW		0
@@ -51,7 +62,8 @@ struct fuzzer {
 	int dev;
 	int pool[POOL];		/* snapshot fds this thread owns */
 	int shared_dup;		/* a dup of a shared snapshot */
-	unsigned long calls, ok, captures, pss_cmds;
+	unsigned long calls, ok, captures, pss_cmds, predicted;
+	char *scratch;		/* reference walks */
 	unsigned long err[256];
 	int failed;
 	char msg[1024];
@@ -60,8 +72,9 @@ struct fuzzer {
 static struct {
 	int shared[3];		/* long-lived snapshots every thread uses */
 	int self_pidfd;
+	long pid_max;
 	volatile int stop;
-	uint64_t deadline;
+	uint64_t t0, deadline;
 	unsigned long max_calls;
 	volatile unsigned long total_calls;
 } g;
@@ -292,6 +305,217 @@ static int fail(struct fuzzer *f, const char *fmt, ...)
 	return -1;
 }
 
+/* ------------------------------------------------------------ oracle */
+
+/*
+ * The exact outcome where the inputs determine it: an errno, 0 for
+ * success, or -1 when they do not (a racing target, memory the kernel
+ * itself writes during the call). What the arena allows is known exactly:
+ * pages A_RW.. are read-write, A_RO read-only, the rest unreadable, and
+ * every pointer rand_ptr() makes outside the arena is unmapped or kernel.
+ */
+#define SCRATCH		(1 << 20)
+
+static bool arena_ok(struct fuzzer *f, uint64_t p, uint64_t len, bool write)
+{
+	uint64_t a = (uintptr_t)f->arena, end = a + A_NONE * PSSI_PAGE, i;
+
+	if (!len)
+		return true;
+	if (p + len < p)
+		return false;
+	if (p >= a && p + len <= end)
+		return true;
+	if (write)
+		return false;
+	for (i = p; i < p + len; i++)	/* reads: RW pages and the RO one */
+		if (!(i >= a && i < end) &&
+		    !(i >= a + A_RO * PSSI_PAGE && i < a + (A_RO + 1) * PSSI_PAGE))
+			return false;
+	return true;
+}
+
+/*
+ * The args copy-in every ioctl does: size, then (copy_struct_from_user)
+ * the tail beyond what the kernel knows must be readable and zero, then
+ * the known part readable. Returns an errno, or 0 with *usize set.
+ */
+static int predict_args(struct fuzzer *f, uint64_t argp, uint32_t ver0, uint32_t ksize,
+			uint32_t *usize)
+{
+	const unsigned char *p = (const unsigned char *)(uintptr_t)argp;
+	uint64_t i;
+
+	if (!arena_ok(f, argp, 4, false))
+		return EFAULT;
+	memcpy(usize, p, 4);
+	if (*usize < ver0)
+		return EINVAL;
+	if (*usize > 4096)
+		return E2BIG;
+	for (i = ksize; i < *usize; i++) {
+		if (!arena_ok(f, argp + i, 1, false))
+			return EFAULT;
+		if (p[i])
+			return E2BIG;
+	}
+	if (!arena_ok(f, argp, ksize < *usize ? ksize : *usize, false))
+		return EFAULT;
+	return 0;
+}
+
+static uint64_t snap_facets(int fd)
+{
+	struct pss_snapshot_info si;
+
+	memset(&si, 0, sizeof(si));
+	return ioc_query(fd, PSS_QUERY_SNAPSHOT, &si, sizeof(si), NULL) ? ~0ULL : si.facets;
+}
+
+static int predict_version(struct fuzzer *f, uint64_t argp)
+{
+	uint32_t usize;
+	int e = predict_args(f, argp, PSS_VERSION_SIZE_VER0, sizeof(struct pss_version),
+			     &usize);
+
+	if (e)
+		return e;
+	return arena_ok(f, argp, usize < sizeof(struct pss_version) ? usize :
+			sizeof(struct pss_version), true) ? 0 : EFAULT;
+}
+
+static int predict_query(struct fuzzer *f, int fd, uint64_t argp)
+{
+	static const uint32_t ver0[] = {
+		PSS_SNAPSHOT_INFO_SIZE_VER0, PSS_PROCESS_INFO_SIZE_VER0,
+		PSS_COUNT_INFO_SIZE_VER0, PSS_COUNT_INFO_SIZE_VER0,
+		PSS_COUNT_INFO_SIZE_VER0, PSS_PERF_INFO_SIZE_VER0,
+	};
+	static const uint64_t facet[] = {
+		0, 0, PSS_FACET_THREADS, PSS_FACET_HANDLES, PSS_FACET_VA_SPACE,
+		PSS_FACET_MEASURE_PERFORMANCE,
+	};
+	struct pss_query_args q;
+	uint64_t have;
+	uint32_t usize;
+	int e = predict_args(f, argp, PSS_QUERY_ARGS_SIZE_VER0, sizeof(q), &usize);
+
+	if (e)
+		return e;
+	memcpy(&q, (void *)(uintptr_t)argp, sizeof(q));
+	if (q.flags || q.reserved || q.query_class >= PSS_QUERY_NR_CLASSES ||
+	    q.out_size < ver0[q.query_class])
+		return EINVAL;
+	have = snap_facets(fd);
+	if (have == ~0ULL)
+		return -1;
+	if ((have & facet[q.query_class]) != facet[q.query_class])
+		return ENODATA;
+	/* copy out and clear the tail: out_size bytes in all, then the args */
+	if (!arena_ok(f, q.out, q.out_size, true))
+		return EFAULT;
+	/* the output may overlap the args: then the write-back is all we know */
+	return arena_ok(f, argp, sizeof(q), true) ? 0 : EFAULT;
+}
+
+static int predict_walk(struct fuzzer *f, int fd, uint64_t argp)
+{
+	struct pss_walk_args w, r;
+	struct pss_count_info ci;
+	uint64_t have, bytes = 0, off = 0;
+	uint32_t usize, n;
+	int e = predict_args(f, argp, PSS_WALK_ARGS_SIZE_VER0, sizeof(w), &usize);
+
+	if (e)
+		return e;
+	memcpy(&w, (void *)(uintptr_t)argp, sizeof(w));
+	if (w.flags || w.walk_class >= PSS_WALK_NR_CLASSES)
+		return EINVAL;
+	have = snap_facets(fd);
+	if (have == ~0ULL)
+		return -1;
+	if (!(have & pssi_facet_of(w.walk_class)))
+		return ENODATA;
+	e = ioc_query(fd, (uint32_t[]){ PSS_QUERY_THREADS, PSS_QUERY_HANDLES,
+					PSS_QUERY_VA_SPACE }[w.walk_class],
+		      &ci, sizeof(ci), NULL);
+	if (e)
+		return -1;
+	if (w.pos > ci.count)
+		return ERANGE;
+	/* the reference: every record from pos on, into our own buffer */
+	memset(&r, 0, sizeof(r));
+	r.size = sizeof(r);
+	r.walk_class = w.walk_class;
+	r.pos = w.pos;
+	r.buf = (uintptr_t)f->scratch;
+	r.buf_len = SCRATCH;
+	if (ioctl(fd, PSS_IOC_WALK, &r) || !(r.out_flags & PSS_WALK_END))
+		return -1;			/* more than SCRATCH: not predicted */
+	/* as many whole records as fit in buf_len, by their rec_len */
+	for (n = 0; n < r.count; n++) {
+		uint32_t len = *(uint32_t *)(f->scratch + off);
+
+		if (bytes + len > w.buf_len)
+			break;
+		bytes += len;
+		off += len;
+	}
+	if (r.count && !n)
+		return arena_ok(f, argp, usize < sizeof(w) ? usize : sizeof(w), true) ?
+		       ENOSPC : EFAULT;
+	if (bytes && !arena_ok(f, w.buf, bytes, true))
+		return EFAULT;
+	return arena_ok(f, argp, usize < sizeof(w) ? usize : sizeof(w), true) ? 0 : EFAULT;
+}
+
+static int predict_capture(struct fuzzer *f, uint64_t argp)
+{
+	const uint64_t levels = PSS_FACET_HANDLE_NAME | PSS_FACET_HANDLE_BASIC |
+				PSS_FACET_HANDLE_TYPE_SPECIFIC;
+	struct pss_capture_args c;
+	uint32_t usize;
+	int e = predict_args(f, argp, PSS_CAPTURE_ARGS_SIZE_VER0, sizeof(c), &usize);
+
+	if (e)
+		return e;
+	memcpy(&c, (void *)(uintptr_t)argp, sizeof(c));
+	if ((c.flags & ~PSS_CAPTURE_FLAGS_ALL) || (c.facets & ~PSS_FACETS_ALL) ||
+	    c.reserved[0] || c.reserved[1] ||
+	    ((c.facets & levels) && !(c.facets & PSS_FACET_HANDLES)) ||
+	    ((c.facets & PSS_FACET_VA_SPACE_SECTION) && !(c.facets & PSS_FACET_VA_SPACE)))
+		return EINVAL;
+	if (c.flags & PSS_CAPTURE_PIDFD) {
+		if (c.target_pid)
+			return EINVAL;
+		if (c.target_pidfd < 0)
+			return EBADF;
+		if (c.target_pidfd == f->dev)
+			return EBADFD;
+		return -1;	/* other threads open and close fds meanwhile */
+	}
+	if (c.target_pid < 0 || c.target_pidfd)
+		return EINVAL;
+	if (c.target_pid >= g.pid_max)
+		return ESRCH;
+	if (c.target_pid == 2)
+		return EPERM;		/* kthreadd */
+	return -1;			/* a live process: EAGAIN, ENOMEM... */
+}
+
+static int predict(struct fuzzer *f, enum fdkind k, unsigned int cmd, int fd, uint64_t argp)
+{
+	if (k == K_DEV && is_cmd(cmd, PSS_IOC_VERSION))
+		return predict_version(f, argp);
+	if (k == K_DEV && is_cmd(cmd, PSS_IOC_CAPTURE))
+		return predict_capture(f, argp);
+	if (k == K_SNAP && is_cmd(cmd, PSS_IOC_QUERY))
+		return predict_query(f, fd, argp);
+	if (k == K_SNAP && is_cmd(cmd, PSS_IOC_WALK))
+		return predict_walk(f, fd, argp);
+	return ENOTTY;
+}
+
 /* One call. Returns -1 on an oracle violation. */
 static int one_call(struct fuzzer *f)
 {
@@ -307,7 +531,7 @@ static int one_call(struct fuzzer *f)
 	size_t alen = sizeof(a.w);
 	uint64_t argp, buf_len = 0;
 	bool rw = false, valid_layout = true;
-	int fd, ret, e;
+	int fd, ret, e, want;
 
 	memset(&a, 0, sizeof(a));
 	if (what < 38) {
@@ -403,6 +627,7 @@ static int one_call(struct fuzzer *f)
 
 	if (_IOC_TYPE(cmd) == PSS_IOC_MAGIC)
 		f->pss_cmds++;
+	want = predict(f, kind, cmd, fd, argp);
 	errno = 0;
 	ret = ioctl(fd, cmd, (unsigned long)argp);
 	e = ret < 0 ? errno : 0;
@@ -414,6 +639,16 @@ static int one_call(struct fuzzer *f)
 			    "arg %#llx%s", cmd, _IOC_NR(cmd), _IOC_DIR(cmd), _IOC_SIZE(cmd),
 			    kind == K_DEV ? "/dev/pss" : "snapshot", ret, e, strerror(e),
 			    (unsigned long long)argp, rw ? " (RW arena)" : "");
+	if (want >= 0) {
+		f->predicted++;
+		if (want != e)
+			return fail(f, "cmd %#x (nr %#x dir %u) on %s fd, arg %#llx%s: %s, "
+				    "predicted %s", cmd, _IOC_NR(cmd), _IOC_DIR(cmd),
+				    kind == K_DEV ? "/dev/pss" : "snapshot",
+				    (unsigned long long)argp, rw ? " (RW arena)" : "",
+				    e ? strerror(e) : "success",
+				    want ? strerror(want) : "success");
+	}
 	if (ret < 0)
 		return 0;
 	f->ok++;
@@ -476,7 +711,8 @@ static void *fuzz_thread(void *arg)
 			unsigned long t = __atomic_add_fetch(&g.total_calls, 256,
 							     __ATOMIC_RELAXED);
 
-			if (pssi_now_ns() > g.deadline || (g.max_calls && t >= g.max_calls))
+			if (g.max_calls ? t >= g.max_calls :
+			    !pssi_loop_on(g.t0, g.deadline, t, MIN_CALLS))
 				break;
 		}
 	}
@@ -525,7 +761,7 @@ TEST_F_TIMEOUT(fuzz, random_ioctls, 1200)
 	double secs = pssi_budget("PSS_FUZZ_SECS", 30, 100);
 	int nthreads = te && *te ? atoi(te) : 4, i, j, fds0;
 	uint64_t seed = pssi_seed(), t0;
-	unsigned long calls = 0, ok = 0, captures = 0, pss_cmds = 0;
+	unsigned long calls = 0, ok = 0, captures = 0, pss_cmds = 0, predicted = 0;
 	unsigned long err[256];
 	struct fuzzer *f;
 	char line[1024];
@@ -539,6 +775,13 @@ TEST_F_TIMEOUT(fuzz, random_ioctls, 1200)
 	PSSI_LOG("seed %#llx (PSS_SEED), %d threads, budget %.1f s (PSS_FUZZ_SECS)%s",
 		 (unsigned long long)seed, nthreads, secs,
 		 g.max_calls ? ", call limit set (PSS_FUZZ_CALLS)" : "");
+	{
+		FILE *pm = fopen("/proc/sys/kernel/pid_max", "re");
+
+		ASSERT_NE(NULL, pm);
+		ASSERT_EQ(1, fscanf(pm, "%ld", &g.pid_max));
+		fclose(pm);
+	}
 	g.self_pidfd = pssi_pidfd_open(getpid());
 	ASSERT_LE(0, g.self_pidfd);
 	g.shared[0] = pssi_capture(self->dev, 0, -1, PSS_FACETS_ALL);
@@ -551,12 +794,15 @@ TEST_F_TIMEOUT(fuzz, random_ioctls, 1200)
 	f = calloc(nthreads, sizeof(*f));
 	ASSERT_NE(NULL, f);
 	t0 = pssi_now_ns();
+	g.t0 = t0;
 	g.deadline = t0 + secs * 1e9;
 	for (i = 0; i < nthreads; i++) {
 		f[i].idx = i;
 		f[i].rng = seed ^ (0x9e3779b97f4a7c15ULL * (i + 1));
 		f[i].arena = make_arena();
 		ASSERT_NE(NULL, f[i].arena);
+		f[i].scratch = malloc(SCRATCH);
+		ASSERT_NE(NULL, f[i].scratch);
 		f[i].dev = open(PSS_DEVICE_PATH, O_RDONLY | O_CLOEXEC);
 		ASSERT_LE(0, f[i].dev);
 		f[i].shared_dup = fcntl(g.shared[i % 3], F_DUPFD_CLOEXEC, 0);
@@ -577,6 +823,7 @@ TEST_F_TIMEOUT(fuzz, random_ioctls, 1200)
 		ok += f[i].ok;
 		captures += f[i].captures;
 		pss_cmds += f[i].pss_cmds;
+		predicted += f[i].predicted;
 		for (j = 0; j < 256; j++)
 			err[j] += f[i].err[j];
 		for (j = 0; j < POOL; j++)
@@ -585,6 +832,7 @@ TEST_F_TIMEOUT(fuzz, random_ioctls, 1200)
 		close(f[i].shared_dup);
 		close(f[i].dev);
 		munmap(f[i].arena, ARENA_PAGES * PSSI_PAGE);
+		free(f[i].scratch);
 	}
 	for (j = 1; j < 256; j++)
 		if (err[j])
@@ -593,16 +841,456 @@ TEST_F_TIMEOUT(fuzz, random_ioctls, 1200)
 	PSSI_LOG("fuzz: %lu calls in %.1f s = %.0f calls/s (%lu pss-magic), %lu ok, "
 		 "%lu captures", calls, secs, calls / secs, pss_cmds, ok, captures);
 	PSSI_LOG("fuzz errnos:%s", line);
+	PSSI_LOG("fuzz: %lu calls (%.0f%%) had their exact outcome predicted", predicted,
+		 calls ? 100.0 * predicted / calls : 0.0);
 	for (i = 0; i < nthreads; i++) {
 		EXPECT_EQ(0, f[i].failed) TH_LOG("thread %d: %s", i, f[i].msg);
 	}
 	/* the fuzzer reached the real code, not just the door */
 	EXPECT_LT(0, ok);
 	EXPECT_LT(0, captures);
+	if (!g.max_calls) {
+		EXPECT_LE(MIN_CALLS, calls);
+	}
 	for (i = 0; i < 3; i++)
 		close(g.shared[i]);
 	close(g.self_pidfd);
 	free(f);
+	EXPECT_EQ(fds0, pssi_count_fds());
+}
+
+static void *nop_fn(void *arg)
+{
+	return arg;
+}
+
+/* ------------------------------------------------------------ structured */
+
+/*
+ * Structure-aware walks: every call starts from a valid walk of a snapshot
+ * whose records are known (a reference walk taken when it was captured),
+ * with buf_len chosen around record boundaries, and then has at most one
+ * field mutated. The outcome is predicted in full - errno, count,
+ * bytes_written, pos, END, next_len, total and the bytes themselves -
+ * while a closer thread keeps closing the snapshots the walkers use and
+ * capturing replacements of a foreign target that churns. A call on an fd
+ * closed (or reused) meanwhile may fail with EBADF or walk another
+ * snapshot: then only the framing is checked.
+ */
+#define SW_SLOTS	6
+#define SW_WALKERS	3
+
+struct sw_ref {
+	int fd;
+	int refs;		/* under the slot's lock */
+	struct pssi_snap s;
+};
+
+struct sw_slot {
+	pthread_mutex_t lock;
+	struct sw_ref *ref;
+	unsigned long gen;	/* bumped on every replacement */
+};
+
+enum { SW_RECORDS, SW_EMPTY_END, SW_ENOSPC, SW_ERANGE, SW_EINVAL, SW_E2BIG, SW_EFAULT,
+       SW_EBADF, SW_OTHER_SNAP, SW_NR };
+static const char *const sw_name[SW_NR] = {
+	"records", "end", "ENOSPC", "ERANGE", "EINVAL", "E2BIG", "EFAULT", "EBADF",
+	"fd replaced",
+};
+
+static struct {
+	struct sw_slot slot[SW_SLOTS];
+	volatile int stop;
+	int dev;
+	pid_t target;
+	unsigned long replaced, eagain;
+	char *ro;		/* a read-only page: EFAULT for output */
+} sw;
+
+struct sw_walker {
+	pthread_t th;
+	uint64_t rng;
+	unsigned long calls, out[SW_NR];
+	int failed;
+	char msg[1024];
+};
+
+static void sw_put(struct sw_ref *r)
+{
+	/* the last holder frees it (the fd was closed when it was replaced) */
+	if (__atomic_sub_fetch(&r->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+		pssi_snap_free(&r->s);
+		free(r);
+	}
+}
+
+static struct sw_ref *sw_capture(uint64_t *rng)
+{
+	static const uint64_t facets[] = {
+		PSS_FACETS_ALL, PSS_FACETS_ALL & ~PSS_FACET_MEASURE_PERFORMANCE,
+		PSS_FACET_THREADS | PSS_FACET_VA_SPACE,
+		PSS_FACET_HANDLES | PSS_FACET_HANDLE_NAME,
+	};
+	uint64_t f = facets[pssi_rand_below(rng, 4)];
+	struct pssi_opts o = { .pid = sw.target, .facets = f };
+	struct sw_ref *r = calloc(1, sizeof(*r));
+	int fd;
+
+	if (!r)
+		return NULL;
+	do {
+		fd = pssi_capture(sw.dev, sw.target, -1, f);
+		if (fd == -EAGAIN)
+			sw.eagain++;
+	} while (fd == -EAGAIN);
+	if (fd < 0 || pssi_load(fd, &o, &r->s)) {
+		if (fd >= 0)
+			close(fd);
+		pssi_snap_free(&r->s);
+		free(r);
+		return NULL;
+	}
+	r->fd = fd;
+	r->refs = 1;	/* the slot's */
+	return r;
+}
+
+/* Keeps replacing snapshots, closing the old fd while walkers may use it. */
+static void *sw_closer(void *arg)
+{
+	uint64_t rng = *(uint64_t *)arg;
+
+	while (!sw.stop) {
+		struct sw_slot *sl = &sw.slot[pssi_rand_below(&rng, SW_SLOTS)];
+		struct sw_ref *n = sw_capture(&rng), *old;
+
+		if (!n) {
+			sw.stop = 2;
+			break;
+		}
+		pthread_mutex_lock(&sl->lock);
+		old = sl->ref;
+		sl->ref = n;
+		__atomic_add_fetch(&sl->gen, 1, __ATOMIC_RELEASE);
+		pthread_mutex_unlock(&sl->lock);
+		close(old->fd);
+		sw_put(old);
+		sw.replaced++;
+		usleep(pssi_rand_below(&rng, 2000));
+	}
+	return NULL;
+}
+
+static int sw_fail(struct sw_walker *w, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(w->msg, sizeof(w->msg), fmt, ap);
+	va_end(ap);
+	w->failed = 1;
+	sw.stop = 1;
+	return -1;
+}
+
+/* buf_len around the record boundaries from pos, where the outcome turns */
+static uint64_t sw_buf_len(struct sw_walker *w, const struct pssi_recs *r, uint64_t pos)
+{
+	uint64_t left = pos < r->n ? r->n - pos : 0, k;
+
+	if (!left)
+		return pssi_rand_below(&w->rng, 4096);
+	k = 1 + pssi_rand_below(&w->rng, left);
+	switch (pssi_rand_below(&w->rng, 6)) {
+	case 0: return r->off[pos + k] - r->off[pos];		/* exactly k records */
+	case 1: return r->off[pos + k] - r->off[pos] - 1;	/* k - 1 of them */
+	case 2: return r->off[pos + 1] - r->off[pos] - 1;	/* ENOSPC by one byte */
+	case 3: return r->off[pos + k] - r->off[pos] + pssi_rand_below(&w->rng, 64);
+	case 4: return 1 << 20;					/* the rest */
+	default: return r->max_len + pssi_rand_below(&w->rng, r->max_len + 1);
+	}
+}
+
+/*
+ * One call at *posp (a random one if *posp is ~0); on a checked success
+ * *posp is where the walk goes on, else ~0. 1: the fd was replaced.
+ */
+static int sw_call(struct sw_walker *w, struct sw_slot *sl, struct sw_ref *ref,
+		   unsigned long gen, uint32_t cls, uint64_t *posp, char *buf, size_t bufsz)
+{
+	struct {
+		struct pss_walk_args a;
+		char tail[64];
+	} arg;
+	uint64_t pos, n = 0, bytes = 0, buf_len;
+	const struct pssi_recs *r = &ref->s.r[cls];
+	bool have = ref->s.have[cls];
+	int want, e, mut, fd = ref->fd;
+
+	pos = *posp;
+	if (pos == ~0ULL)
+		pos = have && pssi_rand_below(&w->rng, 8) ?
+		      pssi_rand_below(&w->rng, r->n + 1) : pssi_rand_below(&w->rng, 4);
+	*posp = ~0ULL;
+	buf_len = have ? sw_buf_len(w, r, pos < r->n ? pos : r->n) : 4096;
+	if (buf_len > bufsz)
+		buf_len = bufsz;
+
+	memset(&arg, 0, sizeof(arg));
+	arg.a.size = sizeof(arg.a);
+	arg.a.walk_class = cls;
+	arg.a.pos = pos;
+	arg.a.buf = (uintptr_t)buf;
+	arg.a.buf_len = buf_len;
+	/* the prediction for the valid call */
+	if (!have) {
+		want = ENODATA;
+	} else if (pos > r->n) {
+		want = ERANGE;
+	} else {
+		while (pos + n < r->n && r->off[pos + n + 1] - r->off[pos] <= buf_len)
+			n++;
+		bytes = r->off[pos + n] - r->off[pos];
+		want = !n && pos < r->n ? ENOSPC : 0;
+	}
+	/* then at most one field changed */
+	mut = pssi_rand_below(&w->rng, 3) ? -1 : (int)pssi_rand_below(&w->rng, 9);
+	switch (mut) {
+	case 0: arg.a.flags = 1u << pssi_rand_below(&w->rng, 32); want = EINVAL; break;
+	case 1: arg.a.walk_class = PSS_WALK_NR_CLASSES + pssi_rand_below(&w->rng, 100);
+		want = EINVAL; break;
+	case 2: arg.a.size = sizeof(arg.a) + 8;
+		arg.tail[pssi_rand_below(&w->rng, 8)] = 1 + pssi_rand_below(&w->rng, 255);
+		want = E2BIG; break;
+	case 3: arg.a.size = PSS_WALK_ARGS_SIZE_VER0 - 1 - pssi_rand_below(&w->rng, 8);
+		want = EINVAL; break;
+	case 4: arg.a.size = 4097; want = E2BIG; break;
+	case 5: /* output into a read-only page: only copying records faults */
+		arg.a.buf = (uintptr_t)sw.ro;
+		if (want == 0 && n)
+			want = EFAULT;
+		break;
+	case 6: arg.a.size = sizeof(arg.a) + sizeof(arg.tail); break;	/* zero tail */
+	case 7: /* out fields are ignored on input */
+		arg.a.out_flags = pssi_rand(&w->rng);
+		arg.a.count = pssi_rand(&w->rng);
+		arg.a.next_len = pssi_rand(&w->rng);
+		arg.a.bytes_written = pssi_rand(&w->rng);
+		arg.a.total = pssi_rand(&w->rng);
+		break;
+	case 8: if (have) { arg.a.pos = r->n + 1 + pssi_rand_below(&w->rng, 1000);
+			    want = ERANGE; }
+		break;
+	}
+
+	e = ioctl(fd, PSS_IOC_WALK, &arg) ? errno : 0;
+	w->calls++;
+	if (__atomic_load_n(&sl->gen, __ATOMIC_ACQUIRE) != gen) {
+		/* closed, perhaps reused by another snapshot: framing only */
+		if (e == EBADF) {
+			w->out[SW_EBADF]++;
+		} else {
+			w->out[SW_OTHER_SNAP]++;
+			if (!e && pssi_check_batch(arg.a.walk_class, buf, arg.a.bytes_written,
+						   arg.a.count, pos))
+				return sw_fail(w, "walk of a replaced fd: %s", pssi_errmsg);
+		}
+		return 1;
+	}
+	if (e != want) {
+		return sw_fail(w, "class %u pos %llu buf_len %llu mutation %d: %s, want %s",
+			       cls, (unsigned long long)pos, (unsigned long long)buf_len, mut,
+			       e ? strerror(e) : "success", want ? strerror(want) : "success");
+	}
+	switch (e) {
+	case 0:		w->out[n ? SW_RECORDS : SW_EMPTY_END]++; break;
+	case ENOSPC:	w->out[SW_ENOSPC]++; break;
+	case ERANGE:	w->out[SW_ERANGE]++; break;
+	case EINVAL:	w->out[SW_EINVAL]++; break;
+	case E2BIG:	w->out[SW_E2BIG]++; break;
+	case EFAULT:	w->out[SW_EFAULT]++; break;
+	default:	break;
+	}
+	if ((!e || e == ENOSPC) && mut != 5) {
+		uint64_t end = pos + n;
+		uint32_t next = end < r->n ? r->off[end + 1] - r->off[end] : 0;
+
+		if (arg.a.count != n || arg.a.bytes_written != bytes || arg.a.pos != end ||
+		    arg.a.total != r->n || arg.a.next_len != next ||
+		    !!(arg.a.out_flags & PSS_WALK_END) != (end == r->n) ||
+		    (arg.a.out_flags & ~PSS_WALK_END) ||
+		    (bytes && memcmp(buf, r->buf + r->off[pos], bytes))) {
+			return sw_fail(w, "class %u pos %llu buf_len %llu mutation %d: count "
+				       "%u/%llu bytes %llu/%llu pos %llu/%llu total %llu/%zu "
+				       "next_len %u/%u flags %#x%s", cls,
+				       (unsigned long long)pos, (unsigned long long)buf_len,
+				       mut, arg.a.count, (unsigned long long)n,
+				       (unsigned long long)arg.a.bytes_written,
+				       (unsigned long long)bytes,
+				       (unsigned long long)arg.a.pos, (unsigned long long)end,
+				       (unsigned long long)arg.a.total, r->n,
+				       arg.a.next_len, next, arg.a.out_flags,
+				       bytes && memcmp(buf, r->buf + r->off[pos], bytes) ?
+				       ", records differ from the reference" : "");
+		}
+		if (!e && end < r->n)
+			*posp = end;
+	}
+	return 0;
+}
+
+/* A walk of a few calls on one snapshot, while the closer may close it. */
+static int sw_one(struct sw_walker *w, char *buf, size_t bufsz)
+{
+	struct sw_slot *sl = &sw.slot[pssi_rand_below(&w->rng, SW_SLOTS)];
+	unsigned int i, calls = 1 + pssi_rand_below(&w->rng, 16);
+	uint32_t cls = pssi_rand_below(&w->rng, PSS_WALK_NR_CLASSES);
+	uint64_t pos = ~0ULL;
+	struct sw_ref *ref;
+	unsigned long gen;
+	int ret = 0;
+
+	pthread_mutex_lock(&sl->lock);
+	ref = sl->ref;
+	__atomic_add_fetch(&ref->refs, 1, __ATOMIC_ACQ_REL);
+	gen = sl->gen;
+	pthread_mutex_unlock(&sl->lock);
+	for (i = 0; i < calls && !ret; i++)
+		ret = sw_call(w, sl, ref, gen, cls, &pos, buf, bufsz);
+	sw_put(ref);
+	return ret < 0 ? ret : 0;
+}
+
+static void *sw_walker_fn(void *arg)
+{
+	struct sw_walker *w = arg;
+	size_t bufsz = 1 << 20;
+	char *buf = malloc(bufsz);
+
+	if (!buf)
+		return NULL;
+	while (!sw.stop && !sw_one(w, buf, bufsz))
+		;
+	free(buf);
+	return NULL;
+}
+
+/* The foreign target: threads, fds and mappings come and go. */
+static void *sw_churn(void *arg)
+{
+	uint64_t rng = (uintptr_t)arg;
+
+	for (;;) {
+		switch (pssi_rand_below(&rng, 3)) {
+		case 0: {
+			int fd = open("/dev/null", O_RDONLY);
+
+			usleep(pssi_rand_below(&rng, 500));
+			if (fd >= 0)
+				close(fd);
+			break;
+		}
+		case 1: {
+			void *a = mmap(NULL, PSSI_PAGE * (1 + pssi_rand_below(&rng, 4)),
+				       PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+			usleep(pssi_rand_below(&rng, 500));
+			if (a != MAP_FAILED)
+				munmap(a, PSSI_PAGE);
+			break;
+		}
+		default: {
+			pthread_t t;
+
+			if (!pthread_create(&t, NULL, nop_fn, NULL))
+				pthread_join(t, NULL);
+		}
+		}
+	}
+	return NULL;
+}
+
+TEST_F_TIMEOUT(fuzz, structured_walks, 1200)
+{
+	double secs = pssi_budget("PSS_FUZZ_SECS", 30, 100) / 2;
+	uint64_t seed = pssi_seed() ^ 0x5157, t0, end;
+	struct sw_walker wk[SW_WALKERS];
+	unsigned long calls = 0, out[SW_NR] = { 0 }, checked;
+	pthread_t closer;
+	char line[512];
+	size_t l = 0;
+	int i, j, fds0 = pssi_count_fds();
+
+	memset(&sw, 0, sizeof(sw));
+	sw.dev = self->dev;
+	sw.ro = mmap(NULL, PSSI_PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, sw.ro);
+	sw.target = fork();
+	ASSERT_LE(0, sw.target);
+	if (sw.target == 0) {
+		pthread_t t;
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		for (i = 0; i < 2; i++)
+			if (pthread_create(&t, NULL, sw_churn, (void *)(uintptr_t)(seed + i)))
+				_exit(1);
+		for (;;)
+			pause();
+	}
+	for (i = 0; i < SW_SLOTS; i++) {
+		pthread_mutex_init(&sw.slot[i].lock, NULL);
+		sw.slot[i].ref = sw_capture(&seed);
+		ASSERT_NE(NULL, sw.slot[i].ref) TH_LOG("capture of the churning target: %s",
+						      pssi_errmsg);
+	}
+	memset(wk, 0, sizeof(wk));
+	ASSERT_EQ(0, pthread_create(&closer, NULL, sw_closer, &seed));
+	for (i = 0; i < SW_WALKERS; i++) {
+		wk[i].rng = seed * (i + 3);
+		ASSERT_EQ(0, pthread_create(&wk[i].th, NULL, sw_walker_fn, &wk[i]));
+	}
+	t0 = pssi_now_ns();
+	end = t0 + secs * 1e9;
+	for (;;) {
+		unsigned long c = 0;
+
+		for (i = 0; i < SW_WALKERS; i++)
+			c += wk[i].calls;
+		if (sw.stop || !pssi_loop_on(t0, end, c, MIN_CALLS / 10))
+			break;
+		usleep(10000);
+	}
+	if (!sw.stop)
+		sw.stop = 1;
+	for (i = 0; i < SW_WALKERS; i++)
+		pthread_join(wk[i].th, NULL);
+	pthread_join(closer, NULL);
+	kill(sw.target, SIGKILL);
+	waitpid(sw.target, NULL, 0);
+	for (i = 0; i < SW_WALKERS; i++) {
+		calls += wk[i].calls;
+		for (j = 0; j < SW_NR; j++)
+			out[j] += wk[i].out[j];
+		EXPECT_EQ(0, wk[i].failed) TH_LOG("walker %d: %s", i, wk[i].msg);
+	}
+	EXPECT_NE(2, sw.stop) TH_LOG("the closer could not capture: %s", pssi_errmsg);
+	for (j = 0; j < SW_NR; j++)
+		l += snprintf(line + l, sizeof(line) - l, " %s %lu (%.1f%%)", sw_name[j],
+			      out[j], calls ? 100.0 * out[j] / calls : 0.0);
+	PSSI_LOG("structured walks: %lu calls, %lu snapshots replaced under them "
+		 "(%lu EAGAIN):%s", calls, sw.replaced, sw.eagain, line);
+	for (i = 0; i < SW_SLOTS; i++) {
+		close(sw.slot[i].ref->fd);
+		sw_put(sw.slot[i].ref);
+	}
+	munmap(sw.ro, PSSI_PAGE);
+	checked = calls - out[SW_EBADF] - out[SW_OTHER_SNAP];
+	EXPECT_LE(MIN_CALLS / 10, calls);
+	/* the walks reach the records, not only the argument checks */
+	EXPECT_LE(calls / 3, out[SW_RECORDS]);
+	EXPECT_LT(calls / 2, checked);
+	EXPECT_LT(0, sw.replaced);
 	EXPECT_EQ(fds0, pssi_count_fds());
 }
 

@@ -906,7 +906,6 @@ TEST(leader_exited)
 	struct pss_recs r;
 	int p[2], snap, tries;
 	char path[64], c;
-	size_t i;
 	pid_t pid;
 
 	ASSERT_EQ(0, pipe(p));
@@ -963,22 +962,144 @@ TEST(leader_exited)
 	EXPECT_TRUE(!!(pi.flags & PSS_PROC_LEADER_EXITED));
 	EXPECT_FALSE(!!(pi.flags & PSS_PROC_ZOMBIE));
 	EXPECT_EQ(st.state, pi.state);
+	/* the exited leader is not a live thread: one thread, the survivor */
+	EXPECT_EQ(1, pi.nr_threads);
 	ASSERT_EQ(0, pss_walk_all(snap, PSS_WALK_THREADS, &r)) TH_LOG("%s", pss_err);
-	/* the surviving thread is there, live */
-	for (i = 0; i < r.n; i++) {
-		struct pss_thread_entry *e = r.rec[i];
+	ASSERT_EQ(1, r.n);
+	{
+		struct pss_thread_entry *e = r.rec[0];
+		int *tids = NULL;
+		size_t n = 0;
 
-		if (e->tid != pid) {
-			EXPECT_EQ('S', e->state);
-			EXPECT_FALSE(!!(e->flags & PSS_THREAD_LEADER));
-		}
+		snprintf(path, sizeof(path), "/proc/%d/task", pid);
+		ASSERT_EQ(0, pss_list_dir_ints(path, &tids, &n));
+		/* /proc lists the zombie leader and the survivor */
+		ASSERT_EQ(2, n);
+		EXPECT_EQ(tids[0] == pid ? tids[1] : tids[0], e->tid);
+		EXPECT_NE(pid, e->tid);
+		EXPECT_EQ('S', e->state);
+		EXPECT_EQ(0, e->flags) TH_LOG("flags %#x", e->flags);
+		free(tids);
 	}
-	EXPECT_LE(1, r.n);
-	EXPECT_GE(2, r.n);
 	pss_recs_free(&r);
 	close(snap);
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
+}
+
+/*
+ * Ids are translated into the caller's user namespace. The target sets
+ * distinct raw ids, enters a new user namespace whose maps (written by us,
+ * outside) cover some of them, and captures itself from inside: mapped ids
+ * read as their inside values, unmapped ones as the overflow id - which the
+ * test sets to 60123 for the while, so neither a raw id nor a hard-coded
+ * 65534 can pass for it.
+ */
+#define UNS_OVERFLOW	60123
+
+static int write_str(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = write(fd, s, strlen(s)) == (ssize_t)strlen(s) ? 0 : -errno;
+	close(fd);
+	return ret;
+}
+
+static int read_int_file(const char *path)
+{
+	char *s = pss_read_file(path, NULL);
+	int v = s ? atoi(s) : -1;
+
+	free(s);
+	return v;
+}
+
+TEST(uid_gid_in_user_namespace)
+{
+	int ready[2], go[2], res[2], status, snap, ovu, ovg;
+	struct pss_process_info pi, inside;
+	char path[64], c;
+	pid_t pid;
+
+	ovu = read_int_file("/proc/sys/kernel/overflowuid");
+	ovg = read_int_file("/proc/sys/kernel/overflowgid");
+	ASSERT_LT(0, ovu);
+	ASSERT_LT(0, ovg);
+	ASSERT_EQ(0, pipe2(ready, O_CLOEXEC));
+	ASSERT_EQ(0, pipe2(go, O_CLOEXEC));
+	ASSERT_EQ(0, pipe2(res, O_CLOEXEC));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int sn;
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (setgroups(0, NULL) || setresgid(1000, 4000, 3000) ||
+		    setresuid(1000, 2000, 3000))
+			_exit(10);
+		if (unshare(CLONE_NEWUSER))
+			_exit(11);
+		if (write(ready[1], "r", 1) != 1 || read(go[0], &c, 1) != 1)
+			_exit(12);
+		sn = pss_capture1(0, 0);
+		if (sn < 0 || pss_query_process(sn, &inside))
+			_exit(13);
+		if (write(res[1], &inside, sizeof(inside)) != sizeof(inside))
+			_exit(14);
+		(void)!read(go[0], &c, 1);	/* until we have looked at it */
+		_exit(0);
+	}
+	ASSERT_EQ(1, read(ready[0], &c, 1));
+	/* outside: the raw ids */
+	snap = pss_capture1(pid, 0);
+	ASSERT_LE(0, snap);
+	ASSERT_EQ(0, pss_query_process(snap, &pi));
+	close(snap);
+	EXPECT_EQ(1000, pi.ruid);
+	EXPECT_EQ(2000, pi.euid);
+	EXPECT_EQ(3000, pi.suid);
+	EXPECT_EQ(2000, pi.fsuid);
+	EXPECT_EQ(1000, pi.rgid);
+	EXPECT_EQ(4000, pi.egid);
+	EXPECT_EQ(3000, pi.sgid);
+	EXPECT_EQ(4000, pi.fsgid);
+	/* inside: 1000 -> 0, 2000 -> 5, 4000 -> 7; 3000 unmapped */
+	snprintf(path, sizeof(path), "/proc/%d/uid_map", pid);
+	ASSERT_EQ(0, write_str(path, "0 1000 1\n5 2000 1\n"));
+	snprintf(path, sizeof(path), "/proc/%d/gid_map", pid);
+	ASSERT_EQ(0, write_str(path, "0 1000 1\n7 4000 1\n"));
+	ASSERT_EQ(0, write_str("/proc/sys/kernel/overflowuid", "60123"));
+	ASSERT_EQ(0, write_str("/proc/sys/kernel/overflowgid", "60123"));
+	EXPECT_EQ(1, write(go[1], "g", 1));
+	memset(&inside, 0, sizeof(inside));
+	EXPECT_EQ(sizeof(inside), read(res[0], &inside, sizeof(inside)));
+	snprintf(path, sizeof(path), "%d", ovu);
+	EXPECT_EQ(0, write_str("/proc/sys/kernel/overflowuid", path));
+	snprintf(path, sizeof(path), "%d", ovg);
+	EXPECT_EQ(0, write_str("/proc/sys/kernel/overflowgid", path));
+	EXPECT_EQ(1, write(go[1], "g", 1));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		TH_LOG("target in the user namespace: status %#x", status);
+	EXPECT_EQ(0, inside.ruid);
+	EXPECT_EQ(5, inside.euid);
+	EXPECT_EQ(UNS_OVERFLOW, inside.suid);
+	EXPECT_EQ(5, inside.fsuid);
+	EXPECT_EQ(0, inside.rgid);
+	EXPECT_EQ(7, inside.egid);
+	EXPECT_EQ(UNS_OVERFLOW, inside.sgid);
+	EXPECT_EQ(7, inside.fsgid);
+	/* the pid namespace did not change: pids are not translated away */
+	EXPECT_EQ(pid, inside.pid);
+	close(ready[0]);
+	close(ready[1]);
+	close(go[0]);
+	close(go[1]);
+	close(res[0]);
+	close(res[1]);
 }
 
 TEST_HARNESS_MAIN

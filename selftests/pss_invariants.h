@@ -126,6 +126,60 @@ static inline double pssi_budget(const char *name, double normal, double debug)
 	return v;
 }
 
+/*
+ * Whether a time-sized loop goes on: within its budget, yes; past it, only
+ * while it has done fewer than @min iterations, and for at most three more
+ * budgets. Under TCG on a loaded host a budget can shrink to a handful of
+ * iterations, and a loop that ran twice proves nothing: the caller asserts
+ * the minimum afterwards, so a loop that could not reach it fails.
+ */
+static inline bool pssi_loop_on(uint64_t t0, uint64_t end, unsigned long n,
+				unsigned long min)
+{
+	uint64_t now = pssi_now_ns();
+
+	if (now < end)
+		return true;
+	return n < min && now < end + 3 * (end - t0);
+}
+
+/*
+ * Switch the kernel's preemption model (PREEMPT_DYNAMIC kernels, through
+ * debugfs) for a test that needs a task to lose the CPU inside the kernel.
+ * The current model goes to old ("" if there is no switch); false if the
+ * switch is missing or refused.
+ */
+#define PSSI_PREEMPT_CTL "/sys/kernel/debug/sched/preempt"
+
+static inline bool pssi_set_preempt(const char *mode, char *old, size_t len)
+{
+	char cur[128];
+	const char *a, *b;
+	ssize_t n;
+	int fd;
+
+	old[0] = '\0';
+	fd = open(PSSI_PREEMPT_CTL, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, cur, sizeof(cur) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	cur[n] = '\0';
+	/* "none voluntary (full)": the current one is in parentheses */
+	a = strchr(cur, '(');
+	b = a ? strchr(a, ')') : NULL;
+	if (b)
+		snprintf(old, len, "%.*s", (int)(b - a - 1), a + 1);
+	fd = open(PSSI_PREEMPT_CTL, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = write(fd, mode, strlen(mode));
+	close(fd);
+	return n == (ssize_t)strlen(mode);
+}
+
 static inline uint64_t pssi_seed(void)
 {
 	const char *e = getenv("PSS_SEED");
