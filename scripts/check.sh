@@ -72,6 +72,23 @@ else
 	result fail "dkms build (6.1, 6.12)"
 fi
 
+# --- install and packages --------------------------------------------------
+# What a user of the README does on a machine that is not the rig: a staged
+# `make install` as nobody, and the Debian packages (lintian-clean, every
+# file where it belongs, DKMS building the packaged module for both kernels).
+for c in "bench/report.py on cut-short and broken logs:python3 bench/test_report.py" \
+	 "make install as nobody into a DESTDIR:bash scripts/install-check.sh" \
+	 "make deb, lintian, package contents, DKMS from the package:bash scripts/deb-check.sh"; do
+	name=${c%%:*} cmd=${c#*:}
+	log=build/check-$(echo "${cmd##* }" | tr -c 'a-z0-9\n' '-').log
+	if $cmd > "$log" 2>&1; then
+		result ok "$name"
+	else
+		grep -E '^not ok|error|Error|FAIL' "$log" | sed 's/^/#> /' | tail -n 30
+		result fail "$name"
+	fi
+done
+
 # --- the suite on every kernel ---------------------------------------------
 # Two lanes, so the 2 cores stay busy: the debug guest (the long pole: KASAN
 # under TCG) in one, the Debian guests one after the other in the other.
