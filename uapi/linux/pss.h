@@ -196,8 +196,10 @@ struct pss_capture_args {
 #define PSS_FACET_HANDLE_NAME		_BITULL(2)	/* + paths */
 #define PSS_FACET_HANDLE_BASIC		_BITULL(3)	/* + type, mode, pos, dev, ino */
 #define PSS_FACET_HANDLE_TYPE_SPECIFIC	_BITULL(4)	/* + socket/pipe/... detail */
-#define PSS_FACET_VA_SPACE		_BITULL(5)	/* VMA ranges, prot, flags */
-#define PSS_FACET_VA_SPACE_SECTION	_BITULL(6)	/* + backing file, name */
+#define PSS_FACET_VA_SPACE		_BITULL(5)	/* VMA ranges, prot, flags,
+							 * offset, backing dev/ino
+							 */
+#define PSS_FACET_VA_SPACE_SECTION	_BITULL(6)	/* + names, build-ids */
 #define PSS_FACET_MEASURE_PERFORMANCE	_BITULL(7)	/* phase timings */
 #define PSS_FACETS_ALL			(_BITULL(8) - 1)
 /* Historical name: the capture flags are the facets. */
