@@ -11,12 +11,13 @@
 #   make rig       module (for KERNEL) + libpss + selftests for the test rig
 #   make deb       Debian packages pss-dkms, libpss0, libpss-dev, pss -> build/deb/
 #
-# KERNEL is one of 61 (Debian 6.1), 612 (Debian 6.12), debug (our KASAN/lockdep
-# 6.12). The module is never loaded into this machine's kernel: only guests.
+# KERNEL is one of 61 (Debian 6.1), 612 (Debian 6.12), debug and debug61 (our
+# KASAN/lockdep 6.12 and 6.1). The module is never loaded into this machine's
+# kernel: only guests.
 # This Makefile drives; Kbuild builds pss.ko.
 
 KERNEL ?= 612
-KERNELS ?= 61 612 debug
+KERNELS ?= 61 612 debug debug61
 TESTS ?=
 SETUP := scripts/setup.sh
 

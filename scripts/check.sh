@@ -1,7 +1,7 @@
 #!/bin/bash
 # `make check`: set up what is missing, run the static checks (checkpatch
 # --strict, sparse, W=1, -Werror userspace), then the selftests in a guest of
-# every kernel given (default: 61 612 debug). Ends with one line
+# every kernel given (default: 61 612 debug debug61). Ends with one line
 # "N passed, N failed, N skipped" and exits non-zero on any failure.
 #
 # Each static check counts as one test; each TAP result from a guest counts
@@ -18,7 +18,7 @@ cd "$top"
 mkdir -p build
 
 kernels=("$@")
-[ ${#kernels[@]} -gt 0 ] || kernels=(61 612 debug)
+[ ${#kernels[@]} -gt 0 ] || kernels=(61 612 debug debug61)
 pass=0 fail=0 skip=0
 t0=$(date +%s)
 result() { # result ok|fail NAME
@@ -41,7 +41,7 @@ fi
 
 for k in "${kernels[@]}"; do
 	sparse=0
-	[ "$k" != debug ] && sparse=1
+	case $k in debug*) ;; *) sparse=1 ;; esac
 	if SPARSE=$sparse bash scripts/build-module.sh "$k" >/dev/null 2>build/check-build-$k.log; then
 		result ok "module build $k (W=1$([ $sparse = 1 ] && echo ', sparse'))"
 	else
@@ -90,15 +90,16 @@ for c in "bench/report.py on cut-short and broken logs:python3 bench/test_report
 done
 
 # --- the suite on every kernel ---------------------------------------------
-# Two lanes, so the 2 cores stay busy: the debug guest (the long pole: KASAN
-# under TCG) in one, the Debian guests one after the other in the other.
+# Two lanes, so the 2 cores stay busy: the 6.12 debug guest (the long pole:
+# KASAN under TCG) in one, the Debian guests and then the 6.1 debug guest in
+# the other.
 # The reliability tests size their loops by time, not by count, so sharing
 # the cores makes them do less, not take longer. On the Debian kernels they
 # run at half their budget (PSS_TIME_SCALE) unless the caller set one: the
 # debug kernel is where they matter most.
 run_guest() { # TAG
 	local scale=${PSS_TIME_SCALE:-}
-	[ -z "$scale" ] && [ "$1" != debug ] && scale=0.5
+	if [ -z "$scale" ]; then case $1 in debug*) ;; *) scale=0.5 ;; esac; fi
 	PSS_TIME_SCALE=${scale:-1} bash scripts/guest-run.sh "$1" test > "build/check-guest-$1.log" 2>&1
 	echo $? > "build/check-guest-$1.rc"
 }

@@ -1,15 +1,21 @@
 #!/bin/bash
-# Build (once) the debug kernel: linux-source-6.12 + tinyconfig + the fragment
-# scripts/debug-kernel.config. Cached in $PSS_CACHE/debug-kernel/KEY, where KEY
-# hashes the source version, the fragment and this script, so editing either
-# rebuilds and nothing else does. Prints the cache directory on stdout; it holds
-# bzImage and build/ (the O= tree the module is built against).
+# Build (once) a debug kernel: linux-source-6.12 (or, with the argument 61,
+# linux-source-6.1) + tinyconfig + the fragment scripts/debug-kernel.config.
+# Cached in $PSS_CACHE/debug-kernel/KEY, where KEY hashes the source version,
+# the fragment and this script's recipe, so editing either rebuilds and
+# nothing else does. Prints the cache directory on stdout; it holds bzImage
+# and build/ (the O= tree the module is built against).
 # RECIPE names the build steps below: bump it when they change.
 RECIPE=1
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 . "$PSS_CACHE/kernels.env"
+case "${1:-612}" in
+612)	;;
+61)	LINUX_SRC=${LINUX_SRC_61:?no LINUX_SRC_61 in kernels.env: run scripts/setup.sh} ;;
+*)	die "usage: debug-kernel.sh [612|61]" ;;
+esac
 
 frag="$here/debug-kernel.config"
 key=$( (basename "$LINUX_SRC"; echo "recipe $RECIPE"; cat "$frag") | sha256sum | cut -c1-16)
@@ -19,7 +25,7 @@ if [ -f "$dir/bzImage" ]; then
 	exit 0
 fi
 
-log "building the debug kernel ($key): first run only, ~15 min on 2 cores"
+log "building the debug kernel from $(basename "$LINUX_SRC") ($key): first run only, ~15 min on 2 cores"
 mkdir -p "$dir/build"
 start=$(date +%s)
 make -s -C "$LINUX_SRC" O="$dir/build" ARCH=x86_64 tinyconfig >/dev/null

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Install from Debian's archive whatever pss needs and is missing: build tools, QEMU,
-# busybox, sparse, the Debian 6.1 and newest 6.12 kernel headers, linux-source-6.12,
-# and the two Debian kernel images (unpacked into the cache, not installed as the
+# busybox, sparse, the Debian 6.1 and newest 6.12 kernel headers, linux-source-6.12
+# and linux-source-6.1 (the two debug kernels), and the two Debian kernel images (unpacked into the cache, not installed as the
 # host's kernels: the guests boot them, the host never does).
 #
 # Idempotent and quiet when nothing is missing. Prints the cache paths it settled on
@@ -45,7 +45,8 @@ v61=$(apt-cache depends linux-headers-amd64 2>/dev/null |
 	sed -n 's/^ *Depends: linux-headers-\(6\.1\.[0-9.-]*\)-amd64$/\1/p' | head -n1)
 [ -n "$v61" ] || die "cannot resolve linux-headers-amd64 to a 6.1 package"
 
-for p in "linux-headers-$v61-amd64" "linux-headers-$v612-amd64" linux-source-6.12; do
+for p in "linux-headers-$v61-amd64" "linux-headers-$v612-amd64" linux-source-6.12 \
+	linux-source-6.1; do
 	pkg_installed "$p" || missing+=("$p")
 done
 
@@ -72,19 +73,25 @@ unpack_kernel() { # $1 = kernel release, $2 = package name
 unpack_kernel "$v61-amd64" "linux-image-$v61-amd64-unsigned"
 unpack_kernel "$v612-amd64" "linux-image-$v612-amd64-unsigned"
 
-# linux-source-6.12 ships a tarball; unpack it once into the cache (debug kernel,
-# kselftest harness headers, checkpatch.pl).
-src_tar=$(ls /usr/src/linux-source-6.12*.tar.* 2>/dev/null | sort -V | tail -n1)
-[ -n "$src_tar" ] || die "linux-source-6.12 tarball not found in /usr/src"
-src_ver=$(basename "$src_tar" | sed 's/^linux-source-\(.*\)\.tar\..*/\1/')
-src_dir="$PSS_CACHE/src/linux-source-$src_ver"
-stamp="$src_dir/.pss-unpacked-$(stat -c %Y "$src_tar")"
-if [ ! -f "$stamp" ]; then
-	log "unpacking $(basename "$src_tar")"
-	rm -rf "$src_dir" && mkdir -p "$PSS_CACHE/src"
-	tar -C "$PSS_CACHE/src" -xf "$src_tar"
-	touch "$stamp"
-fi
+# linux-source-6.* ship a tarball; unpack each once into the cache (the debug
+# kernels; from 6.12 also the kselftest harness headers and checkpatch.pl).
+unpack_source() { # $1 = 6.12 or 6.1; prints the unpacked tree
+	local src_tar src_ver src_dir stamp
+	src_tar=$(ls /usr/src/linux-source-"$1".tar.* 2>/dev/null | sort -V | tail -n1)
+	[ -n "$src_tar" ] || die "linux-source-$1 tarball not found in /usr/src"
+	src_ver=$(basename "$src_tar" | sed 's/^linux-source-\(.*\)\.tar\..*/\1/')
+	src_dir="$PSS_CACHE/src/linux-source-$src_ver"
+	stamp="$src_dir/.pss-unpacked-$(stat -c %Y "$src_tar")"
+	if [ ! -f "$stamp" ]; then
+		log "unpacking $(basename "$src_tar")"
+		rm -rf "$src_dir" && mkdir -p "$PSS_CACHE/src"
+		tar -C "$PSS_CACHE/src" -xf "$src_tar"
+		touch "$stamp"
+	fi
+	echo "$src_dir"
+}
+src_dir=$(unpack_source 6.12)
+src_dir_61=$(unpack_source 6.1)
 
 cat > "$PSS_CACHE/kernels.env.tmp" <<EOT
 # written by scripts/setup.sh
@@ -93,5 +100,6 @@ KREL_612=$v612-amd64
 KDIR_61=/usr/src/linux-headers-$v61-amd64
 KDIR_612=/usr/src/linux-headers-$v612-amd64
 LINUX_SRC=$src_dir
+LINUX_SRC_61=$src_dir_61
 EOT
 mv "$PSS_CACHE/kernels.env.tmp" "$PSS_CACHE/kernels.env"
