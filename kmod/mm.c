@@ -117,7 +117,11 @@ int pss_mm_copy_locked(struct pss_capture *c)
 	struct vm_area_struct *vma;
 	u32 n = 0;
 
-	mmap_assert_locked(mm);
+	/*
+	 * Not mmap_assert_locked(): under CONFIG_DEBUG_VM it calls dump_mm(),
+	 * which 6.1 does not export.
+	 */
+	lockdep_assert_held(&mm->mmap_lock);
 	c->brk = mm->brk;
 	c->start_brk = mm->start_brk;
 	c->start_stack = mm->start_stack;
