@@ -282,17 +282,18 @@ TEST(unprivileged_other_process)
 
 /* ------------------------------------------------ target resolution */
 
-FIXTURE(dying) {
+/* Tests that need more than the harness's 30 s on a debug kernel. */
+FIXTURE(slow) {
 	int dev;
 };
 
-FIXTURE_SETUP(dying)
+FIXTURE_SETUP(slow)
 {
 	self->dev = open(PSS_DEVICE_PATH, O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, self->dev);
 }
 
-FIXTURE_TEARDOWN(dying)
+FIXTURE_TEARDOWN(slow)
 {
 	close(self->dev);
 }
@@ -314,7 +315,7 @@ static void *report_and_exit(void *arg)
  * on the debug kernel. Every result must be a snapshot of that process or
  * ESRCH.
  */
-TEST_F_TIMEOUT(dying, tid_of_exiting_threads, 300)
+TEST_F_TIMEOUT(slow, tid_of_exiting_threads, 300)
 {
 	int dev = self->dev, i, n = 1000;
 	int ok = 0, gone = 0;
@@ -368,7 +369,7 @@ static void *linger(void *arg)
  * mm may be gone before the last one is a zombie: that is not a live
  * process any more.)
  */
-TEST_F_TIMEOUT(dying, live_process_has_mm, 300)
+TEST_F_TIMEOUT(slow, live_process_has_mm, 300)
 {
 	int dev = self->dev, i, j;
 	int seen = 0;
@@ -425,7 +426,8 @@ TEST_F_TIMEOUT(dying, live_process_has_mm, 300)
  * One file whose path is 3.8 KiB, mapped @n times (each mapping at offset
  * 0, so no two merge): the snapshot keeps the path once.
  */
-TEST(names_once)
+/* Mapping 20,000 VMAs takes long under KASAN: more than the default 30 s. */
+TEST_F_TIMEOUT(slow, names_once, 300)
 {
 	const int n = 20000, depth = 15;
 	char comp[255], path[4096] = "/tmp";
