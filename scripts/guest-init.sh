@@ -23,13 +23,7 @@ say() { echo "$*" >&3; }
 
 say "PSS-GUEST-BEGIN kernel=$(uname -r) cpus=$(nproc)"
 kmemleak=/sys/kernel/debug/kmemleak
-# What the kernel itself leaks while booting (6.1's early ACPI caches) is
-# not ours to report: scan once, so it is found, then forget it. Objects
-# allocated from here on are judged after the tests.
-if [ -e $kmemleak ]; then
-	echo scan > $kmemleak
-	echo clear > $kmemleak
-fi
+[ -e $kmemleak ] && echo clear > $kmemleak
 
 n=0
 tap() { # tap ok|not-ok description
@@ -73,10 +67,19 @@ if [ -e $kmemleak ]; then
 	sleep 6
 	echo scan > $kmemleak; sleep 1; echo scan > $kmemleak
 	leaks=$(cat $kmemleak)
-	if [ -n "$leaks" ]; then
+	# Objects the kernel allocated while booting, as pid 0 before /init
+	# ran (6.1's early ACPI caches), cannot be pss's: they are shown, not
+	# counted. Any other object fails the run.
+	ours=$(echo "$leaks" | awk '/^  comm / && !/^  comm "swapper\/0", pid 0,/ { n++ }
+		END { print n + 0 }')
+	if [ "$ours" != 0 ]; then
 		echo "$leaks" > /dev/console
 		tap not-ok kmemleak_clean
 	else
+		if [ -n "$leaks" ]; then
+			say "# kmemleak: only objects of the booting kernel (pid 0):"
+			echo "$leaks" | sed 's/^/#   /' >&3
+		fi
 		tap ok kmemleak_clean
 	fi
 fi
