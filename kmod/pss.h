@@ -230,6 +230,7 @@ void pss_wbuf_adopt(struct pss_walk_buf *wb, void *recs, u32 count,
 		    void (*format)(void *dst, const void *rec),
 		    struct pss_name *names);
 void *pss_wbuf_slot(struct pss_walk_buf *wb);
+u32 pss_wbuf_rec_len(const struct pss_walk_buf *wb, u64 i);
 void *pss_keep(struct pss_store *st, size_t len);
 void pss_wbuf_add(struct pss_walk_buf *wb, const void *rec,
 		  const struct pss_name *name);

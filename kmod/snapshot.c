@@ -128,16 +128,6 @@ static const u64 pss_walk_facet[PSS_WALK_NR_CLASSES] = {
 	[PSS_WALK_VA_SPACE]	= PSS_FACET_VA_SPACE,
 };
 
-/* What the walk writes for record @i (see struct pss_walk_buf). */
-static u32 pss_rec_len(const struct pss_walk_buf *wb, u64 i)
-{
-	u32 len = wb->user_fixed;
-
-	if (wb->names && wb->names[i].s)
-		len += wb->names[i].len + 1;
-	return ALIGN(len, PSS_REC_ALIGN);
-}
-
 /* Bytes gathered before each copy_to_user() of a framed walk. */
 #define PSS_WALK_BOUNCE		SZ_16K
 
@@ -165,7 +155,7 @@ static int pss_walk_copy(const struct pss_walk_buf *wb, u64 pos, u64 end,
 	for (i = pos; i < end; i++) {
 		const struct pss_name *name = wb->names ? &wb->names[i] : NULL;
 		const void *rec = wb->recs + i * wb->rec_size;
-		u32 len = pss_rec_len(wb, i), fill = wb->user_fixed;
+		u32 len = pss_wbuf_rec_len(wb, i), fill = wb->user_fixed;
 		char *dst;
 
 		if (cap - used < len) {
@@ -222,7 +212,7 @@ static long pss_ioctl_walk(struct pss_snapshot *snap, void __user *uarg)
 
 	pos = args.pos;
 	for (end = pos; end < wb->count; end++) {
-		u32 len = pss_rec_len(wb, end);
+		u32 len = pss_wbuf_rec_len(wb, end);
 
 		if (bytes + len > args.buf_len)
 			break;
@@ -241,7 +231,7 @@ static long pss_ioctl_walk(struct pss_snapshot *snap, void __user *uarg)
 	args.bytes_written = bytes;
 	args.pos = end;
 	args.total = wb->count;
-	args.next_len = end < wb->count ? pss_rec_len(wb, end) : 0;
+	args.next_len = end < wb->count ? pss_wbuf_rec_len(wb, end) : 0;
 	args.out_flags = end == wb->count ? PSS_WALK_END : 0;
 	if (copy_to_user(uarg, &args, min_t(size_t, usize, sizeof(args))))
 		return -EFAULT;

@@ -411,7 +411,7 @@ int pss_wbuf_alloc(struct pss_store *st, struct pss_walk_buf *wb, u32 count,
 }
 
 /* The frame the walk gives record @i: fixed part, name, NUL, padding. */
-static u32 pss_wbuf_rec_len(const struct pss_walk_buf *wb, u64 i)
+u32 pss_wbuf_rec_len(const struct pss_walk_buf *wb, u64 i)
 {
 	u32 len = wb->user_fixed;
 
