@@ -441,7 +441,33 @@ static pid_t spawn(const char *const argv[])
 	return p;
 }
 
-/* Stop @pid and wait until /proc says so: its fields stand still then. */
+static bool all_threads_stopped(pid_t pid)
+{
+	char path[300];
+	struct dirent *d;
+	bool all = true;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	dir = opendir(path);
+	if (!dir)
+		return false;
+	while (all && (d = readdir(dir))) {
+		struct pss_proc_stat st;
+
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/stat", pid, d->d_name);
+		all = !pss_parse_stat(path, &st) && st.state == 'T';
+	}
+	closedir(dir);
+	return all;
+}
+
+/*
+ * Stop @pid and wait until /proc says every thread stopped and is off the
+ * CPU: its fields stand still then.
+ */
 static int stop_and_wait(pid_t pid)
 {
 	int i;
@@ -453,8 +479,9 @@ static int stop_and_wait(pid_t pid)
 		char path[64];
 
 		snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-		if (!pss_parse_stat(path, &st) && st.state == 'T')
-			return 0;
+		if (!pss_parse_stat(path, &st) && st.state == 'T' &&
+		    all_threads_stopped(pid))
+			return pss_target_settle(pid);
 		usleep(1000);
 	}
 	return -ETIMEDOUT;

@@ -409,6 +409,52 @@ struct pss_target {
 	size_t shared_size;
 };
 
+/*
+ * waitpid(WUNTRACED) reports a group stop once every thread has set
+ * TASK_STOPPED, which is before the last of them has scheduled out: a
+ * preempted thread can still run, and its times and switch counts still
+ * move. /proc/PID/task/TID/syscall goes through wait_task_inactive(), which
+ * returns only when the thread is off the CPU and dequeued ("running" if it
+ * gave up), so reading it for every thread settles the target.
+ */
+static inline int pss_target_settle(pid_t pid)
+{
+	char path[300], buf[128];
+	struct dirent *d;
+	int tries = 0;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	dir = opendir(path);
+	if (!dir)
+		return -errno;
+	while ((d = readdir(dir))) {
+		ssize_t n;
+		int fd;
+
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/syscall", pid,
+			 d->d_name);
+		for (;;) {
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+			if (fd < 0)
+				break;
+			n = read(fd, buf, sizeof(buf) - 1);
+			close(fd);
+			if (n <= 0 || strncmp(buf, "running", 7))
+				break;
+			if (++tries > 1000) {
+				closedir(dir);
+				return -ETIMEDOUT;
+			}
+			usleep(1000);
+		}
+	}
+	closedir(dir);
+	return 0;
+}
+
 static inline int pss_target_start(struct pss_target *t, pss_setup_fn fn,
 				   void *arg, size_t shared_size, bool stop)
 {
@@ -472,6 +518,10 @@ static inline int pss_target_start(struct pss_target *t, pss_setup_fn fn,
 		if (waitpid(pid, &status, WUNTRACED) != pid || !WIFSTOPPED(status)) {
 			pss_seterr("target did not stop: status %#x", status);
 			return -ECHILD;
+		}
+		if (pss_target_settle(pid)) {
+			pss_seterr("target's threads did not leave the CPU");
+			return -ETIMEDOUT;
 		}
 	} else {
 		t->release_fd = hold[1];
