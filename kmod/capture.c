@@ -389,6 +389,26 @@ int pss_capture_build(struct pss_capture *c, struct pss_snapshot **snapp)
 	u64 t = ktime_get_ns();
 	int err;
 
+	/*
+	 * Thread state first, while the threads are parked; then release
+	 * them: names and records do not need the target held.
+	 */
+	err = 0;
+	if (c->quiesce)
+		pss_quiesce_settle(c);
+	if (c->facets & PSS_FACET_THREAD_CONTEXT)
+		err = pss_context_build(c);
+	if (!err && (c->facets & PSS_FACET_MEMORY))
+		err = pss_memory_build(c);
+	if (!err && (c->facets & PSS_FACET_THREAD_KSTACK))
+		err = pss_kstack_build(c);
+	if (c->quiesce)
+		pss_quiesce_release(c->quiesce, &snap->perf);
+	if (err) {
+		pss_capture_abort(c);
+		return err;
+	}
+
 	pss_task_rss(c);
 	pss_intern_expect(&c->store, c->nr_vmas + c->nr_fds);
 	err = pss_task_build(c);

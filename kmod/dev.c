@@ -44,7 +44,26 @@ static void pss_build_check_abi(void)
 {
 	BUILD_BUG_ON(sizeof(struct pss_version) != PSS_VERSION_SIZE_VER1);
 	BUILD_BUG_ON(sizeof(struct pss_capture_args) !=
+		     PSS_CAPTURE_ARGS_SIZE_VER1);
+	BUILD_BUG_ON(offsetof(struct pss_capture_args, quiesce_timeout_ms) !=
 		     PSS_CAPTURE_ARGS_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct pss_context_entry) !=
+		     PSS_CONTEXT_ENTRY_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct pss_kstack_entry) !=
+		     PSS_KSTACK_ENTRY_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct pss_memory_entry) !=
+		     PSS_MEMORY_ENTRY_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct pss_auxv_info) != PSS_AUXV_INFO_SIZE_VER0);
+	BUILD_BUG_ON(offsetof(struct pss_perf_info, stall_ns) !=
+		     PSS_PERF_INFO_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct pss_perf_info) != PSS_PERF_INFO_SIZE_VER1);
+	BUILD_BUG_ON(offsetof(struct pss_context_entry, data_off) !=
+		     PSS_REC_NAME_AT);
+	BUILD_BUG_ON(offsetof(struct pss_kstack_entry, text_off) !=
+		     PSS_REC_NAME_AT);
+	BUILD_BUG_ON(offsetof(struct pss_memory_entry, data_off) !=
+		     PSS_REC_NAME_AT);
+	BUILD_BUG_ON(PSS_QUERY_NR_CLASSES > 64 || PSS_WALK_NR_CLASSES > 64);
 	BUILD_BUG_ON(sizeof(struct pss_query_args) != PSS_QUERY_ARGS_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct pss_walk_args) != PSS_WALK_ARGS_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct pss_snapshot_info) !=
@@ -58,7 +77,6 @@ static void pss_build_check_abi(void)
 	BUILD_BUG_ON(offsetof(struct pss_process_info, group_utime_ns) !=
 		     PSS_PROCESS_INFO_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct pss_count_info) != PSS_COUNT_INFO_SIZE_VER0);
-	BUILD_BUG_ON(sizeof(struct pss_perf_info) != PSS_PERF_INFO_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct pss_thread_entry) !=
 		     PSS_THREAD_ENTRY_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct pss_handle_entry) !=
@@ -112,7 +130,7 @@ static long pss_ioctl_version(void __user *uarg)
 	memset(&ver, 0, sizeof(ver));
 	ver.size = sizeof(ver);
 	ver.abi_version = PSS_ABI_VERSION;
-	ver.capture_flags = PSS_FACETS_ALL;
+	ver.capture_flags = PSS_FACETS_KNOWN;
 	ver.query_classes = PSS_QUERY_CLASSES;
 	ver.walk_classes = PSS_WALK_CLASSES;
 	pss_store_limits(&ver);
@@ -246,14 +264,98 @@ static struct task_struct *pss_new_leader(struct task_struct *old)
 	return t;
 }
 
+/* The VER1 fields: each only with its facet or flag, within its bounds. */
+static int pss_check_thread_state(const struct pss_capture_args *args)
+{
+	bool park = args->facets &
+		    (PSS_FACET_THREAD_CONTEXT | PSS_FACET_MEMORY);
+	bool mem = args->facets & PSS_FACET_MEMORY;
+	u32 mflags = args->memory_flags;
+
+	if ((args->facets & PSS_FACETS_THREAD_STATE) &&
+	    !(args->facets & PSS_FACET_THREADS))
+		return -EINVAL;
+	if (args->quiesce_timeout_ms &&
+	    (!park || args->quiesce_timeout_ms > PSS_QUIESCE_TIMEOUT_MAX_MS))
+		return -EINVAL;
+	if (mem ? !mflags || mflags & ~PSS_MEMORY_FLAGS_ALL : mflags)
+		return -EINVAL;
+	if (args->stack_bytes && (!(mflags & PSS_MEMORY_STACKS) ||
+				  args->stack_bytes > PSS_STACK_BYTES_MAX))
+		return -EINVAL;
+	if (mflags & PSS_MEMORY_RANGES) {
+		if (!args->nr_ranges ||
+		    args->nr_ranges > PSS_MEMORY_RANGES_MAX)
+			return -EINVAL;
+	} else if (args->nr_ranges || args->ranges) {
+		return -EINVAL;
+	}
+	/* /proc/PID/stack's rule: the unwinder's view is for the admin. */
+	if ((args->facets & PSS_FACET_THREAD_KSTACK) &&
+	    !capable(CAP_SYS_ADMIN))
+		return -EACCES;
+	return 0;
+}
+
+/* Copy and check the caller's memory ranges (PSS_MEMORY_RANGES). */
+static struct pss_memory_range *
+pss_get_ranges(const struct pss_capture_args *args)
+{
+	struct pss_memory_range *r;
+	u32 i;
+
+	if (!(args->memory_flags & PSS_MEMORY_RANGES))
+		return NULL;
+	r = memdup_array_user(u64_to_user_ptr(args->ranges), args->nr_ranges,
+			      sizeof(*r));
+	if (IS_ERR(r))
+		return r;
+	for (i = 0; i < args->nr_ranges; i++) {
+		if (!r[i].len || r[i].start + r[i].len < r[i].start ||
+		    r[i].start + r[i].len > TASK_SIZE_MAX) {
+			kfree(r);
+			return ERR_PTR(-EINVAL);
+		}
+	}
+	return r;
+}
+
+/*
+ * Park the target's threads for the thread-state facets, after checking
+ * that the caller may capture it at all: nobody stops a process they may
+ * not read. The check is repeated under the lock at the cut.
+ */
+static struct pss_quiesce *pss_park(struct task_struct *leader,
+				    const struct pss_capture_args *args,
+				    u64 *phase_ns)
+{
+	struct rw_semaphore *exec_lock = &leader->signal->exec_update_lock;
+	u32 timeout = args->quiesce_timeout_ms ?:
+		      PSS_QUIESCE_TIMEOUT_DEFAULT_MS;
+	int err;
+
+	if (!(args->facets & (PSS_FACET_THREAD_CONTEXT | PSS_FACET_MEMORY)))
+		return NULL;
+	err = down_read_killable(exec_lock);
+	if (err)
+		return ERR_PTR(err);
+	err = pss_may_capture(leader);
+	up_read(exec_lock);
+	if (err)
+		return ERR_PTR(err);
+	return pss_quiesce_start(leader, timeout, phase_ns);
+}
+
 static long pss_ioctl_capture(void __user *uarg)
 {
 	struct task_struct *leader, *next;
 	struct pss_capture_args args;
 	struct pss_snapshot *snap;
 	struct rw_semaphore *exec_lock;
+	struct pss_memory_range *ranges;
+	struct pss_quiesce *quiesce;
 	struct pss_capture c;
-	u64 t0 = ktime_get_ns();
+	u64 t0 = ktime_get_ns(), quiesce_ns = 0;
 	u32 usize;
 	int err, tries;
 
@@ -264,9 +366,12 @@ static long pss_ioctl_capture(void __user *uarg)
 	if (err)
 		return err;
 	if (args.flags & ~PSS_CAPTURE_FLAGS_ALL ||
-	    args.facets & ~PSS_FACETS_ALL ||
+	    args.facets & ~PSS_FACETS_KNOWN ||
 	    args.reserved[0] || args.reserved[1])
 		return -EINVAL;
+	err = pss_check_thread_state(&args);
+	if (err)
+		return err;
 	if ((args.facets & PSS_FACET_HANDLE_LEVELS) &&
 	    !(args.facets & PSS_FACET_HANDLES))
 		return -EINVAL;
@@ -280,14 +385,32 @@ static long pss_ioctl_capture(void __user *uarg)
 		return -EINVAL;
 	}
 
+	ranges = pss_get_ranges(&args);
+	if (IS_ERR(ranges))
+		return PTR_ERR(ranges);
 	leader = pss_target(&args);
-	if (IS_ERR(leader))
+	if (IS_ERR(leader)) {
+		kfree(ranges);
 		return PTR_ERR(leader);
+	}
+	quiesce = pss_park(leader, &args, &quiesce_ns);
+	if (IS_ERR(quiesce)) {
+		put_task_struct(leader);
+		kfree(ranges);
+		return PTR_ERR(quiesce);
+	}
 
 	for (tries = 0;; tries++) {
 		err = pss_capture_init(&c, args.facets, leader);
 		if (err)
 			break;
+		c.quiesce = quiesce;
+		c.memory_flags = args.memory_flags;
+		c.stack_bytes = PAGE_ALIGN(args.stack_bytes ?:
+					   PSS_STACK_BYTES_DEFAULT);
+		c.ranges = ranges;
+		c.nr_ranges = ranges ? args.nr_ranges : 0;
+		c.snap->perf.phase_ns[PSS_PHASE_QUIESCE] = quiesce_ns;
 		/* Outermost lock: no exec (new mm, new creds) until the cut. */
 		exec_lock = &leader->signal->exec_update_lock;
 		err = down_read_killable(exec_lock);
@@ -324,7 +447,9 @@ static long pss_ioctl_capture(void __user *uarg)
 			break;
 		}
 	}
+	pss_quiesce_end(quiesce);
 	put_task_struct(leader);
+	kfree(ranges);
 	if (err)
 		return err;
 	if (!(snap->facets & PSS_FACET_MEASURE_PERFORMANCE))

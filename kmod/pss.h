@@ -93,6 +93,7 @@ struct pss_snapshot {
 	struct pss_perf_info perf;
 	struct pss_process_info *proc;
 	struct pss_walk_buf walk[PSS_WALK_NR_CLASSES];
+	struct pss_auxv_info *auxv;	/* THREAD_CONTEXT, else NULL */
 	struct pss_arena_chunk *names;	/* every name the records refer to */
 	struct pss_account *account;	/* charged for all of the above */
 	size_t charged;
@@ -151,6 +152,10 @@ struct pss_raw_thread {
 	bool live;			/* false: an exited leader, not yet
 					 * reaped: in the times, not a record
 					 */
+	u8 park;			/* enum pss_park, from
+					 * pss_quiesce_settle() (after the cut)
+					 */
+	u64 park_ns;			/* PSS_PARK_WAITED: time parked */
 };
 
 /* Times and faults of the thread group, read under siglock at the cut. */
@@ -196,6 +201,13 @@ struct pss_capture {
 	struct file *exe_file;		/* pinned at the cut */
 	unsigned long brk, start_brk, start_stack;
 	long rss_cache[NR_MM_COUNTERS];	/* per-thread rss caches (6.1) */
+
+	/* Thread state (capture args VER1), checked by dev.c. */
+	struct pss_quiesce *quiesce;	/* the park, or NULL (dev.c owns it) */
+	u32 stack_bytes;		/* PSS_MEMORY_STACKS, page aligned */
+	u32 memory_flags;		/* PSS_MEMORY_* */
+	u32 nr_ranges;
+	const struct pss_memory_range *ranges;	/* kernel copy (dev.c's) */
 
 	u64 names_ns;			/* time spent resolving paths */
 	struct pss_snapshot *snap;
@@ -243,6 +255,27 @@ int pss_capture_init(struct pss_capture *c, u64 facets,
 int pss_capture_cut(struct pss_capture *c);
 int pss_capture_build(struct pss_capture *c, struct pss_snapshot **snapp);
 void pss_capture_abort(struct pss_capture *c);
+
+/*
+ * quiesce.c: park the target's threads for the thread-state facets.
+ * start() before the cut (no lock held), settle() after it (sets each
+ * c->threads[i].park), release() as soon as registers and memory are
+ * copied, end() always (withdraws the requests that did not park, frees).
+ */
+struct pss_quiesce *pss_quiesce_start(struct task_struct *leader,
+				      u32 timeout_ms, u64 *phase_ns);
+void pss_quiesce_settle(struct pss_capture *c);
+void pss_quiesce_release(struct pss_quiesce *q, struct pss_perf_info *perf);
+void pss_quiesce_end(struct pss_quiesce *q);
+
+/* regs.c: THREAD_CONTEXT, while parked */
+int pss_context_build(struct pss_capture *c);
+
+/* kstack.c: THREAD_KSTACK */
+int pss_kstack_build(struct pss_capture *c);
+
+/* memory.c: MEMORY, while parked */
+int pss_memory_build(struct pss_capture *c);
 
 /* snapshot.c */
 int pss_snapshot_install(struct pss_snapshot *snap);

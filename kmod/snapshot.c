@@ -48,6 +48,20 @@ static const u64 pss_query_facet[PSS_QUERY_NR_CLASSES] = {
 	[PSS_QUERY_HANDLES]	= PSS_FACET_HANDLES,
 	[PSS_QUERY_VA_SPACE]	= PSS_FACET_VA_SPACE,
 	[PSS_QUERY_PERFORMANCE]	= PSS_FACET_MEASURE_PERFORMANCE,
+	[PSS_QUERY_AUXV]	= PSS_FACET_THREAD_CONTEXT,
+	[PSS_QUERY_CONTEXTS]	= PSS_FACET_THREAD_CONTEXT,
+	[PSS_QUERY_KSTACKS]	= PSS_FACET_THREAD_KSTACK,
+	[PSS_QUERY_MEMORY]	= PSS_FACET_MEMORY,
+};
+
+/* The walk class a count query describes. */
+static const u8 pss_query_walk[PSS_QUERY_NR_CLASSES] = {
+	[PSS_QUERY_THREADS]	= PSS_WALK_THREADS,
+	[PSS_QUERY_HANDLES]	= PSS_WALK_HANDLES,
+	[PSS_QUERY_VA_SPACE]	= PSS_WALK_VA_SPACE,
+	[PSS_QUERY_CONTEXTS]	= PSS_WALK_CONTEXTS,
+	[PSS_QUERY_KSTACKS]	= PSS_WALK_KSTACKS,
+	[PSS_QUERY_MEMORY]	= PSS_WALK_MEMORY,
 };
 
 static const u32 pss_query_ver0[PSS_QUERY_NR_CLASSES] = {
@@ -57,6 +71,10 @@ static const u32 pss_query_ver0[PSS_QUERY_NR_CLASSES] = {
 	[PSS_QUERY_HANDLES]	= PSS_COUNT_INFO_SIZE_VER0,
 	[PSS_QUERY_VA_SPACE]	= PSS_COUNT_INFO_SIZE_VER0,
 	[PSS_QUERY_PERFORMANCE]	= PSS_PERF_INFO_SIZE_VER0,
+	[PSS_QUERY_AUXV]	= PSS_AUXV_INFO_SIZE_VER0,
+	[PSS_QUERY_CONTEXTS]	= PSS_COUNT_INFO_SIZE_VER0,
+	[PSS_QUERY_KSTACKS]	= PSS_COUNT_INFO_SIZE_VER0,
+	[PSS_QUERY_MEMORY]	= PSS_COUNT_INFO_SIZE_VER0,
 };
 
 static long pss_ioctl_query(struct pss_snapshot *snap, void __user *uarg)
@@ -95,11 +113,12 @@ static long pss_ioctl_query(struct pss_snapshot *snap, void __user *uarg)
 		src = &snap->perf;
 		ksize = sizeof(snap->perf);
 		break;
+	case PSS_QUERY_AUXV:
+		src = snap->auxv;
+		ksize = sizeof(*snap->auxv);
+		break;
 	default:
-		wb = &snap->walk[args.query_class == PSS_QUERY_THREADS ?
-				 PSS_WALK_THREADS :
-				 args.query_class == PSS_QUERY_HANDLES ?
-				 PSS_WALK_HANDLES : PSS_WALK_VA_SPACE];
+		wb = &snap->walk[pss_query_walk[args.query_class]];
 		memset(&count, 0, sizeof(count));
 		count.size = sizeof(count);
 		count.count = wb->count;
@@ -126,6 +145,9 @@ static const u64 pss_walk_facet[PSS_WALK_NR_CLASSES] = {
 	[PSS_WALK_THREADS]	= PSS_FACET_THREADS,
 	[PSS_WALK_HANDLES]	= PSS_FACET_HANDLES,
 	[PSS_WALK_VA_SPACE]	= PSS_FACET_VA_SPACE,
+	[PSS_WALK_CONTEXTS]	= PSS_FACET_THREAD_CONTEXT,
+	[PSS_WALK_KSTACKS]	= PSS_FACET_THREAD_KSTACK,
+	[PSS_WALK_MEMORY]	= PSS_FACET_MEMORY,
 };
 
 /* Bytes gathered before each copy_to_user() of a framed walk. */

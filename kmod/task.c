@@ -94,7 +94,7 @@ static void pss_fill_thread(struct pss_thread_entry *e, u32 rec_len,
 	u32 cpus_bytes = pss_cpus_bytes();
 
 	memset(e, 0, rec_len);
-	e->flags = r->flags;
+	e->flags = r->flags | (r->park ? PSS_THREAD_PARKED : 0);
 	e->cpus_off = sizeof(*e);
 	e->cpus_len = cpus_bytes;
 	e->tid = r->tid;

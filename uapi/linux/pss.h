@@ -156,7 +156,13 @@ struct pss_version {
  *  EINVAL   size too small, unknown flag, non-zero reserved/padding field,
  *           a _NAME/_BASIC/_TYPE_SPECIFIC/_SECTION level without its facet,
  *           target_pid < 0, target_pidfd given without PSS_CAPTURE_PIDFD,
- *           target_pid given with PSS_CAPTURE_PIDFD
+ *           target_pid given with PSS_CAPTURE_PIDFD; a thread-state facet
+ *           without PSS_FACET_THREADS; a VER1 field set without its facet
+ *           or flag; quiesce_timeout_ms or stack_bytes above its maximum;
+ *           PSS_FACET_MEMORY with no or unknown memory_flags; nr_ranges 0
+ *           or above PSS_MEMORY_RANGES_MAX with PSS_MEMORY_RANGES; a range
+ *           of length 0 or that wraps
+ *  EFAULT   (also) ranges not readable
  *  E2BIG    args larger than known with non-zero unknown bytes
  *  EBADF    PSS_CAPTURE_PIDFD and target_pidfd is not an open fd
  *  EBADFD   PSS_CAPTURE_PIDFD and target_pidfd is not a pidfd
@@ -172,7 +178,9 @@ struct pss_version {
  *           max_user_bytes, or all of them max_total_bytes
  *  ENOMEM   out of memory (snapshot memory is charged to the caller's memcg)
  *  EINTR    a fatal signal arrived while waiting for the target's
- *           exec_update_lock or mmap lock
+ *           exec_update_lock or mmap lock, or for its threads to park
+ *  EACCES   PSS_FACET_THREAD_KSTACK without CAP_SYS_ADMIN in the initial
+ *           user namespace (/proc/PID/stack's rule)
  *  EMFILE, ENFILE  no fd for the snapshot
  */
 struct pss_capture_args {
@@ -182,9 +190,54 @@ struct pss_capture_args {
 	__s32 target_pid;	/* in: pid, or 0 for self (without PSS_CAPTURE_PIDFD) */
 	__s32 target_pidfd;	/* in: pidfd (with PSS_CAPTURE_PIDFD), else 0 */
 	__u64 reserved[2];	/* in: must be zero */
+	/*
+	 * VER1: thread state (see "Thread state" below). Each field must be
+	 * zero unless the facet or flag it belongs to is asked for.
+	 */
+	__u32 quiesce_timeout_ms; /* in: longest wait for the threads to park
+				   * (THREAD_CONTEXT, MEMORY); 0: 100 ms;
+				   * at most PSS_QUIESCE_TIMEOUT_MAX_MS
+				   */
+	__u32 stack_bytes;	/* in: PSS_MEMORY_STACKS: bytes of each
+				 * parked thread's user stack kept, from its
+				 * stack pointer less the red zone, upward;
+				 * 0: PSS_STACK_BYTES_DEFAULT; at most
+				 * PSS_STACK_BYTES_MAX
+				 */
+	__u32 memory_flags;	/* in: PSS_MEMORY_* (with PSS_FACET_MEMORY,
+				 * at least one)
+				 */
+	__u32 nr_ranges;	/* in: entries at ranges (PSS_MEMORY_RANGES),
+				 * 1..PSS_MEMORY_RANGES_MAX
+				 */
+	__u64 ranges;		/* in: user pointer to struct
+				 * pss_memory_range[nr_ranges]
+				 */
 };
 
 #define PSS_CAPTURE_ARGS_SIZE_VER0	40
+#define PSS_CAPTURE_ARGS_SIZE_VER1	64
+
+#define PSS_QUIESCE_TIMEOUT_DEFAULT_MS	100
+#define PSS_QUIESCE_TIMEOUT_MAX_MS	10000
+#define PSS_STACK_BYTES_DEFAULT		(64 << 10)
+#define PSS_STACK_BYTES_MAX		(8 << 20)
+#define PSS_MEMORY_RANGES_MAX		64
+
+/* pss_capture_args.memory_flags: what PSS_FACET_MEMORY copies */
+#define PSS_MEMORY_STACKS	_BITUL(0)	/* each parked thread's stack */
+#define PSS_MEMORY_RANGES	_BITUL(1)	/* the caller's ranges */
+#define PSS_MEMORY_WRITABLE	_BITUL(2)	/* every readable, writable,
+						 * private mapping (what a
+						 * core dump needs)
+						 */
+#define PSS_MEMORY_FLAGS_ALL	(_BITUL(3) - 1)
+
+/* A range of the target's memory to copy (PSS_MEMORY_RANGES). */
+struct pss_memory_range {
+	__u64 start;		/* user address; need not be page aligned */
+	__u64 len;		/* bytes, > 0; start + len must not wrap */
+};
 
 /* pss_capture_args.flags */
 #define PSS_CAPTURE_PIDFD		_BITUL(0)
@@ -201,9 +254,21 @@ struct pss_capture_args {
 							 */
 #define PSS_FACET_VA_SPACE_SECTION	_BITULL(6)	/* + names, build-ids */
 #define PSS_FACET_MEASURE_PERFORMANCE	_BITULL(7)	/* phase timings */
+/* Every facet taken without stopping the target (ABI 1's whole set). */
 #define PSS_FACETS_ALL			(_BITULL(8) - 1)
 /* Historical name: the capture flags are the facets. */
 #define PSS_CAPTURE_FLAGS_SUPPORTED	PSS_FACETS_ALL
+/*
+ * Thread state (each needs PSS_FACET_THREADS). THREAD_CONTEXT and MEMORY
+ * park the target's threads for the capture: see "Thread state" below.
+ */
+#define PSS_FACET_THREAD_CONTEXT	_BITULL(8)	/* registers, auxv */
+#define PSS_FACET_THREAD_KSTACK		_BITULL(9)	/* kernel stacks */
+#define PSS_FACET_MEMORY		_BITULL(10)	/* memory contents */
+#define PSS_FACETS_THREAD_STATE		(PSS_FACET_THREAD_CONTEXT | \
+					 PSS_FACET_THREAD_KSTACK | \
+					 PSS_FACET_MEMORY)
+#define PSS_FACETS_KNOWN		(PSS_FACETS_ALL | PSS_FACETS_THREAD_STATE)
 
 /* ----------------------------------------------------------- snapshot fd */
 
@@ -240,6 +305,10 @@ enum pss_query_class {
 	PSS_QUERY_HANDLES	= 3,	/* struct pss_count_info (needs HANDLES) */
 	PSS_QUERY_VA_SPACE	= 4,	/* struct pss_count_info (needs VA_SPACE) */
 	PSS_QUERY_PERFORMANCE	= 5,	/* struct pss_perf_info (MEASURE_PERFORMANCE) */
+	PSS_QUERY_AUXV		= 6,	/* struct pss_auxv_info (THREAD_CONTEXT) */
+	PSS_QUERY_CONTEXTS	= 7,	/* struct pss_count_info (THREAD_CONTEXT) */
+	PSS_QUERY_KSTACKS	= 8,	/* struct pss_count_info (THREAD_KSTACK) */
+	PSS_QUERY_MEMORY	= 9,	/* struct pss_count_info (MEMORY) */
 	PSS_QUERY_NR_CLASSES,
 };
 
@@ -287,6 +356,9 @@ enum pss_walk_class {
 	PSS_WALK_THREADS	= 0,	/* struct pss_thread_entry */
 	PSS_WALK_HANDLES	= 1,	/* struct pss_handle_entry */
 	PSS_WALK_VA_SPACE	= 2,	/* struct pss_vma_entry */
+	PSS_WALK_CONTEXTS	= 3,	/* struct pss_context_entry */
+	PSS_WALK_KSTACKS	= 4,	/* struct pss_kstack_entry */
+	PSS_WALK_MEMORY		= 5,	/* struct pss_memory_entry */
 	PSS_WALK_NR_CLASSES,
 };
 
@@ -443,6 +515,10 @@ enum pss_phase {
 	PSS_PHASE_THREADS	= 4,	/* thread copy under siglock */
 	PSS_PHASE_NAMES		= 5,	/* path resolution after the cut */
 	PSS_PHASE_BUILD		= 6,	/* building records */
+	PSS_PHASE_QUIESCE	= 7,	/* parking the threads: from the first
+					 * request to the last thread parked
+					 * (or the timeout)
+					 */
 	PSS_PHASE_NR		= 8,
 };
 
@@ -464,9 +540,24 @@ struct pss_perf_info {
 					  * (a hold shorter than the clock's
 					  * resolution reads 1)
 					  */
+	/* VER1: the stall (THREAD_CONTEXT, MEMORY; else zero) */
+	__u64 stall_ns;		/* from the first thread parked to the
+				 * release: the longest any thread of the
+				 * target was held
+				 */
+	__u64 park_max_ns;	/* longest single thread's park */
+	__u32 nr_parked;	/* threads parked by pss (PSS_PARK_WAITED) */
+	__u32 nr_held;		/* threads stopped or blocked in the kernel
+				 * throughout (PSS_PARK_STOPPED, _BLOCKED)
+				 */
+	__u32 nr_not_parked;	/* threads with no user context
+				 * (PSS_PARK_NONE)
+				 */
+	__u32 reserved1;
 };
 
 #define PSS_PERF_INFO_SIZE_VER0		104
+#define PSS_PERF_INFO_SIZE_VER1		136
 
 /* ---------------------------------------------------- walk records */
 
@@ -480,6 +571,10 @@ struct pss_perf_info {
 #define PSS_THREAD_STOPPED	_BITUL(2)	/* stopped: group stop ('T') */
 #define PSS_THREAD_TRACED	_BITUL(3)
 #define PSS_THREAD_CALLER	_BITUL(4)	/* the thread that captured */
+#define PSS_THREAD_PARKED	_BITUL(5)	/* its user state was held still
+						 * for the capture: a context
+						 * entry with park != NONE
+						 */
 
 struct pss_thread_entry {
 	__u32 rec_len;
@@ -853,5 +948,132 @@ struct pss_vma_entry {
 #define PSS_IOC_CAPTURE	_IOW(PSS_IOC_MAGIC, 0x01, struct pss_capture_args)
 #define PSS_IOC_QUERY	_IOWR(PSS_IOC_MAGIC, 0x10, struct pss_query_args)
 #define PSS_IOC_WALK	_IOWR(PSS_IOC_MAGIC, 0x11, struct pss_walk_args)
+
+/* ---------------------------------------------------- thread state */
+
+/*
+ * Thread state: PSS_FACET_THREAD_CONTEXT, _THREAD_KSTACK, _MEMORY.
+ *
+ * Quiesce. A capture with THREAD_CONTEXT or MEMORY first parks every thread
+ * of the target other than the caller: it asks each to stop at its next
+ * return to user mode (task_work, TWA_RESUME: no signal is sent, a thread
+ * blocked in a system call is not woken, and one running in user mode is
+ * made to enter the kernel by an inter-processor interrupt), then waits,
+ * at most quiesce_timeout_ms, until every thread is parked there, or is
+ * stopped or traced, or sleeps in the kernel (its user registers cannot
+ * change before it returns, and on its way back it parks). Then the cut,
+ * the registers and the memory are taken, and every thread is released
+ * before the names and records are built. A parked thread waits killably:
+ * SIGKILL (of the target, or an exec's de_thread()) ends its park at once;
+ * the caller being killed releases every thread (EINTR). A thread asked to
+ * park that had not reached the park point when the capture ended will not
+ * park later: the request is withdrawn. Each thread's park is reported in
+ * its context entry, the stall in pss_perf_info.
+ * What the target can see: threads that spent up to the stall in the
+ * kernel; a blocked system call is not interrupted and returns as it
+ * would have (no EINTR, no restart).
+ * A thread sleeping in the kernel that wakes up during the capture is
+ * reported as it was when it parked (its registers re-read), but memory
+ * it wrote on its way out (a read() completing) may be in the copy.
+ * A thread that was neither parked nor held (running in the kernel all the
+ * time, exiting) is PSS_PARK_NONE: no user context.
+ * The caller's own thread in a self-capture: its user state at the ioctl
+ * (PSS_PARK_CALLER).
+ *
+ * Kernel stacks (THREAD_KSTACK) are read after the cut for every thread of
+ * the thread walk, symbolised in the kernel as /proc/PID/stack shows them
+ * ("function+0xoff/0xsize", " [module]"): no address is reported. Like
+ * /proc/PID/stack they need CAP_SYS_ADMIN in the initial user namespace.
+ * The stack of a thread running on a CPU is a guess (PSS_KSTACK_RUNNING).
+ */
+
+/* pss_context_entry.park: how the thread's user state was held */
+enum pss_park {
+	PSS_PARK_NONE		= 0,	/* not held: no register data */
+	PSS_PARK_WAITED		= 1,	/* parked by pss on return to user mode */
+	PSS_PARK_STOPPED	= 2,	/* stopped or ptrace-stopped throughout */
+	PSS_PARK_BLOCKED	= 3,	/* asleep in the kernel throughout */
+	PSS_PARK_CALLER		= 4,	/* the capturing thread, at the ioctl */
+};
+
+/*
+ * One per thread of the thread walk, in the same order. The register data
+ * is in the layouts of the ELF core notes of the thread's regset view
+ * (64-bit, or 32-bit for a PSS_PROC_COMPAT process), ready for a core
+ * writer: gregs is NT_PRSTATUS's pr_reg (struct user_regs_struct), fpregs
+ * NT_PRFPREG (struct user_i387_struct), xstate NT_X86_XSTATE (the XSAVE
+ * image, xstate_len bytes: the CPU's size). Offsets count from the
+ * record's start; a length of 0 means not captured.
+ */
+struct pss_context_entry {
+	__u32 rec_len;
+	__u32 flags;		/* reserved, 0 */
+	__u32 data_off;		/* the three sets, back to back */
+	__u32 data_len;
+	__s32 tid;
+	__u32 park;		/* enum pss_park */
+	__u64 park_ns;		/* PSS_PARK_WAITED: time parked */
+	__u32 gregs_off, gregs_len;
+	__u32 fpregs_off, fpregs_len;
+	__u32 xstate_off, xstate_len;
+	__u32 elf_machine;	/* EM_X86_64 or EM_386 */
+	__u32 reserved;
+};
+
+#define PSS_CONTEXT_ENTRY_SIZE_VER0	64
+
+/* PSS_QUERY_AUXV: the process's auxiliary vector (NT_AUXV) */
+#define PSS_AUXV_WORDS		128
+
+struct pss_auxv_info {
+	__u32 size;		/* kernel's sizeof() */
+	__u32 len;		/* bytes of auxv used, AT_NULL pair included */
+	__u64 auxv[PSS_AUXV_WORDS]; /* (type, value) pairs as NT_AUXV */
+};
+
+#define PSS_AUXV_INFO_SIZE_VER0		(8 + 8 * PSS_AUXV_WORDS)
+
+/* pss_kstack_entry.flags */
+#define PSS_KSTACK_RUNNING	_BITUL(0)	/* on a CPU while read: a guess */
+#define PSS_KSTACK_TRUNCATED	_BITUL(1)	/* more frames than kept */
+#define PSS_KSTACK_NONE		_BITUL(2)	/* no stack (exited) */
+
+#define PSS_KSTACK_MAX_FRAMES	64
+
+/* One per thread of the thread walk, in the same order. */
+struct pss_kstack_entry {
+	__u32 rec_len;
+	__u32 flags;		/* PSS_KSTACK_* */
+	__u32 text_off;		/* frames, innermost first, one per line:
+				 * "function+0x1f/0x90\n" (" [module]"
+				 * before the newline for a module)
+				 */
+	__u32 text_len;
+	__s32 tid;
+	__u32 nr_frames;
+};
+
+#define PSS_KSTACK_ENTRY_SIZE_VER0	24
+
+/*
+ * PSS_WALK_MEMORY: the copied memory, one record per page (or the part of
+ * it asked for), in address order, each byte once. A page that could not
+ * be read (not mapped, PROT_NONE, a guard page, I/O memory) is left out.
+ */
+#define PSS_MEMORY_ENTRY_STACK	PSS_MEMORY_STACKS	/* why it was copied */
+#define PSS_MEMORY_ENTRY_RANGE	PSS_MEMORY_RANGES
+#define PSS_MEMORY_ENTRY_WRITABLE PSS_MEMORY_WRITABLE
+
+struct pss_memory_entry {
+	__u32 rec_len;
+	__u32 flags;		/* PSS_MEMORY_ENTRY_* */
+	__u32 data_off;		/* the bytes, from the record's start */
+	__u32 data_len;		/* bytes copied, 1..page size */
+	__u64 addr;		/* user address of the first byte */
+	__s32 tid;		/* PSS_MEMORY_ENTRY_STACK: whose stack */
+	__u32 reserved;
+};
+
+#define PSS_MEMORY_ENTRY_SIZE_VER0	32
 
 #endif /* _UAPI_LINUX_PSS_H */
