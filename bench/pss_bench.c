@@ -13,8 +13,8 @@
  *   stall  a churning target times its own mmap/munmap calls while nothing,
  *          back-to-back pss captures, back-to-back /proc/PID/maps reads and
  *          back-to-back PROCMAP_QUERY loops run against it.
- *   tstall the stall of a thread-state capture (context + kernel stacks,
- *          and + stack memory) of a 100- and a 1000-thread target, as the
+ *   tstall the stall of a thread-state capture (context; + kernel stacks;
+ *          + stack memory) of a 100- and a 1000-thread target, as the
  *          module reports it and as the target's ticking threads see it,
  *          beside that of eu-stack -p and gdb -p ... 'thread apply all bt'.
  *
@@ -1462,10 +1462,14 @@ static void cell_stall(int T, int F, int V, double secs)
  * thread that was held has woken and noted it, then read the worst lateness
  * or gap of any thread (the thread hiccup) and the longest time no thread
  * of the target took a timestamp at all (the process hiccup). Windows with
- * nothing run ("none") are the baseline. The methods are interleaved.
+ * nothing run ("none") are the baseline. A capture also takes one of the
+ * guest's CPUs from the target for its duration: "busy" windows spin in
+ * the benchmark as long as the last pss-ctx capture took, to tell that
+ * apart from the stall. The methods are interleaved.
  */
-enum { TS_NONE, TS_PSS, TS_PSS_MEM, TS_EUSTACK, TS_GDB, TS_NR };
-static const char *const ts_name[TS_NR] = { "none", "pss", "pss+stacks", "eu-stack", "gdb" };
+enum { TS_NONE, TS_BUSY, TS_PSS_CTX, TS_PSS, TS_PSS_MEM, TS_EUSTACK, TS_GDB, TS_NR };
+static const char *const ts_name[TS_NR] = { "none", "busy", "pss-ctx", "pss", "pss+stacks",
+					    "eu-stack", "gdb" };
 
 struct ts_method {
 	bool skip;
@@ -1513,13 +1517,16 @@ static void tick_read(struct target *t, uint64_t *thr, uint64_t *proc)
 	*proc = __atomic_load_n(&a->proc_max_ns, __ATOMIC_ACQUIRE);
 }
 
-/* One capture of thread context + kernel stacks (+ stacks' memory). */
-static int ts_pss(struct target *t, bool mem, struct ts_method *m)
+/*
+ * One capture of thread context (TS_PSS_CTX), + kernel stacks (TS_PSS),
+ * + each thread's stack memory (TS_PSS_MEM).
+ */
+static int ts_pss(struct target *t, int which, struct ts_method *m)
 {
 	struct pss_capture_args a = {
 		.size = sizeof(a),
 		.facets = PSS_FACET_THREADS | PSS_FACET_THREAD_CONTEXT |
-			  PSS_FACET_THREAD_KSTACK | PSS_FACET_MEASURE_PERFORMANCE,
+			  PSS_FACET_MEASURE_PERFORMANCE,
 		.target_pid = t->pid,
 		/* long enough that every thread parks under TCG: the stall
 		 * compared is that of a complete capture, as gdb's is */
@@ -1531,7 +1538,9 @@ static int ts_pss(struct target *t, bool mem, struct ts_method *m)
 	int snap, err = 0;
 	uint64_t t0;
 
-	if (mem) {
+	if (which != TS_PSS_CTX)
+		a.facets |= PSS_FACET_THREAD_KSTACK;
+	if (which == TS_PSS_MEM) {
 		a.facets |= PSS_FACET_MEMORY;
 		a.memory_flags = PSS_MEMORY_STACKS;	/* stack_bytes 0: the default */
 	}
@@ -1561,7 +1570,7 @@ static int ts_pss(struct target *t, bool mem, struct ts_method *m)
 	m->seen = ci.count;
 	m->mem_bytes = si.memory_bytes;
 	if (ci.count != (uint64_t)t->T)
-		fail("tstall %s: %llu thread contexts for %d threads", ts_name[mem ? TS_PSS_MEM : TS_PSS],
+		fail("tstall %s: %llu thread contexts for %d threads", ts_name[which],
 		     (unsigned long long)ci.count, t->T);
 out:
 	close(snap);
@@ -1647,7 +1656,7 @@ static void ts_print(const struct target *t, int i, struct ts_method *m, uint64_
 	       (unsigned long long)pr.med, (unsigned long long)pr.min, (unsigned long long)pr.max,
 	       (unsigned long long)base_thr, (unsigned long long)base_proc,
 	       (unsigned long long)base_win, m->seen);
-	if (i == TS_PSS || i == TS_PSS_MEM) {
+	if (i >= TS_PSS_CTX && i <= TS_PSS_MEM) {
 		sl = stat3(m->stall, m->n);
 		pk = stat3(m->park, m->n);
 		q = stat3(m->quiesce, m->n);
@@ -1664,9 +1673,9 @@ static void ts_print(const struct target *t, int i, struct ts_method *m, uint64_
 	printf("  tstall T=%-5d %-10s n=%2d  wall %10.1f us  thread hiccup %10.1f us (max %10.1f)"
 	       "  process hiccup %10.1f us", t->T, ts_name[i], m->n, w.med / 1e3, th.med / 1e3,
 	       th.max / 1e3, pr.med / 1e3);
-	if (i == TS_PSS || i == TS_PSS_MEM)
-		printf("  stall %8.1f us  park max %8.1f us  (parked %u held %u not %u)",
-		       stat3(m->stall, m->n).med / 1e3, stat3(m->park, m->n).max / 1e3, m->parked,
+	if (i >= TS_PSS_CTX && i <= TS_PSS_MEM)
+		printf("  stall %8.1f us  longest park %8.1f us  (parked %u held %u not %u)",
+		       stat3(m->stall, m->n).med / 1e3, stat3(m->park, m->n).med / 1e3, m->parked,
 		       m->held, m->not_parked);
 	printf("\n");
 }
@@ -1690,9 +1699,9 @@ static void cell_tstall(int T, int reps, int tool_reps)
 	printf("== thread-state stall: T=%d ticking threads (1 spinning, the rest waking every "
 	       "%.0f ms) (pid %d)\n", T, t.ticks->period_ns / 1e6, t.pid);
 	fflush(stdout);
-	if (no_pss) {
-		ms[TS_PSS].skip = ms[TS_PSS_MEM].skip = true;
-		ms[TS_PSS].why = ms[TS_PSS_MEM].why = "no-pss";
+	for (int i = TS_PSS_CTX; no_pss && i <= TS_PSS_MEM; i++) {
+		ms[i].skip = true;
+		ms[i].why = "no-pss";
 	}
 	if (reps > MAXREPS)
 		reps = MAXREPS;
@@ -1711,9 +1720,19 @@ static void cell_tstall(int T, int reps, int tool_reps)
 				m->wall[m->n] = 0;
 				usleep(20000);
 				break;
+			case TS_BUSY: {
+				struct ts_method *c = &ms[TS_PSS_CTX];
+				uint64_t len = c->n ? c->wall[c->n - 1] : 20000000, t0 = now_ns();
+
+				while (now_ns() - t0 < len)
+					;
+				m->wall[m->n] = now_ns() - t0;
+				break;
+			}
+			case TS_PSS_CTX:
 			case TS_PSS:
 			case TS_PSS_MEM:
-				err = ts_pss(&t, which == TS_PSS_MEM, m);
+				err = ts_pss(&t, which, m);
 				break;
 			default:
 				err = ts_tool(&t, which, m);
@@ -1753,7 +1772,7 @@ static void cell_tstall(int T, int reps, int tool_reps)
 		bool tool = i == TS_EUSTACK || i == TS_GDB;
 
 		ts_print(&t, i, &ms[i], tool ? long_thr : base_thr, tool ? long_proc : base_proc,
-			 tool ? long_win : 20000000);
+			 (tool ? long_win : 20000000) + settle_us * 1000);
 	}
 out:
 	fflush(stdout);

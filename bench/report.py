@@ -391,7 +391,7 @@ def report(runs, md_path, svg_path):
     return "\n".join(L)
 
 
-TSTALL_PSS = ("pss", "pss+stacks")
+TSTALL_PSS = ("pss-ctx", "pss", "pss+stacks")
 TSTALL_TOOLS = ("eu-stack", "gdb")
 TSTALL_GOAL = 20
 
@@ -426,8 +426,10 @@ def tstall_section(run, w):
       "time no thread of the target took a timestamp at all. Both are the median over the "
       "windows (max in brackets) and, after the arrow, less the same figure for windows of "
       "nothing (`none`; for the tools, one window of nothing as long as the slowest tool "
-      "run). `pss` captures THREADS + THREAD_CONTEXT + THREAD_KSTACK; `pss+stacks` adds "
-      "MEMORY (each thread's stack, stack_bytes 0 = the 64 KiB default). **stall** and "
+      "run). `busy` windows spin in the benchmark for as long as the last pss-ctx capture "
+      "took: the share of a pss hiccup that is only a CPU taken from the target (the guest "
+      "has two). `pss-ctx` captures THREADS + THREAD_CONTEXT, `pss` adds THREAD_KSTACK, "
+      "`pss+stacks` adds MEMORY (each thread's stack, stack_bytes 0 = the 64 KiB default). **stall** and "
       "**park max** are the module's own account (PSS_QUERY_PERFORMANCE VER1: first thread "
       "parked → release, and the longest single park). eu-stack attaches, unwinds and "
       "detaches one thread at a time; gdb stops every thread until it detaches.")
@@ -459,9 +461,9 @@ def tstall_section(run, w):
             r["T"], r["method"], r["reps"], wall, thr, prc, stall, park, held,
             r["seen"] if r["method"] != "none" else ""))
     w("")
-    w("| T | ptrace tool: its thread hiccup, net | pss: its stall | tool / pss | "
-      "pss+stacks: its stall | tool / pss+stacks |")
-    w("|---|---|---|---|---|---|")
+    w("| T | ptrace tool: its thread hiccup, net | pss-ctx: its stall | tool / pss-ctx | "
+      "pss: its stall | tool / pss | pss+stacks: its stall | tool / pss+stacks |")
+    w("|---|---|---|---|---|---|---|---|")
     for T in sorted({int(r["T"]) for r in recs}):
         by = {r["method"]: r for r in recs if int(r["T"]) == T}
         for tool in TSTALL_TOOLS:

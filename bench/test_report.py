@@ -77,7 +77,8 @@ class ReportTest(unittest.TestCase):
             tstall("gdb", 105000000, 5000000) + "#BENCH kind=done errors=0\n"
         p = self.run_report(self.log(text))
         self.assertEqual(0, p.returncode, p.stderr)
-        self.assertIn("| 100 | gdb: 100.00 ms | 2.00 ms | **50.0×** ✅ | n/a | n/a |", p.stdout)
+        self.assertIn("| 100 | gdb: 100.00 ms | n/a | n/a | 2.00 ms | **50.0×** ✅ | n/a | n/a |",
+                      p.stdout)
         self.assertIn("n/a (EOPNOTSUPP)", p.stdout)
         # a pss stall under the goal is marked
         text = text.replace(PSS_EXTRA % (2000000, 2500000), PSS_EXTRA % (10000000, 12000000))
