@@ -1475,7 +1475,7 @@ struct ts_method {
 	bool skip;
 	const char *why;	/* why skipped */
 	int n;
-	uint64_t wall[MAXREPS], thr[MAXREPS], proc[MAXREPS];
+	uint64_t wall[MAXREPS], thr[MAXREPS], typ[MAXREPS], proc[MAXREPS];
 	/* pss: the module's own account (PSS_QUERY_PERFORMANCE VER1) */
 	uint64_t stall[MAXREPS], park[MAXREPS], quiesce[MAXREPS], total[MAXREPS];
 	uint32_t parked, held, not_parked, seen;
@@ -1502,19 +1502,25 @@ static int tick_window(struct target *t)
 	return 0;
 }
 
-static void tick_read(struct target *t, uint64_t *thr, uint64_t *proc)
+/*
+ * The window's worst tick of any thread (thr), the median over the threads
+ * of each one's worst (typ: what a typical thread went through, robust to
+ * one thread the guest happened to stall; eu-stack holds every thread once,
+ * one at a time), and the process-wide gap (proc).
+ */
+static void tick_read(struct target *t, uint64_t *thr, uint64_t *typ, uint64_t *proc)
 {
 	struct tick_area *a = t->ticks;
 	uint32_t n = __atomic_load_n(&a->nr_threads, __ATOMIC_ACQUIRE);
+	uint64_t *v = xmalloc((n ? n : 1) * sizeof(*v));
 
-	*thr = 0;
-	for (uint32_t i = 0; i < n; i++) {
-		uint64_t m = __atomic_load_n(&a->slot[i].max_ns, __ATOMIC_ACQUIRE);
-
-		if (m > *thr)
-			*thr = m;
-	}
+	for (uint32_t i = 0; i < n; i++)
+		v[i] = __atomic_load_n(&a->slot[i].max_ns, __ATOMIC_ACQUIRE);
+	qsort(v, n, sizeof(*v), cmp_u64);
+	*thr = n ? v[n - 1] : 0;
+	*typ = n ? v[n / 2] : 0;
 	*proc = __atomic_load_n(&a->proc_max_ns, __ATOMIC_ACQUIRE);
+	free(v);
 }
 
 /*
@@ -1633,9 +1639,9 @@ static int ts_tool(struct target *t, int which, struct ts_method *m)
 
 /* base_*: the baseline's worst ticks, over a window of nothing base_win_ns long */
 static void ts_print(const struct target *t, int i, struct ts_method *m, uint64_t base_thr,
-		     uint64_t base_proc, uint64_t base_win)
+		     uint64_t base_typ, uint64_t base_proc, uint64_t base_win)
 {
-	struct stat3 w, th, pr, sl, pk, q, tot;
+	struct stat3 w, th, ty, pr, sl, pk, q, tot;
 
 	if (m->skip || !m->n) {
 		printf("#BENCH kind=tstall T=%d method=%s status=n/a why=%s\n", t->T, ts_name[i],
@@ -1645,17 +1651,20 @@ static void ts_print(const struct target *t, int i, struct ts_method *m, uint64_
 	}
 	w = stat3(m->wall, m->n);
 	th = stat3(m->thr, m->n);
+	ty = stat3(m->typ, m->n);
 	pr = stat3(m->proc, m->n);
 	printf("#BENCH kind=tstall T=%d method=%s reps=%d period_ns=%llu wall_med_ns=%llu "
 	       "wall_min_ns=%llu wall_max_ns=%llu thr_med_ns=%llu thr_min_ns=%llu thr_max_ns=%llu "
-	       "proc_med_ns=%llu proc_min_ns=%llu proc_max_ns=%llu base_thr_ns=%llu "
+	       "typ_med_ns=%llu typ_min_ns=%llu typ_max_ns=%llu "
+	       "proc_med_ns=%llu proc_min_ns=%llu proc_max_ns=%llu base_thr_ns=%llu base_typ_ns=%llu "
 	       "base_proc_ns=%llu base_win_ns=%llu seen=%u",
 	       t->T, ts_name[i], m->n, (unsigned long long)t->ticks->period_ns,
 	       (unsigned long long)w.med, (unsigned long long)w.min, (unsigned long long)w.max,
 	       (unsigned long long)th.med, (unsigned long long)th.min, (unsigned long long)th.max,
+	       (unsigned long long)ty.med, (unsigned long long)ty.min, (unsigned long long)ty.max,
 	       (unsigned long long)pr.med, (unsigned long long)pr.min, (unsigned long long)pr.max,
-	       (unsigned long long)base_thr, (unsigned long long)base_proc,
-	       (unsigned long long)base_win, m->seen);
+	       (unsigned long long)base_thr, (unsigned long long)base_typ,
+	       (unsigned long long)base_proc, (unsigned long long)base_win, m->seen);
 	if (i >= TS_PSS_CTX && i <= TS_PSS_MEM) {
 		sl = stat3(m->stall, m->n);
 		pk = stat3(m->park, m->n);
@@ -1670,9 +1679,9 @@ static void ts_print(const struct target *t, int i, struct ts_method *m, uint64_
 		       m->not_parked, (unsigned long long)m->mem_bytes);
 	}
 	printf("\n");
-	printf("  tstall T=%-5d %-10s n=%2d  wall %10.1f us  thread hiccup %10.1f us (max %10.1f)"
-	       "  process hiccup %10.1f us", t->T, ts_name[i], m->n, w.med / 1e3, th.med / 1e3,
-	       th.max / 1e3, pr.med / 1e3);
+	printf("  tstall T=%-5d %-10s n=%2d  wall %10.1f us  hiccup: worst thread %10.1f us "
+	       "typical %10.1f us  process %10.1f us", t->T, ts_name[i], m->n, w.med / 1e3,
+	       th.med / 1e3, ty.med / 1e3, pr.med / 1e3);
 	if (i >= TS_PSS_CTX && i <= TS_PSS_MEM)
 		printf("  stall %8.1f us  longest park %8.1f us  (parked %u held %u not %u)",
 		       stat3(m->stall, m->n).med / 1e3, stat3(m->park, m->n).med / 1e3, m->parked,
@@ -1684,7 +1693,8 @@ static void cell_tstall(int T, int reps, int tool_reps)
 {
 	struct ts_method ms[TS_NR];
 	struct target t;
-	uint64_t settle_us, base_thr = 0, base_proc = 0, long_win = 0, long_thr = 0, long_proc = 0;
+	uint64_t settle_us, base_thr = 0, base_typ = 0, base_proc = 0;
+	uint64_t long_win = 0, long_thr = 0, long_typ = 0, long_proc = 0;
 
 	memset(ms, 0, sizeof(ms));
 	/* 5,000 wake-ups a second whatever T: busy, not saturated under TCG */
@@ -1747,12 +1757,13 @@ static void cell_tstall(int T, int reps, int tool_reps)
 					fail("tstall %s: %s", ts_name[which], strerror(-err));
 				continue;
 			}
-			tick_read(&t, &m->thr[m->n], &m->proc[m->n]);
+			tick_read(&t, &m->thr[m->n], &m->typ[m->n], &m->proc[m->n]);
 			m->n++;
 		}
 	}
 	if (ms[TS_NONE].n) {
 		base_thr = stat3(ms[TS_NONE].thr, ms[TS_NONE].n).med;
+		base_typ = stat3(ms[TS_NONE].typ, ms[TS_NONE].n).med;
 		base_proc = stat3(ms[TS_NONE].proc, ms[TS_NONE].n).med;
 	}
 	/*
@@ -1766,12 +1777,13 @@ static void cell_tstall(int T, int reps, int tool_reps)
 				long_win = ms[i].wall[r];
 	if (long_win && !tick_window(&t)) {
 		usleep(long_win / 1000 + settle_us);
-		tick_read(&t, &long_thr, &long_proc);
+		tick_read(&t, &long_thr, &long_typ, &long_proc);
 	}
 	for (int i = 0; i < TS_NR; i++) {
 		bool tool = i == TS_EUSTACK || i == TS_GDB;
 
-		ts_print(&t, i, &ms[i], tool ? long_thr : base_thr, tool ? long_proc : base_proc,
+		ts_print(&t, i, &ms[i], tool ? long_thr : base_thr, tool ? long_typ : base_typ,
+			 tool ? long_proc : base_proc,
 			 (tool ? long_win : 20000000) + settle_us * 1000);
 	}
 out:
@@ -1792,7 +1804,7 @@ int main(int argc, char **argv)
 {
 	const char *parts = "full,vma,stall,tstall,threads";
 	double stall_secs = 3;
-	int tstall_reps = 9, tool_reps = 3;
+	int tstall_reps = 25, tool_reps = 3;
 	struct utsname u;
 	struct pss_version ver = { .size = sizeof(ver) };
 	time_t now = time(NULL);

@@ -43,8 +43,9 @@ REQUIRED_MEASURED = {
     "stall": ("reads", "ops", "p50_ns", "p99_ns", "p999_ns", "max_ns", "mean_ns",
               "lock_mmap_med", "lock_mmap_max"),
     "tstall": ("reps", "period_ns", "wall_med_ns", "wall_min_ns", "wall_max_ns", "thr_med_ns",
-               "thr_min_ns", "thr_max_ns", "proc_med_ns", "proc_min_ns", "proc_max_ns",
-               "base_thr_ns", "base_proc_ns", "base_win_ns", "seen"),
+               "thr_min_ns", "thr_max_ns", "typ_med_ns", "typ_min_ns", "typ_max_ns",
+               "proc_med_ns", "proc_min_ns", "proc_max_ns", "base_thr_ns", "base_typ_ns",
+               "base_proc_ns", "base_win_ns", "seen"),
 }
 NUMERIC = re.compile(r"^(T|F|V|reps|syscalls|threads|fds|vmas|objs|retries|perf_n|reads|ops|"
                      r"mem_bytes|errors|seen|parked|held|not_parked|.*_ns|lock_.*|ph_.*)$")
@@ -400,15 +401,23 @@ def tstall_net(r, key):
     """A hiccup less its baseline (never below zero), in ns; None if n/a."""
     if not r or r.get("status") == "n/a":
         return None
-    base = "base_thr_ns" if key == "thr" else "base_proc_ns"
-    return max(0, int(r[key + "_med_ns"]) - int(r[base]))
+    return max(0, int(r[key + "_med_ns"]) - int(r["base_%s_ns" % key]))
+
+
+def tstall_held(r):
+    """The target's own account of a hold: the worse of its net worst-thread
+    and net typical-thread hiccups (the latter is what shows eu-stack's hold
+    of each thread in turn through a long window's noise)."""
+    if not r or r.get("status") == "n/a":
+        return None
+    return max(tstall_net(r, "thr"), tstall_net(r, "typ"))
 
 
 def tstall_pss_stall(r):
     """pss's stall, the worse of the module's account and the target's own."""
     if not r or r.get("status") == "n/a":
         return None
-    return max(int(r.get("stall_med_ns", 0)), tstall_net(r, "thr"))
+    return max(int(r.get("stall_med_ns", 0)), tstall_held(r))
 
 
 def tstall_section(run, w):
@@ -422,7 +431,9 @@ def tstall_section(run, w):
       "the next multiple of the period and note how late they woke. One capture or one tool "
       "run per window, then two periods for every held thread to wake and note it. "
       "**thread hiccup**: the worst lateness (or spin gap) of any thread in the window — the "
-      "longest any thread was held, as the target saw it; **process hiccup**: the longest "
+      "longest any thread was held, as the target saw it; **typical thread's hiccup**: the "
+      "median over the threads of each one's worst tick (eu-stack holds every thread once, "
+      "in turn: this shows it through a long window's noise); **process hiccup**: the longest "
       "time no thread of the target took a timestamp at all. Both are the median over the "
       "windows (max in brackets) and, after the arrow, less the same figure for windows of "
       "nothing (`none`; for the tools, one window of nothing as long as the slowest tool "
@@ -434,18 +445,23 @@ def tstall_section(run, w):
       "parked → release, and the longest single park). eu-stack attaches, unwinds and "
       "detaches one thread at a time; gdb stops every thread until it detaches.")
     w("")
-    w("| T | method | runs | wall | thread hiccup → net | process hiccup → net | stall (med / max) "
-      "| park max (med / max) | parked / held / not | threads seen |")
-    w("|---|---|---|---|---|---|---|---|---|---|")
+    w("| T | method | runs | wall | worst thread's hiccup → net | typical thread's hiccup → net "
+      "| process hiccup → net | stall (med / max) | park max (med / max) | parked / held / not "
+      "| threads seen |")
+    w("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in recs:
         if r.get("status") == "n/a":
-            w("| %s | %s | n/a (%s) | | | | | | | |" % (r["T"], r["method"], r.get("why", "?")))
+            w("| %s | %s | n/a (%s) | | | | | | | | |" % (r["T"], r["method"],
+                                                       r.get("why", "?")))
             continue
         pss = r["method"] in TSTALL_PSS
         thr = "%s (%s) → **%s**" % (ms_or_us(r["thr_med_ns"]), ms_or_us(r["thr_max_ns"]),
                                     ms_or_us(tstall_net(r, "thr")))
+        typ = "%s (%s) → **%s**" % (ms_or_us(r["typ_med_ns"]), ms_or_us(r["typ_max_ns"]),
+                                    ms_or_us(tstall_net(r, "typ")))
         if r["method"] == "none":
             thr = "%s (%s)" % (ms_or_us(r["thr_med_ns"]), ms_or_us(r["thr_max_ns"]))
+            typ = "%s (%s)" % (ms_or_us(r["typ_med_ns"]), ms_or_us(r["typ_max_ns"]))
         prc = "%s (%s) → %s" % (ms_or_us(r["proc_med_ns"]), ms_or_us(r["proc_max_ns"]),
                                 ms_or_us(tstall_net(r, "proc")))
         if r["method"] == "none":
@@ -457,17 +473,17 @@ def tstall_section(run, w):
             held = "%s / %s / %s" % (r.get("parked", "?"), r.get("held", "?"),
                                      r.get("not_parked", "?"))
         wall = "–" if r["method"] == "none" else ms_or_us(r["wall_med_ns"])
-        w("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
-            r["T"], r["method"], r["reps"], wall, thr, prc, stall, park, held,
+        w("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            r["T"], r["method"], r["reps"], wall, thr, typ, prc, stall, park, held,
             r["seen"] if r["method"] != "none" else ""))
     w("")
-    w("| T | ptrace tool: its thread hiccup, net | pss-ctx: its stall | tool / pss-ctx | "
+    w("| T | ptrace tool: its hold, net | pss-ctx: its stall | tool / pss-ctx | "
       "pss: its stall | tool / pss | pss+stacks: its stall | tool / pss+stacks |")
     w("|---|---|---|---|---|---|---|---|")
     for T in sorted({int(r["T"]) for r in recs}):
         by = {r["method"]: r for r in recs if int(r["T"]) == T}
         for tool in TSTALL_TOOLS:
-            tn = tstall_net(by.get(tool), "thr")
+            tn = tstall_held(by.get(tool))
             if tn is None:
                 continue
             cells = []
@@ -484,8 +500,8 @@ def tstall_section(run, w):
                     x, "✅" if x >= TSTALL_GOAL else "❌ (goal %d×)" % TSTALL_GOAL)]
             w("| %d | %s: %s | %s |" % (T, tool, ms_or_us(tn), " | ".join(cells)))
     w("")
-    w("(pss's stall in this table is the worse of the module's stall_ns and the target's net "
-      "thread hiccup, both medians; the tool's is the target's net thread hiccup.)")
+    w("(A tool's hold is the worse of the target's net worst-thread and net typical-thread "
+      "hiccups; pss's stall is the worse of those and the module's stall_ns. All medians.)")
     w("")
 
 

@@ -29,15 +29,16 @@ GOOD = ("#BENCH kind=env kernel=6.12.0-test machine=x86_64 cpus=2 date=now abi=1
 
 
 TSTALL = ("#BENCH kind=tstall T=100 method=%s reps=3 period_ns=20000000 wall_med_ns=%d "
-          "wall_min_ns=1 wall_max_ns=%d thr_med_ns=%d thr_min_ns=1 thr_max_ns=%d proc_med_ns=%d "
-          "proc_min_ns=1 proc_max_ns=%d base_thr_ns=%d base_proc_ns=%d base_win_ns=20000000 "
-          "seen=100%s\n")
+          "wall_min_ns=1 wall_max_ns=%d thr_med_ns=%d thr_min_ns=1 thr_max_ns=%d typ_med_ns=%d "
+          "typ_min_ns=1 typ_max_ns=%d proc_med_ns=%d proc_min_ns=1 proc_max_ns=%d "
+          "base_thr_ns=%d base_typ_ns=%d base_proc_ns=%d base_win_ns=20000000 seen=100%s\n")
 PSS_EXTRA = (" stall_med_ns=%d stall_max_ns=%d park_med_ns=1000 park_max_ns=2000 quiesce_med_ns=500 "
              "capture_med_ns=9000 parked=99 held=0 not_parked=0 mem_bytes=65536")
 
 
-def tstall(method, thr, base, extra=""):
-    return TSTALL % (method, thr, thr, thr, thr, thr, thr, base, base, extra)
+def tstall(method, thr, base, extra="", typ=None):
+    typ = thr if typ is None else typ
+    return TSTALL % (method, thr, thr, thr, thr, typ, typ, thr, thr, base, base, base, extra)
 
 
 class ReportTest(unittest.TestCase):
@@ -84,6 +85,12 @@ class ReportTest(unittest.TestCase):
         text = text.replace(PSS_EXTRA % (2000000, 2500000), PSS_EXTRA % (10000000, 12000000))
         p = self.run_report(self.log(text))
         self.assertIn("**10.0×** ❌ (goal 20×)", p.stdout)
+        # a tool whose worst thread is lost in the noise still shows its
+        # hold of every thread through the typical thread
+        text = text.replace(tstall("gdb", 105000000, 5000000),
+                            tstall("eu-stack", 5000000, 5000000, typ=205000000))
+        p = self.run_report(self.log(text))
+        self.assertIn("| 100 | eu-stack: 200.00 ms | n/a | n/a | 10.00 ms | **20.0×** ✅", p.stdout)
 
     def test_line_cut_short_at_end(self):
         text = GOOD.replace("#BENCH kind=done errors=0\n", "") + (FULL % ("pss", 1, 1, 1, 1))[:60]
