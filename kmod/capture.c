@@ -394,6 +394,8 @@ int pss_capture_build(struct pss_capture *c, struct pss_snapshot **snapp)
 	 * them: names and records do not need the target held.
 	 */
 	err = 0;
+	/* Before the first name (kernel stacks are interned too). */
+	pss_intern_expect(&c->store, c->nr_vmas + c->nr_fds + c->nr_threads);
 	if (c->quiesce)
 		pss_quiesce_settle(c);
 	if (c->facets & PSS_FACET_THREAD_CONTEXT)
@@ -410,7 +412,6 @@ int pss_capture_build(struct pss_capture *c, struct pss_snapshot **snapp)
 	}
 
 	pss_task_rss(c);
-	pss_intern_expect(&c->store, c->nr_vmas + c->nr_fds);
 	err = pss_task_build(c);
 	if (!err)
 		err = pss_mm_build(c);
