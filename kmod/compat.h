@@ -141,14 +141,10 @@ static inline long pss_mm_counter(struct mm_struct *mm, int member)
 }
 #endif
 
-/* Whether @t is on a CPU now: a stack read meanwhile is a guess. */
+/* On a CPU now (or still switching away from it). */
 static inline bool pss_task_on_cpu(struct task_struct *t)
 {
-#ifdef CONFIG_SMP
 	return READ_ONCE(t->on_cpu);
-#else
-	return t == current;
-#endif
 }
 
 /*
@@ -180,18 +176,19 @@ static inline unsigned int pss_save_kstack(struct task_struct *t,
  * clears t->nsproxy under task_lock(t). So, with task_lock(t) held and
  * t->nsproxy seen non-NULL, @t cannot get past exit_task_namespaces() and
  * its stack stays allocated until the unlock. A thread already past it
- * has no stack to show. The unwinder bounds every read by @t's stack
- * (get_stack_info()) and reads another task's stack unchecked by KASAN
- * (READ_ONCE_NOCHECK), so a stack that changes under it (@t running) gives
- * a guess, not a fault. It takes no lock and does not sleep.
+ * is about to die: reported with no stack. The unwinder takes no lock and
+ * does not sleep; it bounds every read by @t's stack (get_stack_info())
+ * and reads another task's stack unchecked by KASAN (READ_ONCE_NOCHECK),
+ * so a stack that changes under it (@t running) gives a guess, not a
+ * fault.
  *
  * The scheduler's frames: /proc/PID/stack leaves out in_sched_functions(),
  * which is not exported: the exported in_lock_functions() (.spinlock.text)
  * and .sched.text, whose bounds are not exported. x86 links .sched.text,
  * then .cpuidle.text, then .spinlock.text, and __schedule() is the first
  * function of .sched.text (kernel/sched/core.c is the first object with
- * __sched code). A thread off the CPU is parked by context_switch() at
- * one address in __schedule(), the first return address of its walk
+ * __sched code). A thread off the CPU was switched out at one address
+ * in __schedule(), the first return address of its walk
  * (@switch_site): from there to the start of .spinlock.text (found by
  * bisecting in_lock_functions() up to _raw_spin_lock()) is scheduler (or
  * idle loop, never on a thread's stack) code. A running thread's first
@@ -246,6 +243,47 @@ static inline unsigned int pss_save_kstack(struct task_struct *t,
 	task_unlock(t);
 	return n;
 }
+#endif
+
+/*
+ * Withdraw @work from @t's pending task_works: true if it was still
+ * there (it will not run), false if task_work_run() has taken it (it runs
+ * or ran). task_work_cancel() is not exported to modules; this is its
+ * protocol, the same on every kernel this builds for: task_work_run()
+ * detaches the whole list with a cmpxchg and then takes and drops pi_lock
+ * before running it, so a list walked under pi_lock is not being run, and
+ * an entry unlinked here is never seen by it.
+ */
+static inline bool pss_task_work_cancel(struct task_struct *t,
+					struct callback_head *work)
+{
+	struct callback_head **pprev = &t->task_works;
+	struct callback_head *w;
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&t->pi_lock, flags);
+	w = READ_ONCE(*pprev);
+	while (w) {
+		if (w != work) {
+			pprev = &w->next;
+			w = READ_ONCE(*pprev);
+		} else if (try_cmpxchg(pprev, &w, w->next)) {
+			break;
+		}
+	}
+	raw_spin_unlock_irqrestore(&t->pi_lock, flags);
+	return w == work;
+}
+
+/*
+ * Threads of a user process that never run in user mode (io_uring
+ * workers; on newer kernels every user worker, vhost's too): no user state
+ * to park or read, as the core dumper skips them.
+ */
+#ifdef PF_USER_WORKER
+#define PSS_PF_NO_USER		(PF_IO_WORKER | PF_USER_WORKER)
+#else
+#define PSS_PF_NO_USER		PF_IO_WORKER
 #endif
 
 #endif /* _PSS_COMPAT_H */
