@@ -75,8 +75,9 @@ static u32 pss_kstack_read(struct task_struct *t,
 		e->flags |= PSS_KSTACK_TRUNCATED;
 		n = PSS_KSTACK_MAX_FRAMES;
 	}
+	/* Exited, or running in user mode (then RUNNING too). */
 	if (!n) {
-		e->flags = PSS_KSTACK_NONE;
+		e->flags |= PSS_KSTACK_NONE;
 		return 0;
 	}
 	for (i = 0; i < n; i++)
