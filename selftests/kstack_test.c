@@ -6,7 +6,8 @@
  * line, what /proc/PID/task/TID/stack shows for it; no line is an address;
  * there is one record per thread of the thread walk, in its order, also
  * when the leader has exited; the count query agrees. A self-capture shows
- * the caller inside the module (" [pss]"). Without PSS_FACET_THREADS the
+ * the caller inside the module (" [pss]"), and a thread parked by the
+ * quiesce its park point in the module, not a guess. Without PSS_FACET_THREADS the
  * facet is EINVAL, without CAP_SYS_ADMIN EACCES (root without the
  * capability, and nobody capturing itself).
  */
@@ -444,6 +445,78 @@ TEST(exited_leader)
 	close(snap);
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
+}
+
+static void *spinner(void *arg)
+{
+	__atomic_store_n((pid_t *)arg, sys_gettid(), __ATOMIC_SEQ_CST);
+	for (;;)
+		__asm__ volatile("" ::: "memory");
+	return NULL;
+}
+
+static int spin_setup(void *shared, void *arg)
+{
+	pthread_t th;
+
+	(void)arg;
+	if (pthread_create(&th, NULL, spinner, shared))
+		return 10;
+	while (!__atomic_load_n((pid_t *)shared, __ATOMIC_SEQ_CST))
+		usleep(1000);
+	return 0;
+}
+
+/*
+ * With THREAD_CONTEXT the threads are parked while the stacks are read: a
+ * thread spinning in user mode is parked by the module on its way back to
+ * user mode (PSS_PARK_WAITED), off its CPU, so its stack is not a guess
+ * and shows the park point, in the module.
+ */
+TEST(parked_spinner)
+{
+	struct pss_capture_args a;
+	struct ks_walks w = { 0 };
+	const struct pss_kstack_entry *e = NULL;
+	const struct pss_context_entry *ctx = NULL;
+	struct pss_target t;
+	struct pss_recs cr;
+	pid_t tid;
+	size_t i;
+	int dev, snap;
+
+	ASSERT_EQ(0, pss_target_start(&t, spin_setup, NULL, 0, false))
+		TH_LOG("%s", pss_err);
+	tid = *(pid_t *)t.shared;
+	dev = pss_open_dev();
+	ASSERT_LE(0, dev);
+	pss_capture_init(&a, t.pid, FACETS | PSS_FACET_THREAD_CONTEXT);
+	a.quiesce_timeout_ms = PSS_QUIESCE_TIMEOUT_MAX_MS;
+	snap = pss_capture_args(dev, &a);
+	close(dev);
+	ASSERT_LE(0, snap) TH_LOG("%s", strerror(-snap));
+	ASSERT_EQ(0, walk_both(snap, &w)) TH_LOG("%s", pss_err);
+	ASSERT_EQ(0, pss_walk_all(snap, PSS_WALK_CONTEXTS, &cr))
+		TH_LOG("%s", pss_err);
+	ASSERT_EQ(w.ks.n, cr.n);
+	for (i = 0; i < w.ks.n; i++) {
+		const struct pss_kstack_entry *k = w.ks.rec[i];
+		const struct pss_context_entry *c = cr.rec[i];
+
+		EXPECT_EQ(c->tid, k->tid);
+		if (k->tid == tid) {
+			e = k;
+			ctx = c;
+		}
+	}
+	ASSERT_NE(NULL, e);
+	ASSERT_EQ(PSS_PARK_WAITED, ctx->park);
+	EXPECT_EQ(0, e->flags) TH_LOG("%s", ks_text(e));
+	EXPECT_NE(NULL, strstr(ks_text(e), " [pss]\n")) TH_LOG("%s", ks_text(e));
+	pss_recs_free(&cr);
+	free_both(&w);
+	close(snap);
+	pss_target_stop(&t);
 }
 
 static int capset_effective(uint64_t eff, uint64_t perm)
