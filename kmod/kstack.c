@@ -10,6 +10,7 @@
  */
 #include <linux/kallsyms.h>
 #include <linux/ctype.h>
+#include <linux/jhash.h>
 #include <linux/kernel.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
@@ -19,7 +20,17 @@
 /* The longest line: a symbol, its offset one more than sprint_symbol()'s. */
 #define PSS_KSTACK_LINE_MAX	(KSYM_SYMBOL_LEN + 2)
 
+/* Stacks already symbolised in this capture: a small hashed cache. */
+#define PSS_KSTACK_SEEN		16
+
+struct pss_kstack_seen {
+	u32 n;				/* 0: empty */
+	struct pss_name name;
+	unsigned long addrs[PSS_KSTACK_MAX_FRAMES];
+};
+
 struct pss_kstack_scratch {
+	struct pss_kstack_seen seen[PSS_KSTACK_SEEN];
 	unsigned long addrs[PSS_KSTACK_MAX_FRAMES + 1];
 	char sym[KSYM_SYMBOL_LEN];
 	char text[PSS_KSTACK_MAX_FRAMES * PSS_KSTACK_LINE_MAX];
@@ -50,17 +61,16 @@ static int pss_kstack_line(char *buf, char *sym, unsigned long addr)
 }
 
 /*
- * @t's frames as text into @s->text; sets @e's flags and nr_frames and
- * returns the text's length (0: no stack).
+ * @t's return addresses into @s->addrs; sets @e's flags and nr_frames
+ * (0: no frames).
  */
-static u32 pss_kstack_read(struct task_struct *t,
-			   struct pss_kstack_scratch *s,
-			   struct pss_kstack_entry *e)
+static void pss_kstack_read(struct task_struct *t,
+			    struct pss_kstack_scratch *s,
+			    struct pss_kstack_entry *e)
 {
 	unsigned long nsw = READ_ONCE(t->nvcsw) + READ_ONCE(t->nivcsw);
 	bool on_cpu = t != current && pss_task_on_cpu(t);
-	unsigned int n, i;
-	u32 len = 0;
+	unsigned int n;
 
 	n = pss_save_kstack(t, s->addrs, ARRAY_SIZE(s->addrs));
 	/*
@@ -76,14 +86,37 @@ static u32 pss_kstack_read(struct task_struct *t,
 		n = PSS_KSTACK_MAX_FRAMES;
 	}
 	/* Exited, or running in user mode (then RUNNING too). */
-	if (!n) {
+	if (!n)
 		e->flags |= PSS_KSTACK_NONE;
+	e->nr_frames = n;
+}
+
+/*
+ * The interned text of the @n frames in @s->addrs. The threads of a pool
+ * block at the same place: a stack seen before is not symbolised again.
+ */
+static int pss_kstack_text(struct pss_store *st, struct pss_kstack_scratch *s,
+			   u32 n, struct pss_name *name)
+{
+	size_t bytes = n * sizeof(s->addrs[0]);
+	struct pss_kstack_seen *seen;
+	u32 i, len = 0;
+	int err;
+
+	seen = &s->seen[jhash(s->addrs, bytes, n) % PSS_KSTACK_SEEN];
+	if (seen->n == n && !memcmp(seen->addrs, s->addrs, bytes)) {
+		*name = seen->name;
 		return 0;
 	}
 	for (i = 0; i < n; i++)
 		len += pss_kstack_line(s->text + len, s->sym, s->addrs[i]);
-	e->nr_frames = n;
-	return len;
+	err = pss_intern(st, s->text, len, name);
+	if (err)
+		return err;
+	seen->n = n;
+	memcpy(seen->addrs, s->addrs, bytes);
+	seen->name = *name;
+	return 0;
 }
 
 int pss_kstack_build(struct pss_capture *c)
@@ -99,7 +132,7 @@ int pss_kstack_build(struct pss_capture *c)
 			     true);
 	if (err || !live)
 		return err;
-	s = pss_alloc_raw(&c->store, sizeof(*s));
+	s = pss_alloc(&c->store, sizeof(*s));
 	if (IS_ERR(s))
 		return PTR_ERR(s);
 
@@ -108,20 +141,20 @@ int pss_kstack_build(struct pss_capture *c)
 		const struct pss_raw_thread *r = &c->threads[i];
 		struct pss_kstack_entry *e;
 		struct pss_name name;
-		u32 len;
 
 		if (!r->live)
 			continue;
 		e = pss_wbuf_slot(wb);
 		memset(e, 0, sizeof(*e));
 		e->tid = r->tid;
-		len = pss_kstack_read(r->task, s, e);
-		if (len) {
-			err = pss_intern(&c->store, s->text, len, &name);
+		pss_kstack_read(r->task, s, e);
+		if (e->nr_frames) {
+			err = pss_kstack_text(&c->store, s, e->nr_frames,
+					      &name);
 			if (err)
 				break;
 		}
-		pss_wbuf_add(wb, e, len ? &name : NULL);
+		pss_wbuf_add(wb, e, e->nr_frames ? &name : NULL);
 		cond_resched();
 	}
 	pss_free(&c->store, s, sizeof(*s));

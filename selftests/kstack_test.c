@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * PSS_FACET_THREAD_KSTACK: a target whose threads are blocked in a pipe
- * read, a futex wait and a nanosleep (its leader in a pipe read too). Each
+ * read, an eventfd read (as many frames as the pipe's, other functions), a
+ * futex wait and a nanosleep (its leader in a pipe read too). Each
  * thread's record names the function it sleeps in and equals, line for
  * line, what /proc/PID/task/TID/stack shows for it; no line is an address;
  * there is one record per thread of the thread walk, in its order, also
@@ -13,6 +14,7 @@
  */
 #include <pthread.h>
 #include <linux/capability.h>
+#include <sys/eventfd.h>
 #include <linux/futex.h>
 
 #include "pss_test_util.h"
@@ -21,7 +23,7 @@
 #define NOBODY		65534
 #define FACETS		(PSS_FACET_THREADS | PSS_FACET_THREAD_KSTACK)
 
-enum { W_PIPE, W_FUTEX, W_SLEEP, NR_WORKERS };
+enum { W_PIPE, W_EVENTFD, W_FUTEX, W_SLEEP, NR_WORKERS };
 
 /* What each worker blocks in: its syscall, and a function /proc shows. */
 static const struct {
@@ -29,6 +31,7 @@ static const struct {
 	const char *func;	/* prefix of one frame's function name */
 } expect[NR_WORKERS] = {
 	[W_PIPE]	= { SYS_read,		"pipe_read+" },
+	[W_EVENTFD]	= { SYS_read,		"eventfd_read+" },
 	[W_FUTEX]	= { SYS_futex,		"futex_wait" },
 	[W_SLEEP]	= { SYS_nanosleep,	"hrtimer_nanosleep+" },
 };
@@ -39,13 +42,14 @@ struct ks_shared {
 };
 
 static struct ks_shared *g_sh;
-static int g_pipe[2];
+static int g_pipe[2], g_efd;
 static int g_futex;
 
 static void *worker(void *arg)
 {
 	long i = (long)arg;
 	struct timespec ts = { .tv_sec = 3600 };
+	uint64_t v;
 	char c;
 
 	g_sh->tid[i] = sys_gettid();
@@ -55,6 +59,10 @@ static void *worker(void *arg)
 		case W_PIPE:
 			if (read(g_pipe[0], &c, 1) < 0 && errno != EINTR)
 				_exit(30);
+			break;
+		case W_EVENTFD:
+			if (read(g_efd, &v, sizeof(v)) < 0 && errno != EINTR)
+				_exit(31);
 			break;
 		case W_FUTEX:
 			syscall(SYS_futex, &g_futex, FUTEX_WAIT_PRIVATE, 0,
@@ -77,6 +85,9 @@ static int ks_setup(void *shared, void *arg)
 	g_sh = shared;
 	if (pipe(g_pipe))
 		return 10;
+	g_efd = eventfd(0, 0);
+	if (g_efd < 0)
+		return 12;
 	for (i = 0; i < NR_WORKERS; i++)
 		if (pthread_create(&th, NULL, worker, (void *)i))
 			return 11;
