@@ -1694,7 +1694,8 @@ static void cell_tstall(int T, int reps, int tool_reps)
 	struct ts_method ms[TS_NR];
 	struct target t;
 	uint64_t settle_us, base_thr = 0, base_typ = 0, base_proc = 0;
-	uint64_t long_win = 0, long_thr = 0, long_typ = 0, long_proc = 0;
+	uint64_t long_win[TS_NR] = { 0 }, long_thr[TS_NR] = { 0 }, long_typ[TS_NR] = { 0 };
+	uint64_t long_proc[TS_NR] = { 0 };
 
 	memset(ms, 0, sizeof(ms));
 	/* 5,000 wake-ups a second whatever T: busy, not saturated under TCG */
@@ -1768,23 +1769,34 @@ static void cell_tstall(int T, int reps, int tool_reps)
 	}
 	/*
 	 * A tool's window lasts seconds, and the worst tick of a longer
-	 * window is worse: its baseline is one window of nothing as long as
-	 * the slowest tool run.
+	 * window is worse: each tool's baseline is the median of windows of
+	 * nothing as long as its median run (one window alone can catch the
+	 * host descheduling the guest for a second).
 	 */
-	for (int i = TS_EUSTACK; i <= TS_GDB; i++)
-		for (int r = 0; r < ms[i].n; r++)
-			if (ms[i].wall[r] > long_win)
-				long_win = ms[i].wall[r];
-	if (long_win && !tick_window(&t)) {
-		usleep(long_win / 1000 + settle_us);
-		tick_read(&t, &long_thr, &long_typ, &long_proc);
+	for (int i = TS_EUSTACK; i <= TS_GDB; i++) {
+		uint64_t thr[3], typ[3], proc[3];
+		int n = 0;
+
+		if (ms[i].skip || !ms[i].n)
+			continue;
+		long_win[i] = stat3(ms[i].wall, ms[i].n).med;
+		for (int r = 0; r < (smoke ? 1 : 3); r++) {
+			if (tick_window(&t))
+				break;
+			usleep(long_win[i] / 1000 + settle_us);
+			tick_read(&t, &thr[n], &typ[n], &proc[n]);
+			n++;
+		}
+		long_thr[i] = stat3(thr, n).med;
+		long_typ[i] = stat3(typ, n).med;
+		long_proc[i] = stat3(proc, n).med;
 	}
 	for (int i = 0; i < TS_NR; i++) {
 		bool tool = i == TS_EUSTACK || i == TS_GDB;
 
-		ts_print(&t, i, &ms[i], tool ? long_thr : base_thr, tool ? long_typ : base_typ,
-			 tool ? long_proc : base_proc,
-			 (tool ? long_win : 20000000) + settle_us * 1000);
+		ts_print(&t, i, &ms[i], tool ? long_thr[i] : base_thr, tool ? long_typ[i] : base_typ,
+			 tool ? long_proc[i] : base_proc,
+			 (tool ? long_win[i] : 20000000) + settle_us * 1000);
 	}
 out:
 	fflush(stdout);
