@@ -91,6 +91,12 @@ class ReportTest(unittest.TestCase):
                             tstall("eu-stack", 5000000, 5000000, typ=205000000))
         p = self.run_report(self.log(text))
         self.assertIn("| 100 | eu-stack: 200.00 ms | n/a | n/a | 10.00 ms | **20.0×** ✅", p.stdout)
+        # a hold lost in the noise bounds the ratio, never reads 0×
+        text = text.replace(tstall("eu-stack", 5000000, 5000000, typ=205000000),
+                            tstall("eu-stack", 50000000, 60000000))
+        p = self.run_report(self.log(text))
+        self.assertIn("| 100 | eu-stack: not above the noise (≤ 50.00 ms) | n/a | n/a | "
+                      "10.00 ms | ≤ 5.0× ❌ (goal 20×)", p.stdout)
 
     def test_line_cut_short_at_end(self):
         text = GOOD.replace("#BENCH kind=done errors=0\n", "") + (FULL % ("pss", 1, 1, 1, 1))[:60]
