@@ -430,11 +430,11 @@ def tstall_section(run, w):
     w("Target: T threads ticking (pss_target -k): one spins on the clock, the others sleep to "
       "the next multiple of the period and note how late they woke. One capture or one tool "
       "run per window, then two periods for every held thread to wake and note it. "
-      "**thread hiccup**: the worst lateness (or spin gap) of any thread in the window — the "
+      "**worst thread's hiccup**: the worst lateness (or spin gap) of any thread in the window — the "
       "longest any thread was held, as the target saw it; **typical thread's hiccup**: the "
       "median over the threads of each one's worst tick (eu-stack holds every thread once, "
       "in turn: this shows it through a long window's noise); **process hiccup**: the longest "
-      "time no thread of the target took a timestamp at all. Both are the median over the "
+      "time no thread of the target took a timestamp at all. All three are the median over the "
       "windows (max in brackets) and, after the arrow, less the same figure for windows of "
       "nothing (`none`; for each tool, the median of three windows of nothing as long as "
       "its median run). `busy` windows spin in the benchmark for as long as the last pss-ctx capture "
@@ -475,7 +475,7 @@ def tstall_section(run, w):
         wall = "–" if r["method"] == "none" else ms_or_us(r["wall_med_ns"])
         w("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
             r["T"], r["method"], r["reps"], wall, thr, typ, prc, stall, park, held,
-            r["seen"] if r["method"] != "none" else ""))
+            r["seen"] if r["method"] not in ("none", "busy") else ""))
     w("")
     w("| T | ptrace tool: its hold, net | pss-ctx: its stall | tool / pss-ctx | "
       "pss: its stall | tool / pss | pss+stacks: its stall | tool / pss+stacks |")
