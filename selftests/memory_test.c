@@ -237,6 +237,9 @@ static int readv_target(pid_t pid, unsigned long long a, size_t len, void *out)
 
 /* ---------------------------------------------------------- capture */
 
+/* The park's timeout for the captures of a test (0: the default). */
+static __u32 quiesce_ms;
+
 static int capture_mem(pid_t pid, __u64 facets, __u32 mflags, __u32 stack_bytes,
 		       const struct pss_memory_range *r, __u32 nr)
 {
@@ -246,6 +249,7 @@ static int capture_mem(pid_t pid, __u64 facets, __u32 mflags, __u32 stack_bytes,
 	if (dev < 0)
 		return -errno;
 	pss_capture_init(&a, pid, facets);
+	a.quiesce_timeout_ms = quiesce_ms;
 	a.memory_flags = mflags;
 	a.stack_bytes = stack_bytes;
 	a.nr_ranges = nr;
@@ -303,38 +307,60 @@ static void fill_mark(unsigned char *p, int idx)
 struct mt_arg {
 	struct mt_shared *sh;
 	int idx;
+	bool spin;
 };
 
 static void *mt_thread(void *p)
 {
 	struct mt_arg *a = p;
 	volatile unsigned char mark[MARK_LEN];
+	volatile unsigned long n = 0;
 
 	fill_mark((unsigned char *)mark, a->idx);
 	a->sh->mark[a->idx] = (unsigned long)mark;
 	a->sh->tid[a->idx] = sys_gettid();
 	__atomic_add_fetch(&a->sh->started, 1, __ATOMIC_SEQ_CST);
+	if (a->spin)
+		for (;;)
+			n++;		/* in user mode: parked by pss */
 	for (;;)
 		pause();
 	return NULL;
 }
 
+/*
+ * The main thread, NR_THREADS - 1 threads on pthread stacks, and one on a
+ * stack of its own right below a readable page of another VMA: the stack
+ * kept must end at its VMA, not run on into that page. @arg: spin in user
+ * mode instead of sleeping.
+ */
 static int mt_target_setup(void *shared, void *arg)
 {
 	static struct mt_arg args[NR_THREADS + 1];
 	static volatile unsigned char mark[MARK_LEN];
 	struct mt_shared *sh = shared;
+	pthread_attr_t attr;
 	pthread_t t;
+	char *stack;
 	int i;
 
-	(void)arg;
 	fill_mark((unsigned char *)mark, 0);
 	sh->tid[0] = sys_gettid();
+	stack = mmap(NULL, 17 * PG, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (stack == MAP_FAILED || mprotect(stack + 16 * PG, PG, PROT_READ))
+		return 4;
 	for (i = 1; i <= NR_THREADS; i++) {
 		args[i].sh = sh;
 		args[i].idx = i;
-		if (pthread_create(&t, NULL, mt_thread, &args[i]))
+		args[i].spin = arg;
+		if (pthread_attr_init(&attr))
 			return 3;
+		if (i == NR_THREADS && pthread_attr_setstack(&attr, stack, 16 * PG))
+			return 3;
+		if (pthread_create(&t, &attr, mt_thread, &args[i]))
+			return 3;
+		pthread_attr_destroy(&attr);
 	}
 	while (__atomic_load_n(&sh->started, __ATOMIC_SEQ_CST) < NR_THREADS)
 		usleep(1000);
@@ -470,6 +496,43 @@ TEST_F(mt, stacks_small_size)
 TEST_F(mt, stacks_clipped_to_vma)
 {
 	check_stacks(_metadata, self->t.pid, self->sh, PSS_STACK_BYTES_MAX);
+}
+
+/*
+ * A running target, its threads spinning in user mode (parked by pss) or
+ * asleep (the main thread, in read()): each thread's stack, under its tid,
+ * holds its mark.
+ */
+TEST(stacks_of_running_threads)
+{
+	struct pss_target t;
+	struct mt_shared *sh;
+	struct mem_snap ms;
+	struct spans sp;
+	int snap, i;
+
+	ASSERT_EQ(0, pss_target_start(&t, mt_target_setup, (void *)1, 0, false))
+		TH_LOG("%s", pss_err);
+	sh = t.shared;
+	quiesce_ms = 5000;
+	snap = capture_mem(t.pid, FACETS, PSS_MEMORY_STACKS, 0, NULL, 0);
+	ASSERT_LE(0, snap) TH_LOG("capture: %s", strerror(-snap));
+	ASSERT_EQ(0, mem_walk(snap, &ms)) TH_LOG("%s", pss_err);
+	close(snap);
+	for (i = 0; i <= NR_THREADS; i++) {
+		unsigned char mark[MARK_LEN], got[MARK_LEN];
+
+		mem_spans(&ms, PSS_MEMORY_ENTRY_STACK, sh->tid[i], &sp);
+		EXPECT_EQ(1, sp.n) TH_LOG("thread %d: %zu stack spans", sh->tid[i], sp.n);
+		if (!i || sp.n != 1)
+			continue;
+		fill_mark(mark, i);
+		ASSERT_EQ(0, mem_read(&ms, sh->mark[i], MARK_LEN, got))
+			TH_LOG("thread %d: mark not in the stack kept", sh->tid[i]);
+		EXPECT_EQ(0, memcmp(mark, got, MARK_LEN));
+	}
+	mem_free(&ms);
+	pss_target_stop(&t);
 }
 
 /*
