@@ -127,11 +127,13 @@ static int pss_mspan_cmp(const void *a, const void *b)
 }
 
 /*
- * Sort a list and merge what overlaps, so that each list is ordered and
- * disjoint for the sweep. Stacks of two threads that merely touch stay
- * apart, each with its tid.
+ * Sort a list and make it disjoint for the sweep: spans of one reason that
+ * overlap or touch become one. A stack span overlapping the next one is
+ * a window (sp + stack_bytes) running on into the stack of the thread
+ * above it, in one VMA: it ends where that thread's stack begins, so that
+ * each stack byte is the thread's that uses it.
  */
-static void pss_mlist_normalize(struct pss_mlist *l, bool join_adjacent)
+static void pss_mlist_normalize(struct pss_mlist *l, bool stacks)
 {
 	u32 i, n = 0;
 
@@ -139,13 +141,18 @@ static void pss_mlist_normalize(struct pss_mlist *l, bool join_adjacent)
 		return;
 	sort(l->v, l->nr, sizeof(*l->v), pss_mspan_cmp, NULL);
 	for (i = 1; i < l->nr; i++) {
-		struct pss_mspan *last = &l->v[n];
+		struct pss_mspan *last = &l->v[n], *cur = &l->v[i];
 
-		if (l->v[i].start < last->end ||
-		    (join_adjacent && l->v[i].start == last->end))
-			last->end = max(last->end, l->v[i].end);
-		else
-			l->v[++n] = l->v[i];
+		if (cur->start > last->end ||
+		    (stacks && cur->start == last->end)) {
+			l->v[++n] = *cur;
+		} else if (!stacks) {
+			last->end = max(last->end, cur->end);
+		} else if (cur->start > last->start) {
+			last->end = cur->start;
+			l->v[++n] = *cur;
+		}
+		/* else: two stacks from one address: the first keeps it */
 	}
 	l->nr = n + 1;
 }
@@ -196,21 +203,37 @@ static bool pss_sweep_next(const struct pss_mem *m, struct pss_msweep *s,
 }
 
 /*
- * The records the union makes: one per page it touches, but a piece that
- * continues the previous one inside the same page joins its record.
+ * Whether a piece starting at @a joins the record before it (which ends
+ * at @prev_end, @prev_tid's): when it continues it inside one page, and
+ * is not another thread's stack.
  */
+static bool pss_mem_joins(unsigned long prev_end, pid_t prev_tid,
+			  unsigned long a, pid_t tid)
+{
+	return a == prev_end && offset_in_page(a) &&
+	       (!tid || !prev_tid || tid == prev_tid);
+}
+
+/* The records the union makes: one per page it touches, or part of one. */
 static u64 pss_mem_count(const struct pss_mem *m)
 {
 	struct pss_msweep s = {};
 	unsigned long a, b, prev_end = 0;
+	pid_t tid, prev_tid = 0;
 	u64 n = 0;
 	u32 flags;
-	pid_t tid;
 
 	while (pss_sweep_next(m, &s, &a, &b, &flags, &tid)) {
 		n += ((b - 1) >> PAGE_SHIFT) - (a >> PAGE_SHIFT) + 1;
-		if (a == prev_end && offset_in_page(a))
+		if (pss_mem_joins(prev_end, prev_tid, a, tid)) {
 			n--;
+			prev_tid = prev_tid ?: tid;
+		} else {
+			prev_tid = tid;
+		}
+		/* the last page's record is this piece's alone */
+		if ((b - 1) >> PAGE_SHIFT != a >> PAGE_SHIFT)
+			prev_tid = tid;
 		prev_end = b;
 	}
 	return n;
@@ -232,7 +255,8 @@ static void pss_mem_layout(const struct pss_mem *m,
 	while (pss_sweep_next(m, &s, &a, &b, &flags, &tid)) {
 		for (p = a; p < b; p = q) {
 			q = min(b, (p & PAGE_MASK) + PAGE_SIZE);
-			if (last && p == prev_end && offset_in_page(p)) {
+			if (last &&
+			    pss_mem_joins(prev_end, last->tid, p, tid)) {
 				last->data_len += q - p;
 				last->flags |= flags;
 				if (!last->tid)
@@ -386,9 +410,9 @@ static int pss_mem_spans(struct pss_capture *c, struct pss_mem *m)
 	if (!err && (c->memory_flags & PSS_MEMORY_WRITABLE))
 		err = pss_mem_writable(c, m);
 	mmap_read_unlock(c->mm);
-	pss_mlist_normalize(&m->list[PSS_MR_STACK], false);
-	pss_mlist_normalize(&m->list[PSS_MR_RANGE], true);
-	pss_mlist_normalize(&m->list[PSS_MR_WRITABLE], true);
+	pss_mlist_normalize(&m->list[PSS_MR_STACK], true);
+	pss_mlist_normalize(&m->list[PSS_MR_RANGE], false);
+	pss_mlist_normalize(&m->list[PSS_MR_WRITABLE], false);
 	return err;
 }
 

@@ -329,10 +329,12 @@ static void *mt_thread(void *p)
 }
 
 /*
- * The main thread, NR_THREADS - 1 threads on pthread stacks, and one on a
- * stack of its own right below a readable page of another VMA: the stack
- * kept must end at its VMA, not run on into that page. @arg: spin in user
- * mode instead of sleeping.
+ * The main thread, NR_THREADS - 2 threads on pthread stacks, and two on
+ * stacks of their own, one right above the other in one VMA, under a
+ * readable page of another VMA: the stack kept must end at its VMA, not
+ * run on into that page, and the lower thread's must end where the upper
+ * one's begins (in one page: two records). @arg: spin in user mode
+ * instead of sleeping.
  */
 static int mt_target_setup(void *shared, void *arg)
 {
@@ -346,9 +348,9 @@ static int mt_target_setup(void *shared, void *arg)
 
 	fill_mark((unsigned char *)mark, 0);
 	sh->tid[0] = sys_gettid();
-	stack = mmap(NULL, 17 * PG, PROT_READ | PROT_WRITE,
+	stack = mmap(NULL, 33 * PG, PROT_READ | PROT_WRITE,
 		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (stack == MAP_FAILED || mprotect(stack + 16 * PG, PG, PROT_READ))
+	if (stack == MAP_FAILED || mprotect(stack + 32 * PG, PG, PROT_READ))
 		return 4;
 	for (i = 1; i <= NR_THREADS; i++) {
 		args[i].sh = sh;
@@ -356,7 +358,9 @@ static int mt_target_setup(void *shared, void *arg)
 		args[i].spin = arg;
 		if (pthread_attr_init(&attr))
 			return 3;
-		if (i == NR_THREADS && pthread_attr_setstack(&attr, stack, 16 * PG))
+		if (i >= NR_THREADS - 1 &&
+		    pthread_attr_setstack(&attr, stack + (i - NR_THREADS + 1) * 16 * PG,
+					  16 * PG))
 			return 3;
 		if (pthread_create(&t, &attr, mt_thread, &args[i]))
 			return 3;
@@ -431,10 +435,11 @@ FIXTURE_TEARDOWN(mt)
 static void check_stacks(struct __test_metadata *_metadata, pid_t pid,
 			 const struct mt_shared *sh, __u32 stack_bytes)
 {
+	unsigned long long los[NR_THREADS + 1], his[NR_THREADS + 1];
 	unsigned char *want, *got;
 	struct spans sp;
 	struct mem_snap ms;
-	int snap, i;
+	int snap, i, j;
 
 	snap = capture_mem(pid, FACETS, PSS_MEMORY_STACKS, stack_bytes, NULL, 0);
 	ASSERT_LE(0, snap) TH_LOG("capture: %s", strerror(-snap));
@@ -446,18 +451,29 @@ static void check_stacks(struct __test_metadata *_metadata, pid_t pid,
 	got = malloc(stack_bytes);
 	ASSERT_TRUE(want && got);
 	for (i = 0; i <= NR_THREADS; i++) {
-		unsigned long long sptr = thread_sp(pid, sh->tid[i]), lo, hi, vs, ve;
+		unsigned long long sptr = thread_sp(pid, sh->tid[i]), vs, ve;
 		char perms[5];
 
 		ASSERT_NE(0, sptr) TH_LOG("no sp for thread %d", sh->tid[i]);
 		ASSERT_EQ(0, vma_of(pid, sptr, &vs, &ve, perms));
-		lo = sptr - 128 < vs ? vs : sptr - 128;
-		hi = lo + stack_bytes > ve ? ve : lo + stack_bytes;
+		los[i] = sptr - 128 < vs ? vs : sptr - 128;
+		his[i] = los[i] + stack_bytes > ve ? ve : los[i] + stack_bytes;
+	}
+	/* a window running on into the stack of the thread above ends there */
+	for (i = 0; i <= NR_THREADS; i++)
+		for (j = 0; j <= NR_THREADS; j++)
+			if (los[j] > los[i] && los[j] < his[i])
+				his[i] = los[j];
+	/* the two own stacks: the lower one's window reaches the upper one */
+	if (stack_bytes >= 16 * PG)
+		ASSERT_EQ(los[NR_THREADS], his[NR_THREADS - 1]);
+	for (i = 0; i <= NR_THREADS; i++) {
+		unsigned long long sptr = thread_sp(pid, sh->tid[i]), lo = los[i], hi = his[i];
 		mem_spans(&ms, PSS_MEMORY_ENTRY_STACK, sh->tid[i], &sp);
 		ASSERT_EQ(1, sp.n) TH_LOG("thread %d (sp %#llx): %zu stack spans",
 					  sh->tid[i], sptr, sp.n);
 		EXPECT_EQ(lo, sp.s[0]) TH_LOG("thread %d: sp %#llx", sh->tid[i], sptr);
-		EXPECT_EQ(hi, sp.e[0]) TH_LOG("thread %d: vma end %#llx", sh->tid[i], ve);
+		EXPECT_EQ(hi, sp.e[0]) TH_LOG("thread %d: sp %#llx", sh->tid[i], sptr);
 		ASSERT_EQ(0, mem_read(&ms, lo, hi - lo, got));
 		ASSERT_EQ(0, readv_target(pid, lo, hi - lo, want));
 		EXPECT_EQ(0, memcmp(want, got, hi - lo))
@@ -473,10 +489,13 @@ static void check_stacks(struct __test_metadata *_metadata, pid_t pid,
 		}
 	}
 	/* nothing but stacks, and only of these threads */
-	mem_spans(&ms, PSS_MEMORY_ENTRY_STACK, 0, &sp);
-	EXPECT_EQ(NR_THREADS + 1, sp.n);
-	for (size_t k = 0; k < ms.n; k++)
+	for (size_t k = 0; k < ms.n; k++) {
 		EXPECT_EQ(PSS_MEMORY_ENTRY_STACK, ms.rec[k]->flags);
+		for (j = 0; j <= NR_THREADS; j++)
+			if (ms.rec[k]->tid == sh->tid[j])
+				break;
+		EXPECT_GE(NR_THREADS, j) TH_LOG("record of tid %d", ms.rec[k]->tid);
+	}
 	free(want);
 	free(got);
 	mem_free(&ms);
