@@ -240,16 +240,17 @@ static u64 pss_mem_count(const struct pss_mem *m)
 }
 
 /*
- * Write the records pss_mem_count() counted into @recs: address, length
- * (in data_len until the bytes are read), reasons and tid.
+ * Write the records pss_mem_count() counted (@nr) into @recs: address,
+ * length (in data_len until the bytes are read), reasons and tid. Returns
+ * how many it wrote: @nr, unless the two disagree (a bug).
  */
-static void pss_mem_layout(const struct pss_mem *m,
-			   struct pss_memory_entry *recs)
+static u32 pss_mem_layout(const struct pss_mem *m,
+			  struct pss_memory_entry *recs, u32 nr)
 {
 	struct pss_memory_entry *last = NULL;
 	struct pss_msweep s = {};
 	unsigned long a, b, p, q, prev_end = 0;
-	u32 flags;
+	u32 flags, n;
 	pid_t tid;
 
 	while (pss_sweep_next(m, &s, &a, &b, &flags, &tid)) {
@@ -263,6 +264,8 @@ static void pss_mem_layout(const struct pss_mem *m,
 					last->tid = tid;
 			} else {
 				last = last ? last + 1 : recs;
+				if (WARN_ON_ONCE(last == recs + nr))
+					return nr;
 				memset(last, 0, sizeof(*last));
 				last->addr = p;
 				last->data_len = q - p;
@@ -272,6 +275,9 @@ static void pss_mem_layout(const struct pss_mem *m,
 			prev_end = q;
 		}
 	}
+	n = last ? last + 1 - recs : 0;
+	WARN_ON_ONCE(n != nr);
+	return n;
 }
 
 /* Memory pss reads: what the target may read, and no device memory. */
@@ -567,7 +573,7 @@ int pss_memory_build(struct pss_capture *c)
 			     sizeof(struct pss_memory_entry), true);
 	if (err || !count)
 		goto out;
-	pss_mem_layout(&m, wb->recs);
+	count = pss_mem_layout(&m, wb->recs, count);
 	pss_intern_expect(&c->store, min_t(u64, count + c->nr_vmas + c->nr_fds,
 					   U32_MAX));
 	err = pss_mem_read(c, wb, wb->recs, count);

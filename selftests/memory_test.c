@@ -584,7 +584,7 @@ TEST(self_stack)
 /* ------------------------------------------------------- map target */
 
 enum { M_A, M_NONE, M_HOLE, M_PRIV, M_SHARED, M_RO, M_DONTDUMP, M_ZERO,
-       M_DISTINCT, M_UNTOUCHED, M_NR };
+       M_DISTINCT, M_UNTOUCHED, M_BIG, M_NR };
 
 #define M_PAGES		64	/* of M_ZERO, M_DISTINCT, M_UNTOUCHED */
 
@@ -654,6 +654,7 @@ static int map_target_setup(void *shared, void *arg)
 	fill(p, M_PAGES * PG, M_DISTINCT);
 	/* never touched: holes */
 	MAP(M_UNTOUCHED, M_PAGES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE);
+	MAP(M_BIG, (1UL << 30) / PG, PROT_READ, MAP_PRIVATE | MAP_NORESERVE);
 #undef MAP
 	return 0;
 }
@@ -826,7 +827,7 @@ TEST_F(maps, writable)
 	unsigned char *got = malloc(M_PAGES * PG), *want = malloc(3 * PG);
 	char *maps, *line, *save = NULL;
 	struct mem_snap ms;
-	int snap, i, anon = 0;
+	int snap, i, n, anon = 0;
 
 	ASSERT_TRUE(got && want);
 	for (i = 0; i < M_PAGES; i++)
@@ -846,10 +847,12 @@ TEST_F(maps, writable)
 				 sh->addr[M_DONTDUMP] + sh->len[M_DONTDUMP]));
 	/* holes: zeros, and not faulted in by the capture */
 	ASSERT_EQ(0, mem_read(&ms, u, M_PAGES * PG, got));
-	for (i = 0; i < (int)(M_PAGES * PG); i++)
-		ASSERT_EQ(0, got[i]);
-	for (i = 0; i < M_PAGES; i++)
-		EXPECT_EQ(0, page_present(self->t.pid, u + i * PG)) TH_LOG("page %d", i);
+	for (i = 0, n = 0; i < (int)(M_PAGES * PG); i++)
+		n += got[i] != 0;
+	EXPECT_EQ(0, n) TH_LOG("%d bytes of untouched pages not zero", n);
+	for (i = 0, n = 0; i < M_PAGES; i++)
+		n += page_present(self->t.pid, u + i * PG) != 0;
+	EXPECT_EQ(0, n) TH_LOG("%d untouched pages present after the capture", n);
 
 	/* every anonymous rw-p VMA (no DONTDUMP here but M_DONTDUMP's) whole */
 	maps = pss_read_fmt(NULL, "/proc/%d/maps", self->t.pid);
@@ -935,9 +938,12 @@ TEST_F(maps, zero_pages_dedup)
 
 		ASSERT_EQ(0, mem_walk(s1, &ms)) TH_LOG("%s", pss_err);
 		EXPECT_EQ(M_PAGES, ms.n);
+		size_t nz = 0;
+
 		for (size_t i = 0; i < ms.n; i++)
 			for (size_t k = 0; k < ms.rec[i]->data_len; k++)
-				ASSERT_EQ(0, mem_data(ms.rec[i])[k]);
+				nz += mem_data(ms.rec[i])[k] != 0;
+		EXPECT_EQ(0, nz);
 		mem_free(&ms);
 	}
 	close(s0);
@@ -963,9 +969,9 @@ TEST_F(maps, enobufs)
 	EXPECT_EQ(-ENOBUFS, snap);
 	if (snap >= 0)
 		close(snap);
-	/* not even for the records of a huge range: refused before copying */
+	/* not even for the records of 1 GiB of holes, which cost no bytes */
 	{
-		struct pss_memory_range all = { 0, 1ULL << 46 };
+		struct pss_memory_range all = { self->sh->addr[M_BIG], self->sh->len[M_BIG] };
 
 		ASSERT_EQ(0, write_param(PARAM_SNAP, base + 4096));
 		snap = capture_mem(self->t.pid, FACETS, PSS_MEMORY_RANGES, 0, &all, 1);
