@@ -1008,6 +1008,78 @@ TEST_F(maps, all_reasons)
 	mem_free(&ms);
 }
 
+/*
+ * What pss dump asks for (registers, stacks, all private writable memory)
+ * of a target with 32 MiB of distinct pages: every byte of them comes back,
+ * and the cost is logged (not asserted: speed belongs to make bench).
+ */
+#define BIG_PAGES	8192
+
+static int big_target_setup(void *shared, void *arg)
+{
+	unsigned long *p = mmap(NULL, BIG_PAGES * PG, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	unsigned long i;
+
+	(void)arg;
+	if (p == MAP_FAILED)
+		return 3;
+	for (i = 0; i < BIG_PAGES * PG / sizeof(*p); i++)
+		p[i] = (unsigned long)&p[i] * 0x9e3779b97f4a7c15UL;
+	*(unsigned long **)shared = p;
+	return 0;
+}
+
+TEST(writable_32m)
+{
+	struct pss_capture_args a;
+	struct pss_perf_info perf;
+	struct pss_target t;
+	struct mem_snap ms;
+	unsigned long long copied = 0, t0, t1, i, bad = 0;
+	unsigned long *want;
+	struct timespec ts;
+	int dev, snap;
+
+	ASSERT_EQ(0, pss_target_start(&t, big_target_setup, NULL, 0, true))
+		TH_LOG("%s", pss_err);
+	want = malloc(BIG_PAGES * PG);
+	ASSERT_NE(NULL, want);
+	dev = pss_open_dev();
+	ASSERT_LE(0, dev);
+	pss_capture_init(&a, t.pid, FACETS | PSS_FACET_THREAD_CONTEXT |
+			 PSS_FACET_MEASURE_PERFORMANCE);
+	a.memory_flags = PSS_MEMORY_STACKS | PSS_MEMORY_WRITABLE;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	t0 = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	snap = pss_capture_args(dev, &a);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	t1 = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	close(dev);
+	ASSERT_LE(0, snap) TH_LOG("capture: %s", strerror(-snap));
+	ASSERT_EQ(0, mem_walk(snap, &ms)) TH_LOG("%s", pss_err);
+	memset(&perf, 0, sizeof(perf));
+	ASSERT_EQ(0, ioc_query(snap, PSS_QUERY_PERFORMANCE, &perf, sizeof(perf), NULL));
+	for (i = 0; i < ms.n; i++)
+		copied += ms.rec[i]->data_len;
+	TH_LOG("%zu records, %llu bytes of memory, memory_bytes %llu, ioctl %llu us (in the module %llu us), stall %llu us",
+	       ms.n, copied, snap_bytes(snap), (t1 - t0) / 1000,
+	       (unsigned long long)perf.phase_ns[PSS_PHASE_TOTAL] / 1000,
+	       (unsigned long long)perf.stall_ns / 1000);
+	{
+		unsigned long *p = *(unsigned long **)t.shared;
+
+		ASSERT_EQ(0, mem_read(&ms, (uintptr_t)p, BIG_PAGES * PG, (unsigned char *)want));
+		for (i = 0; i < BIG_PAGES * PG / sizeof(*p); i++)
+			bad += want[i] != (unsigned long)&p[i] * 0x9e3779b97f4a7c15UL;
+		EXPECT_EQ(0, bad);
+	}
+	close(snap);
+	mem_free(&ms);
+	free(want);
+	pss_target_stop(&t);
+}
+
 /* -------------------------------------------------------- bad input */
 
 static int capture_raw(__u64 facets, __u32 mflags, __u32 stack_bytes,
