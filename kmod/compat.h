@@ -174,6 +174,17 @@ static inline bool pss_task_work_cancel(struct task_struct *t,
 }
 
 /*
+ * Threads of a user process that never run in user mode (io_uring
+ * workers; on newer kernels every user worker, vhost's too): no user state
+ * to park or read, as the core dumper skips them.
+ */
+#ifdef PF_USER_WORKER
+#define PSS_PF_NO_USER		(PF_IO_WORKER | PF_USER_WORKER)
+#else
+#define PSS_PF_NO_USER		PF_IO_WORKER
+#endif
+
+/*
  * get_user_pages_remote() without its vmas argument, which 6.5 removed (and
  * added get_user_page_vma_remote(), the probe).
  */

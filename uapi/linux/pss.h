@@ -59,7 +59,8 @@
  * - under the siglock but without the locks their owners take: credentials
  *   (uids, gids: an exec cannot change them, a setuid() can) and the
  *   leader's comm;
- * - never: memory contents.
+ * - memory contents, registers and kernel stacks only with the thread-state
+ *   facets, while the threads are parked (see "Thread state" below).
  *
  * Names (handle paths, file-backed VMA names, exe_path) are the strings
  * readlink(/proc/PID/fd/N) and /proc/PID/maps show, including the
@@ -204,9 +205,7 @@ struct pss_capture_args {
 				 * 0: PSS_STACK_BYTES_DEFAULT; at most
 				 * PSS_STACK_BYTES_MAX
 				 */
-	__u32 memory_flags;	/* in: PSS_MEMORY_* (with PSS_FACET_MEMORY,
-				 * at least one)
-				 */
+	__u32 memory_flags;	/* in: with PSS_FACET_MEMORY: PSS_MEMORY_ */
 	__u32 nr_ranges;	/* in: entries at ranges (PSS_MEMORY_RANGES),
 				 * 1..PSS_MEMORY_RANGES_MAX
 				 */
