@@ -1062,9 +1062,11 @@ TEST(writable_32m)
 	ASSERT_EQ(0, ioc_query(snap, PSS_QUERY_PERFORMANCE, &perf, sizeof(perf), NULL));
 	for (i = 0; i < ms.n; i++)
 		copied += ms.rec[i]->data_len;
-	TH_LOG("%zu records, %llu bytes of memory, memory_bytes %llu, ioctl %llu us (in the module %llu us), stall %llu us",
+	TH_LOG("%zu records, %llu bytes of memory, memory_bytes %llu, ioctl %llu us (in the module %llu us, quiesce %llu us, build %llu us), stall %llu us",
 	       ms.n, copied, snap_bytes(snap), (t1 - t0) / 1000,
 	       (unsigned long long)perf.phase_ns[PSS_PHASE_TOTAL] / 1000,
+	       (unsigned long long)perf.phase_ns[PSS_PHASE_QUIESCE] / 1000,
+	       (unsigned long long)perf.phase_ns[PSS_PHASE_BUILD] / 1000,
 	       (unsigned long long)perf.stall_ns / 1000);
 	{
 		unsigned long *p = *(unsigned long **)t.shared;
