@@ -227,12 +227,28 @@ static int mem_read(const struct mem_snap *ms, unsigned long long a, size_t len,
 	return got == len ? 0 : -ENOENT;
 }
 
-/* The target's bytes at [a, a + len), as process_vm_readv() reads them. */
+/*
+ * The target's bytes at [a, a + len), as process_vm_readv() reads them, or
+ * /proc/PID/mem on a kernel built without it (the debug kernels: no
+ * CONFIG_CROSS_MEMORY_ATTACH).
+ */
 static int readv_target(pid_t pid, unsigned long long a, size_t len, void *out)
 {
 	struct iovec l = { out, len }, r = { (void *)(uintptr_t)a, len };
+	char path[64];
+	ssize_t n;
+	int fd;
 
-	return process_vm_readv(pid, &l, 1, &r, 1, 0) == (ssize_t)len ? 0 : -errno;
+	n = process_vm_readv(pid, &l, 1, &r, 1, 0);
+	if (n >= 0 || errno != ENOSYS)
+		return n == (ssize_t)len ? 0 : n < 0 ? -errno : -EIO;
+	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = pread(fd, out, len, a);
+	close(fd);
+	return n == (ssize_t)len ? 0 : n < 0 ? -errno : -EIO;
 }
 
 /* ---------------------------------------------------------- capture */
