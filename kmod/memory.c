@@ -501,6 +501,7 @@ static int pss_mem_read(struct pss_capture *c, struct pss_walk_buf *wb,
 			struct pss_memory_entry *recs, u32 nr)
 {
 	const char *zero = page_address(ZERO_PAGE(0));
+	struct pss_name zero_page = {};
 	struct page *pages[PSS_MEM_BATCH];
 	int err = 0;
 	u32 i = 0;
@@ -528,9 +529,14 @@ static int pss_mem_read(struct pss_capture *c, struct pss_walk_buf *wb,
 				err = pss_intern(&c->store, kaddr + off,
 						 e.data_len, &name);
 				kunmap_local(kaddr);
+			} else if (hole && e.data_len == PAGE_SIZE &&
+				   zero_page.s) {
+				name = zero_page;	/* interned: skip the hash */
 			} else if (hole) {
 				err = pss_intern(&c->store, zero + off,
 						 e.data_len, &name);
+				if (!err && e.data_len == PAGE_SIZE)
+					zero_page = name;
 			} else {
 				continue;
 			}

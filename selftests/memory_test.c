@@ -1042,7 +1042,13 @@ static int big_target_setup(void *shared, void *arg)
 		return 3;
 	for (i = 0; i < BIG_PAGES * PG / sizeof(*p); i++)
 		p[i] = (unsigned long)&p[i] * 0x9e3779b97f4a7c15UL;
-	*(unsigned long **)shared = p;
+	((unsigned long **)shared)[0] = p;
+	/* and 64 MiB never touched: holes, read as zeros */
+	p = mmap(NULL, 64 << 20, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return 4;
+	((unsigned long **)shared)[1] = p;
 	return 0;
 }
 
@@ -1085,7 +1091,7 @@ TEST(writable_32m)
 	       (unsigned long long)perf.phase_ns[PSS_PHASE_BUILD] / 1000,
 	       (unsigned long long)perf.stall_ns / 1000);
 	{
-		unsigned long *p = *(unsigned long **)t.shared;
+		unsigned long *p = ((unsigned long **)t.shared)[0];
 
 		ASSERT_EQ(0, mem_read(&ms, (uintptr_t)p, BIG_PAGES * PG, (unsigned char *)want));
 		for (i = 0; i < BIG_PAGES * PG / sizeof(*p); i++)
@@ -1094,6 +1100,22 @@ TEST(writable_32m)
 	}
 	close(snap);
 	mem_free(&ms);
+	{
+		struct pss_memory_range r = { (uintptr_t)((unsigned long **)t.shared)[1], 64 << 20 };
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		t0 = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+		snap = capture_mem(t.pid, FACETS, PSS_MEMORY_RANGES, 0, &r, 1);
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		t1 = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+		ASSERT_LE(0, snap) TH_LOG("capture: %s", strerror(-snap));
+		ASSERT_EQ(0, mem_walk(snap, &ms)) TH_LOG("%s", pss_err);
+		EXPECT_EQ((64 << 20) / PG, ms.n);
+		TH_LOG("64 MiB of holes: %zu records, memory_bytes %llu, ioctl %llu us",
+		       ms.n, snap_bytes(snap), (t1 - t0) / 1000);
+		close(snap);
+		mem_free(&ms);
+	}
 	free(want);
 	pss_target_stop(&t);
 }
