@@ -12,13 +12,14 @@
  * every reason that covers it.
  *
  * How it reads: as the core dumper does (get_dump_page()), with
- * get_user_pages_remote(FOLL_DUMP) under the mmap read lock, a batch of
- * pages at a time, and the page references dropped as soon as the bytes
- * are interned: nothing stays pinned. FOLL_DUMP does not fault in a hole
- * of an anonymous mapping, nor hand out the zero page: such a page reads
- * as zeros, as in a core file, and the target gains neither page tables
- * nor pages. access_remote_vm() (/proc/PID/mem) would fault every hole in,
- * and cannot tell a hole from a page it failed to read. Unlike both, no
+ * get_user_pages_remote(FOLL_DUMP) under the mmap read lock (held as
+ * /proc/PID/mem holds it: see pss_mem_get()), a batch of pages at a time,
+ * and the page references dropped as soon as the bytes are interned:
+ * nothing stays pinned. FOLL_DUMP does not fault in a hole of an
+ * anonymous mapping, nor hand out the zero page: such a page reads as
+ * zeros, as in a core file, and the target gains neither page tables nor
+ * pages. access_remote_vm() (/proc/PID/mem) would fault every hole in, and
+ * cannot tell a hole from a page it failed to read. Unlike both, no
  * FOLL_FORCE: only what the target itself may read is copied, so a
  * PROT_NONE page is left out; VM_IO and VM_PFNMAP mappings are never read
  * (device memory can have side effects). A file page beyond the end of
@@ -460,27 +461,26 @@ static u32 pss_mem_batch(const struct pss_memory_entry *recs, u32 nr, u32 i)
  * Read the pages of a batch: @pages gets what get_user_pages_remote() gave
  * (the return value, possibly 0); if that is 0, *@hole says whether the
  * first page is a hole (zeros) or cannot be read (left out).
+ *
+ * FOLL_DUMP as get_dump_page() asks, but the mmap lock held throughout as
+ * /proc/PID/mem holds it (no @locked): a fault that may drop the lock may
+ * also wait for a userfaultfd handler, which the dumper can afford only
+ * because handle_userfault() gives up on a PF_DUMPCORE task. The handler
+ * may be one of the threads parked for this capture: without the retry
+ * the fault fails at once and the page is left out.
  */
 static long pss_mem_get(struct mm_struct *mm, unsigned long first, u32 n,
 			struct page **pages, bool *hole)
 {
-	int locked = 1;
 	long got;
 
 	*hole = false;
 	if (mmap_read_lock_killable(mm))
 		return -EINTR;
-	/* As get_dump_page(): FOLL_DUMP, and a lock it may drop to retry. */
-	got = pss_get_user_pages_remote(mm, first, n, FOLL_DUMP, pages,
-					&locked);
-	if (got == -EFAULT) {
-		if (!locked && mmap_read_lock_killable(mm))
-			return -EINTR;
-		locked = 1;
+	got = pss_get_user_pages_remote(mm, first, n, FOLL_DUMP, pages, NULL);
+	if (got == -EFAULT)
 		*hole = pss_mem_hole(mm, first);
-	}
-	if (locked)
-		mmap_read_unlock(mm);
+	mmap_read_unlock(mm);
 	switch (got) {
 	case -ENOMEM:
 		return -ENOMEM;

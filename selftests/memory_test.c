@@ -19,6 +19,7 @@
  */
 #include <pthread.h>
 #include <sys/uio.h>
+#include <linux/userfaultfd.h>
 
 #include "pss_test_util.h"
 #include "kselftest_harness.h"
@@ -1117,6 +1118,64 @@ TEST(writable_32m)
 		mem_free(&ms);
 	}
 	free(want);
+	pss_target_stop(&t);
+}
+
+/*
+ * A page of shared memory registered with userfaultfd (missing mode) and
+ * never touched: reading it would wait for the handler, and the handler is
+ * the stopped (or parked) target. The capture must not wait: the page
+ * cannot be read and is left out.
+ */
+static int uffd_target_setup(void *shared, void *arg)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	int fd = memfd_create("pss-uffd", MFD_CLOEXEC), uffd;
+	char *p;
+
+	(void)arg;
+	if (fd < 0 || ftruncate(fd, 2 * PG))
+		return 3;
+	p = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return 4;
+	p[0] = 1;		/* the first page is there, the second is not */
+	uffd = syscall(__NR_userfaultfd, O_CLOEXEC);
+	if (uffd < 0 || ioctl(uffd, UFFDIO_API, &api))
+		return 5;
+	reg.range.start = (uintptr_t)p;
+	reg.range.len = 2 * PG;
+	if (ioctl(uffd, UFFDIO_REGISTER, &reg))
+		return 6;
+	*(char **)shared = p;
+	return 0;
+}
+
+TEST(userfaultfd_not_waited_for)
+{
+	struct pss_memory_range r;
+	struct pss_target t;
+	struct mem_snap ms;
+	int uffd, snap;
+
+	uffd = syscall(__NR_userfaultfd, O_CLOEXEC);
+	if (uffd < 0 && errno == ENOSYS)
+		SKIP(return, "no userfaultfd in this kernel");
+	ASSERT_LE(0, uffd);
+	close(uffd);
+	ASSERT_EQ(0, pss_target_start(&t, uffd_target_setup, NULL, 0, true))
+		TH_LOG("%s", pss_err);
+	r.start = (uintptr_t)*(char **)t.shared;
+	r.len = 2 * PG;
+	snap = capture_mem(t.pid, FACETS, PSS_MEMORY_RANGES, 0, &r, 1);
+	ASSERT_LE(0, snap) TH_LOG("capture: %s", strerror(-snap));
+	ASSERT_EQ(0, mem_walk(snap, &ms)) TH_LOG("%s", pss_err);
+	close(snap);
+	ASSERT_EQ(1, ms.n);
+	EXPECT_EQ(r.start, ms.rec[0]->addr);
+	EXPECT_EQ(1, mem_data(ms.rec[0])[0]);
+	mem_free(&ms);
 	pss_target_stop(&t);
 }
 
