@@ -403,9 +403,13 @@ static int pss_mem_spans(struct pss_capture *c, struct pss_mem *m)
 {
 	int err = 0;
 
+	/* Sized before the lock; the ranges, and a grown mm, grow under it. */
 	if (c->memory_flags & PSS_MEMORY_STACKS)
 		err = pss_mlist_grow(m, &m->list[PSS_MR_STACK],
 				     c->nr_threads);
+	if (!err && (c->memory_flags & PSS_MEMORY_WRITABLE))
+		err = pss_mlist_grow(m, &m->list[PSS_MR_WRITABLE],
+				     READ_ONCE(c->mm->map_count) + 1);
 	if (err)
 		return err;
 	if (mmap_read_lock_killable(c->mm))
