@@ -1036,7 +1036,9 @@ struct pss_auxv_info {
 /* pss_kstack_entry.flags */
 #define PSS_KSTACK_RUNNING	_BITUL(0)	/* on a CPU while read: a guess */
 #define PSS_KSTACK_TRUNCATED	_BITUL(1)	/* more frames than kept */
-#define PSS_KSTACK_NONE		_BITUL(2)	/* no stack (exited) */
+#define PSS_KSTACK_NONE		_BITUL(2)	/* no frames: exited, or (with
+						 * RUNNING) in user mode
+						 */
 
 #define PSS_KSTACK_MAX_FRAMES	64
 
