@@ -428,15 +428,14 @@ static int pss_mem_spans(struct pss_capture *c, struct pss_mem *m)
 }
 
 /*
- * Under the mmap lock, for a page get_user_pages_remote(FOLL_DUMP) failed
- * with -EFAULT: true if it is a hole that reads as zeros (where FOLL_DUMP
- * declines to fault: anonymous memory, or a mapping with no fault handler,
- * or hugetlb), false if it cannot be read at all.
+ * Under the mmap lock, for a page of @vma (or of none) that
+ * get_user_pages_remote(FOLL_DUMP) failed with -EFAULT: true if it is a
+ * hole that reads as zeros (where FOLL_DUMP declines to fault: anonymous
+ * memory, or a mapping with no fault handler, or hugetlb), false if it
+ * cannot be read at all.
  */
-static bool pss_mem_hole(struct mm_struct *mm, unsigned long addr)
+static bool pss_mem_hole(struct vm_area_struct *vma)
 {
-	struct vm_area_struct *vma = vma_lookup(mm, addr);
-
 	return vma && pss_vma_readable(vma) &&
 	       (vma_is_anonymous(vma) || is_vm_hugetlb_page(vma) ||
 		!vma->vm_ops->fault);
@@ -466,24 +465,33 @@ static u32 pss_mem_batch(const struct pss_memory_entry *recs, u32 nr, u32 i)
  * (the return value, possibly 0); if that is 0, *@hole says whether the
  * first page is a hole (zeros) or cannot be read (left out).
  *
- * FOLL_DUMP as get_dump_page() asks, but the mmap lock held throughout as
- * /proc/PID/mem holds it (no @locked): a fault that may drop the lock may
- * also wait for a userfaultfd handler, which the dumper can afford only
- * because handle_userfault() gives up on a PF_DUMPCORE task. The handler
- * may be one of the threads parked for this capture: without the retry
- * the fault fails at once and the page is left out.
+ * FOLL_DUMP as get_dump_page() asks, with the mmap lock held throughout as
+ * /proc/PID/mem holds it (no @locked, no retry). A fault in a range
+ * registered with userfaultfd would wait for its handler, or fail with a
+ * warning where it may not wait; the dumper is spared by
+ * handle_userfault() giving up on a PF_DUMPCORE task, pss is not, and the
+ * handler may be one of the threads parked for this capture. There only
+ * what is present is read (FOLL_NOFAULT): the rest is left out.
  */
 static long pss_mem_get(struct mm_struct *mm, unsigned long first, u32 n,
 			struct page **pages, bool *hole)
 {
+	unsigned int flags = FOLL_DUMP;
+	struct vm_area_struct *vma;
 	long got;
 
 	*hole = false;
 	if (mmap_read_lock_killable(mm))
 		return -EINTR;
-	got = pss_get_user_pages_remote(mm, first, n, FOLL_DUMP, pages, NULL);
+	vma = vma_lookup(mm, first);
+	if (vma) {
+		n = min_t(unsigned long, n, (vma->vm_end - first) >> PAGE_SHIFT);
+		if (vma->vm_flags & (VM_UFFD_MISSING | VM_UFFD_MINOR))
+			flags |= FOLL_NOFAULT;
+	}
+	got = pss_get_user_pages_remote(mm, first, n, flags, pages, NULL);
 	if (got == -EFAULT)
-		*hole = pss_mem_hole(mm, first);
+		*hole = pss_mem_hole(vma);
 	mmap_read_unlock(mm);
 	switch (got) {
 	case -ENOMEM:
