@@ -4,15 +4,22 @@
  * target holds.
  * - stacks: every thread of a stopped multi-threaded target has its stack
  *   from its stack pointer (/proc/PID/task/TID/syscall) less the 128-byte
- *   red zone, stack_bytes up, within its VMA, under its own tid, and the
- *   bytes equal process_vm_readv() of the same range; a self-capture has
- *   the calling thread's stack as it was at the ioctl.
+ *   red zone, stack_bytes up, within its VMA and below the next thread's
+ *   stack, under its own tid, and the bytes equal process_vm_readv() of
+ *   the same range; threads spinning in user mode have theirs; a
+ *   self-capture has the calling thread's stack as it was at the ioctl,
+ *   and its sibling's.
  * - ranges: unaligned, overlapping, partly unmapped, over a PROT_NONE page:
  *   exactly the readable bytes asked for, each once.
  * - writable: every private writable mapping, none shared, read-only or
  *   MADV_DONTDUMP; holes read as zeros without being faulted in.
  * - dedup: equal pages (zeros) cost one copy; distinct pages each.
- * - bounds: ENOBUFS under a small max_snapshot_bytes.
+ * - bounds: ENOBUFS under a small max_snapshot_bytes, for bytes and for
+ *   the records of holes.
+ * - userfaultfd: a registered page not present is left out, not waited
+ *   for (its handler is the stopped target).
+ * - 32 MiB of distinct pages with the registers, every byte back; costs
+ *   logged.
  * - bad args: one errno per case.
  * - every walk: framing, address order, no overlap, one page per record,
  *   tid only on stack records, and the count query equal to the walk.
@@ -571,21 +578,54 @@ TEST(stacks_of_running_threads)
 	pss_target_stop(&t);
 }
 
+/* A sibling of the caller: its mark on its stack, then blocked in read(). */
+struct sib {
+	int fd;
+	pid_t tid;
+	unsigned long mark;
+	int ready;
+};
+
+static void *sib_thread(void *p)
+{
+	struct sib *sb = p;
+	volatile unsigned char mark[MARK_LEN];
+	char c;
+
+	fill_mark((unsigned char *)mark, 7);
+	sb->mark = (unsigned long)mark;
+	sb->tid = sys_gettid();
+	__atomic_store_n(&sb->ready, 1, __ATOMIC_SEQ_CST);
+	while (read(sb->fd, &c, 1) < 0 && errno == EINTR)
+		;
+	return NULL;
+}
+
 /*
  * Self-capture: the calling thread's stack as it was at the ioctl (a mark
- * in this frame is in it, under this thread's tid).
+ * in this frame is in it, under this thread's tid), and a sibling's, held
+ * in the kernel meanwhile, under its tid.
  */
 TEST(self_stack)
 {
 	volatile unsigned char mark[MARK_LEN];
-	unsigned char got[MARK_LEN];
+	unsigned char got[MARK_LEN], want[MARK_LEN];
 	unsigned long long a = (unsigned long)mark;
+	struct sib sb = { 0 };
 	struct mem_snap ms;
 	struct spans sp;
-	int snap;
+	int snap, p[2];
+	pthread_t th;
 
+	ASSERT_EQ(0, pipe(p));
+	sb.fd = p[0];
+	ASSERT_EQ(0, pthread_create(&th, NULL, sib_thread, &sb));
+	while (!__atomic_load_n(&sb.ready, __ATOMIC_SEQ_CST))
+		usleep(1000);
 	fill_mark((unsigned char *)mark, 9);
 	snap = capture_mem(0, FACETS, PSS_MEMORY_STACKS, 0, NULL, 0);
+	ASSERT_EQ(1, write(p[1], "x", 1));
+	pthread_join(th, NULL);
 	ASSERT_LE(0, snap) TH_LOG("capture: %s", strerror(-snap));
 	ASSERT_EQ(0, mem_walk(snap, &ms)) TH_LOG("%s", pss_err);
 	close(snap);
@@ -595,7 +635,15 @@ TEST(self_stack)
 	EXPECT_GE(sp.e[0], a + MARK_LEN);
 	ASSERT_EQ(0, mem_read(&ms, a, MARK_LEN, got));
 	EXPECT_EQ(0, memcmp((const void *)mark, got, MARK_LEN));
+	/* the sibling */
+	mem_spans(&ms, PSS_MEMORY_ENTRY_STACK, sb.tid, &sp);
+	ASSERT_EQ(1, sp.n);
+	ASSERT_EQ(0, mem_read(&ms, sb.mark, MARK_LEN, got));
+	fill_mark(want, 7);
+	EXPECT_EQ(0, memcmp(want, got, MARK_LEN));
 	mem_free(&ms);
+	close(p[0]);
+	close(p[1]);
 }
 
 /* ------------------------------------------------------- map target */
