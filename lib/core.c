@@ -362,9 +362,11 @@ static int collect(struct pss_snapshot *snap, __u32 wc, struct file_class *c)
 	c->have = true;
 	c->off = malloc(sizeof(*c->off));
 	cap = 1;
-	if (!c->off)
-		ret = -ENOMEM;
-	while (!ret && (ret = pss_walk(m, &e, &len)) == 1) {
+	if (!c->off) {
+		pss_walk_marker_free(m);
+		return -ENOMEM;
+	}
+	while ((ret = pss_walk(m, &e, &len)) == 1) {
 		if (c->count + 1 >= cap) {
 			size_t *no;
 
