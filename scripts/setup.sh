@@ -13,7 +13,7 @@ set -euo pipefail
 [ "$(id -u)" = 0 ] || die "setup needs root (it installs Debian packages)"
 
 BASE_PKGS="build-essential bc bison flex libelf-dev libssl-dev cpio kmod xz-utils zstd
-	qemu-system-x86 busybox-static sparse python3 rsync pkg-config libsmartcols-dev file"
+	qemu-system-x86 busybox-static sparse python3 rsync pkg-config libsmartcols-dev libdw-dev file"
 
 missing=()
 for p in $BASE_PKGS; do
