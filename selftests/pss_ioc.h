@@ -39,8 +39,17 @@ static inline size_t pss_rec_min(__u32 cls)
 	case PSS_WALK_THREADS:	return PSS_THREAD_ENTRY_SIZE_VER0;
 	case PSS_WALK_HANDLES:	return PSS_HANDLE_ENTRY_SIZE_VER0;
 	case PSS_WALK_VA_SPACE:	return PSS_VMA_ENTRY_SIZE_VER0;
+	case PSS_WALK_CONTEXTS:	return PSS_CONTEXT_ENTRY_SIZE_VER0;
+	case PSS_WALK_KSTACKS:	return PSS_KSTACK_ENTRY_SIZE_VER0;
+	case PSS_WALK_MEMORY:	return PSS_MEMORY_ENTRY_SIZE_VER0;
 	}
 	return 8;
+}
+
+/* Classes whose variable part is bytes, not a string (NUL-terminated all the same). */
+static inline int pss_rec_binary(__u32 cls)
+{
+	return cls == PSS_WALK_CONTEXTS || cls == PSS_WALK_MEMORY;
 }
 
 #endif /* PSS_IOC_H */

@@ -215,7 +215,8 @@ static inline int pss_check_batch(__u32 cls, const char *b, __u64 bytes,
 			}
 			if (cls != PSS_WALK_THREADS &&
 			    (b[off + voff + vlen] != '\0' ||
-			     strnlen(b + off + voff, vlen) != vlen)) {
+			     (!pss_rec_binary(cls) &&
+			      strnlen(b + off + voff, vlen) != vlen))) {
 				pss_seterr("record %u: string at %u not %u chars + NUL",
 					   i, voff, vlen);
 				return -EPROTO;
