@@ -42,10 +42,19 @@ static bool is_kthread(pid_t pid)
 }
 
 /* One line on stderr for a negative errno from libpss; the exit code. */
+/*
+ * Set while a capture with kernel stacks may fail for them (EOPNOTSUPP,
+ * EACCES) and be tried again without: the second attempt speaks.
+ */
+static bool quiet_unsupported;
+
 static int report(int err, pid_t pid, int pidfd, const char *what)
 {
 	char who[48];
 	int e = -err;
+
+	if (quiet_unsupported && (e == EOPNOTSUPP || e == EACCES))
+		return EXIT_UNSUPP;
 
 	if (pidfd >= 0)
 		snprintf(who, sizeof(who), "pidfd %d", pidfd);
@@ -276,4 +285,37 @@ void snapdata_free(struct snapdata *d)
 	free_recs(&d->kstacks);
 	free_recs(&d->mem);
 	free_recs(&d->frames);
+}
+
+/*
+ * capture_opts() with the kernel stacks if the module gives them: they need
+ * CAP_SYS_ADMIN (EACCES, as /proc/PID/stack), and a module may not have
+ * them (EOPNOTSUPP, or not in PSS_IOC_VERSION's capture flags). *kstacks
+ * says whether they are in the capture.
+ */
+int capture_try_kstacks(pid_t pid, int pidfd, struct pss_capture_opts *o,
+			__u64 load, struct snapdata *d, struct pss_snapshot **snapp,
+			bool *kstacks)
+{
+	struct pss_version ver;
+	int code;
+
+	memset(&ver, 0, sizeof(ver));
+	if (geteuid() != 0 ||
+	    (!pss_get_version(&ver, sizeof(ver)) &&
+	     !(ver.capture_flags & PSS_FACET_THREAD_KSTACK)))
+		o->facets &= ~PSS_FACET_THREAD_KSTACK;
+	if (o->facets & PSS_FACET_THREAD_KSTACK) {
+		quiet_unsupported = true;
+		code = capture_opts(pid, pidfd, o, load, d, snapp);
+		quiet_unsupported = false;
+		if (code != EXIT_UNSUPP) {
+			*kstacks = code == EXIT_OK;
+			return code;
+		}
+		o->facets &= ~PSS_FACET_THREAD_KSTACK;
+	}
+	*kstacks = false;
+	return capture_opts(pid, pidfd, o, load & ~PSS_FACET_THREAD_KSTACK, d,
+			    snapp);
 }

@@ -161,7 +161,7 @@ int dump_main(pid_t pid, int pidfd)
 	char defpath[64];
 	const char *path = opt.output;
 	__u64 bytes = 0;
-	bool all = false;
+	bool all = false, kstacks;
 	int code;
 
 	if (memory_flags(opt.memory, &o.memory_flags, &all))
@@ -177,11 +177,10 @@ int dump_main(pid_t pid, int pidfd)
 		else
 			o.memory_flags &= ~PSS_MEMORY_RANGES;
 	}
-	/* kernel stacks are CAP_SYS_ADMIN's: the core is useful without them */
-	if (geteuid() != 0)
-		o.facets &= ~PSS_FACET_THREAD_KSTACK;
+	/* kernel stacks when we may have them: the core is useful without */
 	/* the memory goes from the snapshot to the file, not through us */
-	code = capture_opts(pid, pidfd, &o, o.facets & ~PSS_FACET_MEMORY, &d, &snap);
+	code = capture_try_kstacks(pid, pidfd, &o, o.facets & ~PSS_FACET_MEMORY,
+				   &d, &snap, &kstacks);
 	if (code != EXIT_OK)
 		return code;
 	if (!path) {

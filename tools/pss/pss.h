@@ -104,6 +104,9 @@ int capture(pid_t pid, int pidfd, __u64 facets, struct snapdata *d);
 /* the same with the thread-state options; *snapp keeps the snapshot */
 int capture_opts(pid_t pid, int pidfd, struct pss_capture_opts *o,
 		 __u64 load, struct snapdata *d, struct pss_snapshot **snapp);
+int capture_try_kstacks(pid_t pid, int pidfd, struct pss_capture_opts *o,
+			__u64 load, struct snapdata *d, struct pss_snapshot **snapp,
+			bool *kstacks);
 int snapdata_load(struct pss_snapshot *snap, __u64 facets, struct snapdata *d,
 		  const char **what);
 void snapdata_free(struct snapdata *d);

@@ -441,14 +441,17 @@ int stack_capture(pid_t pid, int pidfd, struct snapdata *d)
 {
 	PSS_OPTS(pss_capture_opts, o, .facets = PSS_STACK_FACETS,
 		 .memory_flags = PSS_MEMORY_STACKS);
+	bool kstacks;
 	int code;
 
-	/* kernel stacks are CAP_SYS_ADMIN's (as /proc/PID/stack): user ones still */
-	if (geteuid() != 0)
-		o.facets &= ~PSS_FACET_THREAD_KSTACK;
-	code = capture_opts(pid, pidfd, &o, o.facets, d, NULL);
-	if (code == EXIT_OK)
-		stack_unwind(d);
+	code = capture_try_kstacks(pid, pidfd, &o, o.facets, d, NULL, &kstacks);
+	if (code != EXIT_OK)
+		return code;
+	if (!kstacks)
+		warnx_("PID %d: no kernel frames: %s", (int)d->pi.pid,
+		       geteuid() ? "kernel stacks need CAP_SYS_ADMIN (as /proc/PID/stack)" :
+		       "the loaded pss module does not capture kernel stacks");
+	stack_unwind(d);
 	return code;
 }
 
