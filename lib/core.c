@@ -1221,7 +1221,8 @@ static const struct load *load_find(const struct load *l, size_t nl,
 
 /*
  * A core's memory: the index note's records get their bytes back from the
- * PT_LOADs, giving the records PSS_IOC_WALK returned.
+ * PT_LOADs, giving the records PSS_IOC_WALK returned (the fixed part, the
+ * bytes, a NUL and padding, as the module frames every variable part).
  */
 static int take_index(struct file_class *c, const unsigned char *p, size_t len,
 		      const struct load *l, size_t nl,
@@ -1237,6 +1238,7 @@ static int take_index(struct file_class *c, const unsigned char *p, size_t len,
 		struct pss_memory_entry h;
 		const struct load *ld;
 		unsigned char *r;
+		size_t full;
 		__u32 rl;
 
 		if (idx_len - off < sizeof(h)) {
@@ -1252,13 +1254,15 @@ static int take_index(struct file_class *c, const unsigned char *p, size_t len,
 			free(b.p);
 			return -EBADMSG;
 		}
-		r = buf_room(&b, rl + REC_ALIGN8((size_t)h.data_len));
+		/* framed as the module frames a variable part: NUL-terminated */
+		full = REC_ALIGN8((size_t)rl + h.data_len + 1);
+		r = buf_room(&b, full);
 		if (!r) {
 			free(b.p);
 			return b.err;
 		}
 		memcpy(r, idx + off, rl);
-		h.rec_len = (__u32)(rl + REC_ALIGN8((size_t)h.data_len));
+		h.rec_len = (__u32)full;
 		h.data_off = rl;
 		memcpy(r, &h, offsetof(struct pss_memory_entry, data_len));
 		memcpy(r + rl, p + ld->off + (h.addr - ld->vaddr), h.data_len);
