@@ -69,9 +69,10 @@ static bool same_file(const struct pss_vma_entry *a, const struct pss_vma_entry 
  * ranges of a first, stall-free capture of the layout:
  * - writable: what the kernel's default coredump filter adds - the ELF
  *   header page of each mapped file (build-ids, and the program headers
- *   through which gdb and elfutils find the dynamic section) and the
- *   RELRO part of each (written by the dynamic linker, then made read-only:
- *   the executable's DT_DEBUG, hence the list of shared libraries);
+ *   through which gdb and elfutils find the dynamic section), the RELRO
+ *   part of each (written by the dynamic linker, then made read-only: the
+ *   executable's DT_DEBUG, hence the list of shared libraries) and the
+ *   vdso;
  * - all: every readable mapping not already copied (text, read-only data,
  *   [vdso]).
  */
@@ -95,6 +96,12 @@ static int readonly_ranges(pid_t pid, int pidfd, bool all,
 		    (name && !strcmp(name, "[vvar]")))
 			continue;
 		if (all) {
+			add_range(r, &n, v.start, v.end - v.start);
+			continue;
+		}
+		/* the kernel always dumps the vdso: unwinders need its CFI */
+		if (v.name_kind == PSS_VMA_NAME_SPECIAL && name &&
+		    !strcmp(name, "[vdso]")) {
 			add_range(r, &n, v.start, v.end - v.start);
 			continue;
 		}
