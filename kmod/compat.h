@@ -173,4 +173,15 @@ static inline bool pss_task_work_cancel(struct task_struct *t,
 	return w == work;
 }
 
+/*
+ * Threads of a user process that never run in user mode (io_uring
+ * workers; on newer kernels every user worker, vhost's too): no user state
+ * to park or read, as the core dumper skips them.
+ */
+#ifdef PF_USER_WORKER
+#define PSS_PF_NO_USER		(PF_IO_WORKER | PF_USER_WORKER)
+#else
+#define PSS_PF_NO_USER		PF_IO_WORKER
+#endif
+
 #endif /* _PSS_COMPAT_H */

@@ -62,6 +62,22 @@ struct pss_quiesce {
 	struct pss_park_req park[];		/* never moved: linked in task_works */
 };
 
+/*
+ * A thread that parked published arrived_ns before arrived (release);
+ * readers acquire arrived before reading arrived_ns.
+ */
+static bool pss_park_arrived(const struct pss_park_req *p)
+{
+	/* Pairs with the release in pss_park_fn(). */
+	return smp_load_acquire(&p->arrived);
+}
+
+static bool pss_quiesce_released(struct pss_quiesce *q)
+{
+	/* Pairs with the release in pss_quiesce_release(). */
+	return smp_load_acquire(&q->released);
+}
+
 static void pss_quiesce_put(struct pss_quiesce *q)
 {
 	if (refcount_dec_and_test(&q->ref)) {
@@ -79,11 +95,11 @@ static void pss_park_fn(struct callback_head *work)
 	/* An exiting thread has no user state left to hold. */
 	if (!(current->flags & PF_EXITING)) {
 		p->arrived_ns = ktime_get_ns();
+		/* arrived_ns first: see pss_park_arrived() */
 		smp_store_release(&p->arrived, true);
 		wake_up(&q->arrive_wq);
 		/* Killable: SIGKILL (or an exec's de_thread()) ends the park. */
-		wait_event_killable(q->release_wq,
-				    smp_load_acquire(&q->released));
+		wait_event_killable(q->release_wq, pss_quiesce_released(q));
 	}
 	pss_quiesce_put(q);
 	module_put(THIS_MODULE);
@@ -105,7 +121,7 @@ static bool pss_thread_held(struct task_struct *t)
 /* Still to wait for: asked, not parked, not held, not exiting. */
 static bool pss_park_pending(const struct pss_park_req *p)
 {
-	return p->queued && !smp_load_acquire(&p->arrived) &&
+	return p->queued && !pss_park_arrived(p) &&
 	       !(READ_ONCE(p->task->flags) & PF_EXITING) &&
 	       !pss_thread_held(p->task);
 }
@@ -157,7 +173,7 @@ static int pss_park_key(const void *key, const void *elt)
 }
 
 static struct pss_park_req *pss_park_of(struct pss_quiesce *q,
-				    struct task_struct *t)
+					struct task_struct *t)
 {
 	struct pss_park_req **p = bsearch(t, q->by_task, q->nr_sorted,
 				      sizeof(q->by_task[0]), pss_park_key);
@@ -177,7 +193,8 @@ static void pss_park_threads(struct pss_quiesce *q, struct task_struct *leader)
 
 	rcu_read_lock();
 	for_each_thread(leader, t) {
-		if (t == current || pss_park_of(q, t))
+		if (t == current || pss_park_of(q, t) ||
+		    (t->flags & PSS_PF_NO_USER))
 			continue;
 		if (q->nr == q->cap)
 			break;
@@ -284,7 +301,7 @@ int pss_quiesce_settle(struct pss_capture *c)
 		p = pss_park_of(q, r->task);
 		if (!p || !p->queued)
 			continue;
-		if (smp_load_acquire(&p->arrived)) {
+		if (pss_park_arrived(p)) {
 			r->park = PSS_PARK_WAITED;
 			/* Its state before pss parked it, not the park's. */
 			r->state = p->state;
@@ -323,6 +340,7 @@ void pss_quiesce_release(struct pss_quiesce *q, struct pss_perf_info *perf)
 	if (q->released)
 		return;
 	q->release_ns = ktime_get_ns();
+	/* release_ns first: pss_quiesce_park_ns() readers */
 	smp_store_release(&q->released, true);
 	wake_up_all(&q->release_wq);
 	if (!perf)
@@ -331,7 +349,7 @@ void pss_quiesce_release(struct pss_quiesce *q, struct pss_perf_info *perf)
 		struct pss_park_req *p = &q->park[i];
 		u64 held;
 
-		if (!p->queued || !smp_load_acquire(&p->arrived))
+		if (!p->queued || !pss_park_arrived(p))
 			continue;
 		held = max_t(u64, q->release_ns - p->arrived_ns, 1);
 		perf->park_max_ns = max(perf->park_max_ns, held);
@@ -347,10 +365,10 @@ u64 pss_quiesce_park_ns(struct pss_quiesce *q, struct task_struct *task)
 {
 	struct pss_park_req *p;
 
-	if (!q || !q->released)
+	if (!q || !pss_quiesce_released(q))
 		return 0;
 	p = pss_park_of(q, task);
-	if (!p || !p->queued || !smp_load_acquire(&p->arrived))
+	if (!p || !p->queued || !pss_park_arrived(p))
 		return 0;
 	return max_t(u64, q->release_ns - p->arrived_ns, 1);
 }

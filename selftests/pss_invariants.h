@@ -266,6 +266,9 @@ static inline uint64_t pssi_facet_of(uint32_t cls)
 	case PSS_WALK_THREADS:	return PSS_FACET_THREADS;
 	case PSS_WALK_HANDLES:	return PSS_FACET_HANDLES;
 	case PSS_WALK_VA_SPACE:	return PSS_FACET_VA_SPACE;
+	case PSS_WALK_CONTEXTS:	return PSS_FACET_THREAD_CONTEXT;
+	case PSS_WALK_KSTACKS:	return PSS_FACET_THREAD_KSTACK;
+	case PSS_WALK_MEMORY:	return PSS_FACET_MEMORY;
 	}
 	return 0;
 }
@@ -872,7 +875,7 @@ static inline int pssi_load(int snap, const struct pssi_opts *o, struct pssi_sna
 	if (o->facets != UINT64_MAX && s->si.facets != o->facets)
 		return pssi_fail("snapshot facets %#" PRIx64 ", requested %#" PRIx64,
 				 (uint64_t)s->si.facets, o->facets);
-	if (s->si.facets & ~(uint64_t)PSS_FACETS_ALL)
+	if (s->si.facets & ~(uint64_t)PSS_FACETS_KNOWN)
 		return pssi_fail("snapshot facets %#" PRIx64 " has unknown bits",
 				 (uint64_t)s->si.facets);
 	ret = ioc_query(snap, PSS_QUERY_PROCESS, &s->pi, sizeof(s->pi), NULL);
@@ -880,9 +883,17 @@ static inline int pssi_load(int snap, const struct pssi_opts *o, struct pssi_sna
 		return pssi_fail("query PROCESS: %s", strerror(-ret));
 
 	for (c = 0; c < PSS_WALK_NR_CLASSES; c++) {
-		static const uint32_t qcls[] = { PSS_QUERY_THREADS, PSS_QUERY_HANDLES,
-						 PSS_QUERY_VA_SPACE };
-		const uint64_t nr[] = { s->si.nr_threads, s->si.nr_handles, s->si.nr_vmas };
+		static const uint32_t qcls[PSS_WALK_NR_CLASSES] = {
+			PSS_QUERY_THREADS, PSS_QUERY_HANDLES, PSS_QUERY_VA_SPACE,
+			PSS_QUERY_CONTEXTS, PSS_QUERY_KSTACKS, PSS_QUERY_MEMORY,
+		};
+		/* records expected: one per thread for contexts and kernel
+		 * stacks; memory: any (UINT64_MAX)
+		 */
+		const uint64_t nr[PSS_WALK_NR_CLASSES] = {
+			s->si.nr_threads, s->si.nr_handles, s->si.nr_vmas,
+			s->si.nr_threads, s->si.nr_threads, UINT64_MAX,
+		};
 		struct pss_count_info ci;
 		struct pss_walk_args w;
 		char dummy[8];
@@ -904,7 +915,7 @@ static inline int pssi_load(int snap, const struct pssi_opts *o, struct pssi_sna
 			if (ioctl(snap, PSS_IOC_WALK, &w) != -1 || errno != ENODATA)
 				return pssi_fail("walk class %d of an uncaptured facet: %s "
 						 "(want ENODATA)", c, strerror(errno));
-			if (nr[c])
+			if (c <= PSS_WALK_VA_SPACE && nr[c])
 				return pssi_fail("snapshot nr[%d] = %" PRIu64 " without facet",
 						 c, nr[c]);
 			continue;
@@ -919,7 +930,7 @@ static inline int pssi_load(int snap, const struct pssi_opts *o, struct pssi_sna
 			return -1;
 		if (s->r[c].n != s->r[c].total || ci.count != s->r[c].n ||
 		    ci.bytes != s->r[c].bytes || ci.max_rec_len != s->r[c].max_len ||
-		    nr[c] != s->r[c].n)
+		    (nr[c] != UINT64_MAX && nr[c] != s->r[c].n))
 			return pssi_fail("class %d: walked %zu recs %zu bytes max %u, walk "
 					 "total %" PRIu64 ", query count %" PRIu64 " bytes %"
 					 PRIu64 " max %" PRIu64 ", snapshot nr %" PRIu64,
