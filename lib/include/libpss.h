@@ -10,7 +10,11 @@
  *   walk      pss_walk_marker_create(), pss_walk(), pss_walk_marker_free(),
  *             pss_walk_marker_get_position(), pss_walk_marker_set_position(),
  *             pss_walk_marker_seek_to_beginning(), pss_walk_marker_get_stats()
+ *   thread    pss_walk_context(), pss_walk_kstack(), pss_walk_memory() and
+ *   state     their accessors, pss_auxv_lookup() (0.4)
  *   share     pss_snapshot_dup(), pss_snapshot_fd(), pss_snapshot_from_fd()
+ *   files     pss_snapshot_write_file(), pss_snapshot_write_core(),
+ *             pss_snapshot_open_file(), pss_snapshot_read_file()
  *   free      pss_snapshot_free()
  *   version   pss_library_version() and its major/minor, at run time;
  *             LIBPSS_MAJOR_VERSION, LIBPSS_MINOR_VERSION at build time
