@@ -59,7 +59,8 @@
  * - under the siglock but without the locks their owners take: credentials
  *   (uids, gids: an exec cannot change them, a setuid() can) and the
  *   leader's comm;
- * - never: memory contents.
+ * - memory contents, registers and kernel stacks only with the thread-state
+ *   facets, while the threads are parked (see "Thread state" below).
  *
  * Names (handle paths, file-backed VMA names, exe_path) are the strings
  * readlink(/proc/PID/fd/N) and /proc/PID/maps show, including the
@@ -1034,7 +1035,9 @@ struct pss_auxv_info {
 /* pss_kstack_entry.flags */
 #define PSS_KSTACK_RUNNING	_BITUL(0)	/* on a CPU while read: a guess */
 #define PSS_KSTACK_TRUNCATED	_BITUL(1)	/* more frames than kept */
-#define PSS_KSTACK_NONE		_BITUL(2)	/* no stack (exited) */
+#define PSS_KSTACK_NONE		_BITUL(2)	/* no frames: exited, or (with
+						 * RUNNING) in user mode
+						 */
 
 #define PSS_KSTACK_MAX_FRAMES	64
 
