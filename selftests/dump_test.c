@@ -358,6 +358,7 @@ static void do_dump(struct __test_metadata *_metadata, const char *pid,
 	st = run(&out, (const char *const[]){ pss_bin(), "dump", pid, "-o", core,
 					      "--memory", memory, NULL });
 	ASSERT_EQ(0, st) TH_LOG("pss dump: %s", out);
+	TH_LOG("%s", out);	/* what it held, and for how long */
 	free(out);
 }
 
