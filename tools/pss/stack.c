@@ -175,10 +175,18 @@ static bool memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result,
 			void *arg)
 {
 	const struct uw *u = arg;
+	const struct pss_memory_entry *m = mem_find(u, addr);
 	unsigned char b[sizeof(*result)];
+	const unsigned char *data;
 	size_t i;
 
 	(void)dwfl;
+	/* the usual case: a word of one stack record */
+	if (m && addr - m->addr + sizeof(b) <= m->data_len &&
+	    (data = pss_memory_entry_data(m, NULL))) {
+		memcpy(result, data + (addr - m->addr), sizeof(b));
+		return true;
+	}
 	for (i = 0; i < sizeof(b); i++)
 		if (!read_byte(u, addr + i, &b[i]))
 			return false;
