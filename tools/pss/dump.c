@@ -203,10 +203,14 @@ int dump_main(pid_t pid, int pidfd)
 			bytes += e->data_len;
 		pss_walk_marker_free(m);
 	}
-	if (code == EXIT_OK)
-		printf("%s: pid %d, %zu threads, %llu bytes of memory, threads held %.3f ms\n",
-		       path, (int)d.pi.pid, d.ctx.n, (unsigned long long)bytes,
-		       d.have_perf ? d.perf.stall_ns / 1e6 : 0.0);
+	if (code == EXIT_OK && d.have_perf)
+		printf("%s: pid %d, %zu threads (%u parked, %u held asleep or stopped, %u not parked), %llu bytes of memory, stall %.3f ms, capture %.3f ms\n",
+		       path, (int)d.pi.pid, d.ctx.n, d.perf.nr_parked, d.perf.nr_held,
+		       d.perf.nr_not_parked, (unsigned long long)bytes,
+		       d.perf.stall_ns / 1e6, d.perf.phase_ns[PSS_PHASE_TOTAL] / 1e6);
+	else if (code == EXIT_OK)
+		printf("%s: pid %d, %zu threads, %llu bytes of memory\n", path,
+		       (int)d.pi.pid, d.ctx.n, (unsigned long long)bytes);
 	snapdata_free(&d);
 	pss_snapshot_free(snap);
 	return code;
