@@ -14,7 +14,7 @@
  *   capture it was written from (the memory rebuilt from the PT_LOADs);
  *   truncated inside the memory, it is refused;
  * - pss stack names the same functions in the user frames, and the
- *   blocking calls in the kernel frames.
+ *   blocking calls in the kernel frames; its user frames are eu-stack -p's.
  * /bin/pss (or $PSS_BIN), gdb, eu-readelf and eu-stack are the clients.
  */
 #include <elf.h>
@@ -607,6 +607,73 @@ TEST_F(dump, pss_stack_names_the_functions)
 	}
 	EXPECT_TRUE(stack_has(out, self->rep.tid[T_MAIN], "user", "main"));
 	free(out);
+}
+
+/* The function names of one thread's frames, in order, one per line. */
+static void pss_user_fns(const char *raw, pid_t tid, char *out, size_t len)
+{
+	char *copy = strdup(raw), *line, *save = NULL;
+
+	out[0] = '\0';
+	for (line = strtok_r(copy, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char k[16] = "", f[256] = "";
+		int t;
+
+		if (sscanf(line, "%d %15s %255s", &t, k, f) >= 2 && t == tid &&
+		    !strcmp(k, "user")) {
+			strncat(out, f[0] ? f : "??", len - strlen(out) - 2);
+			strcat(out, "\n");
+		}
+	}
+	free(copy);
+}
+
+/* eu-stack's "TID n:" block: "#0  0x00000000004551bc read" lines */
+static void eu_stack_fns(const char *text, pid_t tid, char *out, size_t len)
+{
+	char head[32], *copy = strdup(text), *p, *line, *save = NULL;
+
+	out[0] = '\0';
+	snprintf(head, sizeof(head), "TID %d:", tid);
+	p = strstr(copy, head);
+	if (p) {
+		for (line = strtok_r(p + strlen(head), "\n", &save);
+		     line && line[0] == '#'; line = strtok_r(NULL, "\n", &save)) {
+			char num[16] = "", pc[32] = "", f[256] = "";
+
+			sscanf(line, "%15s %31s %255s", num, pc, f);
+			strncat(out, f[0] ? f : "??", len - strlen(out) - 2);
+			strcat(out, "\n");
+		}
+	}
+	free(copy);
+}
+
+/*
+ * pss stack and eu-stack -p agree: the same functions, frame by frame, in
+ * every thread (pss first: eu-stack ptrace-attaches, pss has to see the
+ * target untouched).
+ */
+TEST_F(dump, pss_stack_agrees_with_eu_stack)
+{
+	char *ours, *theirs, a[4096], b[4096];
+	int st, i;
+
+	st = run(&ours, (const char *const[]){ pss_bin(), "stack", self->pidstr,
+		"-r", "-n", "-o", "TID,KIND,FUNCTION", NULL });
+	ASSERT_EQ(0, st) TH_LOG("pss stack: %s", ours);
+	st = run(&theirs, (const char *const[]){ "/usr/bin/eu-stack", "-p",
+						 self->pidstr, NULL });
+	ASSERT_EQ(0, st) TH_LOG("eu-stack: %s", theirs);
+	for (i = 0; i < NTHREADS; i++) {
+		pss_user_fns(ours, self->rep.tid[i], a, sizeof(a));
+		eu_stack_fns(theirs, self->rep.tid[i], b, sizeof(b));
+		EXPECT_NE(0, strlen(a));
+		EXPECT_STREQ(b, a) TH_LOG("thread %d", self->rep.tid[i]);
+	}
+	free(ours);
+	free(theirs);
 }
 
 TEST_HARNESS_MAIN
