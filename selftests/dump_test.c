@@ -2,9 +2,10 @@
 /*
  * pss dump and pss stack against real clients, in the guest:
  * - a known multi-threaded target: threads blocked in read(), futex wait
- *   and nanosleep() under functions of known names, the main thread in
- *   pause() at the bottom of a recursion with known arguments, a global
- *   holding a value only the running process computed;
+ *   and nanosleep() under functions of known names, one spinning in user
+ *   mode (pss has to park it), the main thread in pause() at the bottom of
+ *   a recursion with known arguments, a global holding a value only the
+ *   running process computed;
  * - gdb opens the core pss dump wrote: every thread is there, each one's
  *   backtrace names its function (the recursion with its arguments), its
  *   rip and rsp are the registers of the context entries in the same file,
@@ -43,23 +44,23 @@
 #include "libpss.h"
 #include "kselftest_harness.h"
 
-#define NTHREADS	4	/* main + three workers */
+#define NTHREADS	5	/* main + four workers */
 #define DEPTH		3	/* dump_recursive(3, ...) .. (0, ...) */
 #define RECURSE_TAG	0x5a5a
 
-enum { T_MAIN, T_READ, T_FUTEX, T_SLEEP };
+enum { T_MAIN, T_READ, T_FUTEX, T_SLEEP, T_SPIN };
 
 /* the function each thread blocks under, and the syscall it blocks in */
 static const char *const blocked_fn[NTHREADS] = {
 	"dump_recursive", "dump_blocked_in_read", "dump_blocked_in_futex",
-	"dump_blocked_in_nanosleep",
+	"dump_blocked_in_nanosleep", "dump_spinning",
 };
 static const long blocked_nr[NTHREADS] = {
-	SYS_pause, SYS_read, SYS_futex, SYS_nanosleep,
+	SYS_pause, SYS_read, SYS_futex, SYS_nanosleep, -1 /* in user mode */,
 };
 /* a substring of a kernel frame of each blocking call, on 6.1 and 6.12 */
 static const char *const kernel_fn[NTHREADS] = {
-	"pause", "pipe_read", "futex", "nanosleep",
+	"pause", "pipe_read", "futex", "nanosleep", NULL,
 };
 
 struct report {
@@ -73,6 +74,7 @@ volatile unsigned long dump_marker;
 static int block_pipe[2];
 static unsigned int futex_word;
 static pid_t tids[NTHREADS];
+static volatile unsigned long spins;
 static pthread_barrier_t started;
 
 /* noinline and a use after the call: each keeps a frame of its own */
@@ -100,6 +102,13 @@ __attribute__((noinline)) void dump_blocked_in_nanosleep(void)
 	__asm__ volatile("" ::: "memory");
 }
 
+/* never enters the kernel: pss must make it, and park it on the way out */
+__attribute__((noinline)) void dump_spinning(void)
+{
+	for (;;)
+		spins++;
+}
+
 /* O0: the arguments stay where gdb finds them in every frame */
 __attribute__((noinline, optimize("O0"))) int dump_recursive(int depth, int tag)
 {
@@ -120,8 +129,10 @@ static void *worker(void *arg)
 		dump_blocked_in_read();
 	else if (i == T_FUTEX)
 		dump_blocked_in_futex();
-	else
+	else if (i == T_SLEEP)
 		dump_blocked_in_nanosleep();
+	else
+		dump_spinning();
 	return NULL;
 }
 
@@ -335,6 +346,7 @@ FIXTURE_SETUP(dump)
 				break;
 			usleep(1000);
 		}
+		/* the spinner reads "running" whenever it is seen in user mode */
 		ASSERT_EQ(blocked_nr[i], proc_syscall(self->pid, self->rep.tid[i]))
 			TH_LOG("thread %d never blocked in syscall %ld", i, blocked_nr[i]);
 	}
@@ -380,6 +392,9 @@ static void core_regs(struct __test_metadata *_metadata, const char *core,
 			if (c->tid != rep->tid[i])
 				continue;
 			EXPECT_NE(PSS_PARK_NONE, c->park) TH_LOG("tid %d not parked", c->tid);
+			/* running in user mode: stopped at its return there */
+			if (i == T_SPIN)
+				EXPECT_EQ(PSS_PARK_WAITED, c->park);
 			g = pss_context_entry_gregs(c, &len);
 			ASSERT_NE(NULL, g);
 			ASSERT_EQ(sizeof(regs[i]), len);
@@ -602,8 +617,9 @@ TEST_F(dump, pss_stack_names_the_functions)
 
 		EXPECT_TRUE(stack_has(out, tid, "user", blocked_fn[i]))
 			TH_LOG("thread %d: no user frame %s", tid, blocked_fn[i]);
-		EXPECT_TRUE(stack_has(out, tid, "kernel", kernel_fn[i]))
-			TH_LOG("thread %d: no kernel frame *%s*", tid, kernel_fn[i]);
+		if (kernel_fn[i])
+			EXPECT_TRUE(stack_has(out, tid, "kernel", kernel_fn[i]))
+				TH_LOG("thread %d: no kernel frame *%s*", tid, kernel_fn[i]);
 	}
 	EXPECT_TRUE(stack_has(out, self->rep.tid[T_MAIN], "user", "main"));
 	free(out);
