@@ -834,7 +834,8 @@ static int write_memory(struct pss_snapshot *snap, const struct file_class *idx,
 		const void *data = pss_memory_entry_data(e, &len);
 		struct pss_memory_entry h;
 
-		memcpy(&h, idx->recs + idx->off[n], sizeof(h));
+		if (n < idx->count)
+			memcpy(&h, idx->recs + idx->off[n], sizeof(h));
 		if (!data || n >= idx->count || h.addr != e->addr ||
 		    h.data_len != len) {
 			ret = -EPROTO;	/* not the walk we laid out */
