@@ -367,8 +367,10 @@ static void do_dump(struct __test_metadata *_metadata, const char *pid,
 	char *out;
 	int st;
 
+	/* the bound, not a measurement: a KASAN guest can take long to park */
 	st = run(&out, (const char *const[]){ pss_bin(), "dump", pid, "-o", core,
-					      "--memory", memory, NULL });
+					      "--memory", memory, "--timeout",
+					      "10000", NULL });
 	ASSERT_EQ(0, st) TH_LOG("pss dump: %s", out);
 	TH_LOG("%s", out);	/* what it held, and for how long */
 	free(out);
@@ -533,7 +535,8 @@ TEST_F(dump, core_reads_back_as_the_capture)
 		 .facets = PSS_FACETS_ALL | PSS_FACET_THREAD_CONTEXT |
 			   PSS_FACET_MEMORY | PSS_FACET_THREAD_KSTACK,
 		 /* the stacks: a few pages each, cheap under KASAN too */
-		 .memory_flags = PSS_MEMORY_STACKS, .pid = self->pid);
+		 .memory_flags = PSS_MEMORY_STACKS, .pid = self->pid,
+		 .quiesce_timeout_ms = PSS_QUIESCE_TIMEOUT_MAX_MS);
 	static const __u32 queries[] = {
 		PSS_QUERY_SNAPSHOT, PSS_QUERY_PROCESS, PSS_QUERY_THREADS,
 		PSS_QUERY_HANDLES, PSS_QUERY_VA_SPACE, PSS_QUERY_PERFORMANCE,
@@ -614,7 +617,7 @@ TEST_F(dump, pss_stack_names_the_functions)
 	int st, i;
 
 	st = run(&out, (const char *const[]){ pss_bin(), "stack", self->pidstr,
-		"-r", "-n", "-o", "TID,KIND,FUNCTION", NULL });
+		"--timeout", "10000", "-r", "-n", "-o", "TID,KIND,FUNCTION", NULL });
 	ASSERT_EQ(0, st) TH_LOG("pss stack: %s", out);
 	TH_LOG("pss stack says:\n%s", out);
 	for (i = 0; i < NTHREADS; i++) {
@@ -682,7 +685,7 @@ TEST_F(dump, pss_stack_agrees_with_eu_stack)
 	int st, i;
 
 	st = run(&ours, (const char *const[]){ pss_bin(), "stack", self->pidstr,
-		"-r", "-n", "-o", "TID,KIND,FUNCTION", NULL });
+		"--timeout", "10000", "-r", "-n", "-o", "TID,KIND,FUNCTION", NULL });
 	ASSERT_EQ(0, st) TH_LOG("pss stack: %s", ours);
 	st = run(&theirs, (const char *const[]){ "/usr/bin/eu-stack", "-p",
 						 self->pidstr, NULL });

@@ -2136,6 +2136,12 @@ TEST_F(tool, usage_errors)
 		     ARGV("stack", "1", "--memory", "all"));
 	expect_error(_metadata, AS_ROOT, PSS_EXIT_USAGE, "unknown column",
 		     ARGV("stack", "1", "-o", "TID,NOPE"));
+	expect_error(_metadata, AS_ROOT, PSS_EXIT_USAGE, "invalid timeout",
+		     ARGV("stack", "1", "--timeout", "0"));
+	expect_error(_metadata, AS_ROOT, PSS_EXIT_USAGE, "invalid timeout",
+		     ARGV("dump", "1", "--timeout", "10001"));
+	expect_error(_metadata, AS_ROOT, PSS_EXIT_USAGE, "applies to stack and dump",
+		     ARGV("threads", "1", "--timeout", "50"));
 }
 
 TEST_F(tool, no_such_process)

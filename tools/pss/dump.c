@@ -161,7 +161,8 @@ int dump_main(pid_t pid, int pidfd)
 	struct pss_memory_range ranges[PSS_MEMORY_RANGES_MAX];
 	PSS_OPTS(pss_capture_opts, o,
 		 .facets = PSS_FACETS_ALL | PSS_FACET_THREAD_CONTEXT |
-			   PSS_FACET_THREAD_KSTACK | PSS_FACET_MEMORY);
+			   PSS_FACET_THREAD_KSTACK | PSS_FACET_MEMORY,
+		 .quiesce_timeout_ms = opt.timeout_ms);
 	struct pss_snapshot *snap = NULL;
 	struct pss_walk_marker *m;
 	struct snapdata d;

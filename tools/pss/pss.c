@@ -62,6 +62,20 @@ static int parse_fd(const char *s)
 	return (int)v;
 }
 
+/* --timeout MS: 1 .. the module's maximum */
+static __u32 parse_timeout(const char *s)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < 1 || v > PSS_QUIESCE_TIMEOUT_MAX_MS)
+		usage_error("invalid timeout '%s' (milliseconds, 1 to %d)", s,
+			    PSS_QUIESCE_TIMEOUT_MAX_MS);
+	return (__u32)v;
+}
+
 static void usage(void)
 {
 	printf(
@@ -96,6 +110,8 @@ static void usage(void)
 " -J, --json             JSON output\n"
 " -b, --bytes            sizes in bytes rather than human readable\n"
 "     --memory WHAT      dump: the memory the core holds (default writable)\n"
+"     --timeout MS       stack, dump: longest wait for the threads to park\n"
+"                        (default 100)\n"
 " -h, --help             this help\n"
 " -V, --version          version\n"
 "\n"
@@ -119,7 +135,7 @@ static void version(void)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_OUTPUT_ALL = 256, OPT_PIDFD, OPT_SORT, OPT_MEMORY };
+	enum { OPT_OUTPUT_ALL = 256, OPT_PIDFD, OPT_SORT, OPT_MEMORY, OPT_TIMEOUT };
 	static const struct option longopts[] = {
 		{ "output",	  required_argument, NULL, 'o' },
 		{ "output-all",	  no_argument,	     NULL, OPT_OUTPUT_ALL },
@@ -134,6 +150,7 @@ int main(int argc, char **argv)
 		{ "file",	  required_argument, NULL, 'f' },
 		{ "save",	  required_argument, NULL, 's' },
 		{ "memory",	  required_argument, NULL, OPT_MEMORY },
+		{ "timeout",	  required_argument, NULL, OPT_TIMEOUT },
 		{ "help",	  no_argument,	     NULL, 'h' },
 		{ "version",	  no_argument,	     NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -158,6 +175,7 @@ int main(int argc, char **argv)
 		case 'b': opt.bytes = true; break;
 		case OPT_SORT: opt.sort = optarg; break;
 		case OPT_MEMORY: opt.memory = optarg; break;
+		case OPT_TIMEOUT: opt.timeout_ms = parse_timeout(optarg); break;
 		case OPT_PIDFD:
 			if (optarg)
 				opt.pidfd_arg = parse_fd(optarg);
@@ -206,13 +224,15 @@ int main(int argc, char **argv)
 	}
 	if (opt.memory && vw != V_DUMP)
 		usage_error("--memory applies to dump");
+	if (opt.timeout_ms && vw != V_DUMP && (vw != V_STACK || opt.file))
+		usage_error("--timeout applies to stack and dump");
 	if (vw == V_DUMP) {
 		pid_t pid = 0;
 		int pidfd = opt.pidfd_arg;
 
 		if (opt.file || opt.save || opt.output_all || opt.sort ||
 		    opt.raw || opt.pairs || opt.json)
-			usage_error("dump: only -o FILE, --memory and --pidfd apply");
+			usage_error("dump: only -o FILE, --memory, --timeout and --pidfd apply");
 		if (pidfd >= 0 ? argc - optind != 0 : argc - optind != 1)
 			usage_error("dump: one PID (or --pidfd=FD) expected");
 		if (pidfd < 0)

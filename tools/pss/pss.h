@@ -59,6 +59,7 @@ struct options {
 	const char *file;	/* --file: a saved snapshot instead of a PID */
 	const char *save;	/* --save: write the capture to this file */
 	const char *memory;	/* dump --memory: stacks, writable, all */
+	__u32 timeout_ms;	/* stack, dump --timeout: quiesce bound, 0: default */
 };
 
 extern struct options opt;

@@ -420,6 +420,9 @@ void stack_unwind(struct snapdata *d)
 			if (c->tid == t.tid)
 				park = c->park;
 		}
+		if (d->have_ctx && park == PSS_PARK_NONE)
+			warnx_("PID %d: thread %d was not parked in time (running in the kernel, or exiting; see --timeout): no user backtrace",
+			       (int)d->pi.pid, (int)t.tid);
 		for (j = 0; j < d->kstacks.n; j++) {
 			const struct pss_kstack_entry *ks = d->kstacks.v[j].p;
 
@@ -448,7 +451,8 @@ void stack_unwind(struct snapdata *d)
 int stack_capture(pid_t pid, int pidfd, struct snapdata *d)
 {
 	PSS_OPTS(pss_capture_opts, o, .facets = PSS_STACK_FACETS,
-		 .memory_flags = PSS_MEMORY_STACKS);
+		 .memory_flags = PSS_MEMORY_STACKS,
+		 .quiesce_timeout_ms = opt.timeout_ms);
 	bool kstacks;
 	int code;
 
