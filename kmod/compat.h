@@ -286,4 +286,23 @@ static inline bool pss_task_work_cancel(struct task_struct *t,
 #define PSS_PF_NO_USER		PF_IO_WORKER
 #endif
 
+/*
+ * get_user_pages_remote() without its vmas argument, which 6.5 removed (and
+ * added get_user_page_vma_remote(), the probe).
+ */
+static inline long pss_get_user_pages_remote(struct mm_struct *mm,
+					     unsigned long start,
+					     unsigned long nr_pages,
+					     unsigned int gup_flags,
+					     struct page **pages, int *locked)
+{
+#ifdef PSS_GUP_REMOTE_NO_VMAS
+	return get_user_pages_remote(mm, start, nr_pages, gup_flags, pages,
+				     locked);
+#else
+	return get_user_pages_remote(mm, start, nr_pages, gup_flags, pages,
+				     NULL, locked);
+#endif
+}
+
 #endif /* _PSS_COMPAT_H */

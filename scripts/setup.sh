@@ -14,7 +14,7 @@ set -euo pipefail
 [ "$(id -u)" = 0 ] || die "setup needs root (it installs Debian packages)"
 
 BASE_PKGS="build-essential bc bison flex libelf-dev libssl-dev cpio kmod xz-utils zstd
-	qemu-system-x86 busybox-static sparse python3 rsync pkg-config libsmartcols-dev file"
+	qemu-system-x86 busybox-static sparse python3 rsync pkg-config libsmartcols-dev libdw-dev file"
 # The debuggers the guests carry (scripts/guest-tools.sh): elfutils, and the
 # libraries of gdb-minimal, which is unpacked into the cache below.
 BASE_PKGS+=" elfutils libdw1 libelf1 libdebuginfod1 libexpat1 libgmp10 libipt2 liblzma5
