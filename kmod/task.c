@@ -217,6 +217,9 @@ int pss_task_copy_locked(struct pss_capture *c, struct sighand_struct *sighand)
 			r->tid = __task_pid_nr_ns(t, PIDTYPE_PID, c->pid_ns);
 			r->flags = pss_thread_flags(c, t);
 			r->state = task_state_to_char(t);
+			/* the array is not zeroed; the quiesce sets these */
+			r->park = PSS_PARK_NONE;
+			r->park_ns = 0;
 			/* An exited leader: not a live thread. */
 			r->live = !t->exit_state;
 			c->nr_threads = n + 1;
