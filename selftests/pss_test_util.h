@@ -204,16 +204,16 @@ static inline int pss_check_batch(__u32 cls, const char *b, __u64 bytes,
 			return -EPROTO;
 		}
 		if (voff) {
-			/* strings carry a NUL beyond len; cpus are len bytes */
-			__u64 need = (__u64)voff + vlen +
-				     (cls == PSS_WALK_THREADS ? 0 : 1);
+			/* strings carry a NUL beyond len; cpus, bytes are len */
+			bool str = pss_rec_var_kind(cls) == PSS_VAR_STRING;
+			__u64 need = (__u64)voff + vlen + str;
 
 			if (voff < pss_rec_min(cls) || need > len) {
 				pss_seterr("record %u: variable part %u+%u outside rec_len %u",
 					   i, voff, vlen, len);
 				return -EPROTO;
 			}
-			if (cls != PSS_WALK_THREADS &&
+			if (str &&
 			    (b[off + voff + vlen] != '\0' ||
 			     strnlen(b + off + voff, vlen) != vlen)) {
 				pss_seterr("record %u: string at %u not %u chars + NUL",
@@ -778,6 +778,41 @@ static inline int pss_parse_cpulist(const char *s, __u64 *mask, size_t words)
 		s = *end == ',' ? end + 1 : end;
 	}
 	return nset;
+}
+
+/* ------------------------------------------------------- thread state */
+
+/*
+ * Capture @pid (0: self) with @facets; PSS_FACET_MEMORY gets the stacks
+ * (memory_flags must name something). Returns the snapshot fd or -errno.
+ */
+static inline int pss_capture_ts(int devfd, pid_t pid, __u64 facets)
+{
+	struct pss_capture_args a;
+
+	pss_capture_init(&a, pid, facets);
+	if (facets & PSS_FACET_MEMORY)
+		a.memory_flags = PSS_MEMORY_STACKS;
+	return pss_capture_args(devfd, &a);
+}
+
+/*
+ * The thread-state facets this module takes (a self-capture of each
+ * alone): while a facet's code is missing the module answers EOPNOTSUPP.
+ */
+static inline __u64 pss_thread_state_built(int devfd)
+{
+	__u64 built = 0, f;
+
+	for (f = PSS_FACET_THREAD_CONTEXT; f <= PSS_FACET_MEMORY; f <<= 1) {
+		int snap = pss_capture_ts(devfd, 0, PSS_FACET_THREADS | f);
+
+		if (snap >= 0) {
+			built |= f;
+			close(snap);
+		}
+	}
+	return built;
 }
 
 /*
