@@ -393,10 +393,8 @@ int pss_capture_build(struct pss_capture *c, struct pss_snapshot **snapp)
 	 * Thread state first, while the threads are parked; then release
 	 * them: names and records do not need the target held.
 	 */
-	err = 0;
-	if (c->quiesce)
-		pss_quiesce_settle(c);
-	if (c->facets & PSS_FACET_THREAD_CONTEXT)
+	err = c->quiesce ? pss_quiesce_settle(c) : 0;
+	if (!err && (c->facets & PSS_FACET_THREAD_CONTEXT))
 		err = pss_context_build(c);
 	if (!err && (c->facets & PSS_FACET_MEMORY))
 		err = pss_memory_build(c);
@@ -404,6 +402,8 @@ int pss_capture_build(struct pss_capture *c, struct pss_snapshot **snapp)
 		err = pss_kstack_build(c);
 	if (c->quiesce)
 		pss_quiesce_release(c->quiesce, &snap->perf);
+	if (!err && (c->facets & PSS_FACET_THREAD_CONTEXT))
+		pss_context_finish(c);
 	if (err) {
 		pss_capture_abort(c);
 		return err;

@@ -137,4 +137,51 @@ static inline long pss_mm_counter(struct mm_struct *mm, int member)
 }
 #endif
 
+/* On a CPU now (or still switching away from it). */
+static inline bool pss_task_on_cpu(struct task_struct *t)
+{
+	return READ_ONCE(t->on_cpu);
+}
+
+/*
+ * Withdraw @work from @t's pending task_works: true if it was still
+ * there (it will not run), false if task_work_run() has taken it (it runs
+ * or ran). task_work_cancel() is not exported to modules; this is its
+ * protocol, the same on every kernel this builds for: task_work_run()
+ * detaches the whole list with a cmpxchg and then takes and drops pi_lock
+ * before running it, so a list walked under pi_lock is not being run, and
+ * an entry unlinked here is never seen by it.
+ */
+static inline bool pss_task_work_cancel(struct task_struct *t,
+					struct callback_head *work)
+{
+	struct callback_head **pprev = &t->task_works;
+	struct callback_head *w;
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&t->pi_lock, flags);
+	w = READ_ONCE(*pprev);
+	while (w) {
+		if (w != work) {
+			pprev = &w->next;
+			w = READ_ONCE(*pprev);
+		} else if (try_cmpxchg(pprev, &w, w->next)) {
+			break;
+		}
+	}
+	raw_spin_unlock_irqrestore(&t->pi_lock, flags);
+	return w == work;
+}
+
+/*
+ * Threads of a user process that never run in user mode (io_uring
+ * workers; on newer kernels every user worker, vhost's too): no user state
+ * to park or read, as the core dumper skips them.
+ */
+#ifdef PF_USER_WORKER
+#define PSS_PF_NO_USER		(PF_IO_WORKER | PF_USER_WORKER)
+#else
+#define PSS_PF_NO_USER		PF_IO_WORKER
+#endif
+
 #endif /* _PSS_COMPAT_H */

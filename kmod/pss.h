@@ -264,12 +264,14 @@ void pss_capture_abort(struct pss_capture *c);
  */
 struct pss_quiesce *pss_quiesce_start(struct task_struct *leader,
 				      u32 timeout_ms, u64 *phase_ns);
-void pss_quiesce_settle(struct pss_capture *c);
+int pss_quiesce_settle(struct pss_capture *c);
+u64 pss_quiesce_park_ns(struct pss_quiesce *q, struct task_struct *task);
 void pss_quiesce_release(struct pss_quiesce *q, struct pss_perf_info *perf);
 void pss_quiesce_end(struct pss_quiesce *q);
 
 /* regs.c: THREAD_CONTEXT, while parked */
 int pss_context_build(struct pss_capture *c);
+void pss_context_finish(struct pss_capture *c);
 
 /* kstack.c: THREAD_KSTACK */
 int pss_kstack_build(struct pss_capture *c);

@@ -1,23 +1,397 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * pss: park the target's threads for the thread-state facets.
+ *
+ * Every thread but the caller is asked to stop at its next return to user
+ * mode: a task_work queued with TWA_RESUME (TIF_NOTIFY_RESUME, no signal:
+ * a thread blocked in a system call is not woken, so nothing it waits in
+ * returns EINTR), and kick_process() so that a thread running in user mode
+ * enters the kernel now. The capture then waits until each thread is
+ *
+ *   parked     in pss_park_fn(), sleeping killably until released;
+ *   held       asleep in the kernel (blocked, stopped or traced) and off
+ *              its CPU: its user registers are saved and cannot change
+ *              before it returns, and on its way back it parks;
+ *
+ * or the timeout passes (the rest are reported PSS_PARK_NONE). A park
+ * request that has not run when the capture ends is withdrawn, so that no
+ * thread parks after the capture and no request outlives the module.
+ *
+ * Lifetime: each queued request holds a reference to the quiesce and to
+ * the module; whoever retires the request - pss_park_fn() when it runs,
+ * pss_quiesce_end() when it withdraws it - drops both. Tasks are
+ * referenced by the quiesce until pss_quiesce_end().
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bsearch.h>
+#include <linux/module.h>
+#include <linux/refcount.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/task_work.h>
+#include <linux/wait.h>
+#include "compat.h"
 #include "pss.h"
 
+struct pss_quiesce;
+
+struct pss_park_req {
+	struct callback_head work;
+	struct pss_quiesce *q;
+	struct task_struct *task;	/* referenced until pss_quiesce_end() */
+	u64 arrived_ns;			/* when it parked */
+	bool queued;			/* a request is out (not withdrawn) */
+	bool arrived;			/* it is in pss_park_fn() */
+	char state;			/* its state letter when asked */
+};
+
+struct pss_quiesce {
+	refcount_t ref;
+	wait_queue_head_t arrive_wq;	/* the capture waits for arrivals */
+	wait_queue_head_t release_wq;	/* parked threads wait for release */
+	bool released;
+	u64 release_ns;
+	u64 deadline_ns;
+	u32 nr, cap;
+	u32 nr_sorted;			/* park[0..nr_sorted) in by_task */
+	struct pss_park_req **by_task;	/* sorted by task */
+	struct pss_park_req park[];		/* never moved: linked in task_works */
+};
+
+/*
+ * A thread that parked published arrived_ns before arrived (release);
+ * readers acquire arrived before reading arrived_ns.
+ */
+static bool pss_park_arrived(const struct pss_park_req *p)
+{
+	/* Pairs with the release in pss_park_fn(). */
+	return smp_load_acquire(&p->arrived);
+}
+
+static bool pss_quiesce_released(struct pss_quiesce *q)
+{
+	/* Pairs with the release in pss_quiesce_release(). */
+	return smp_load_acquire(&q->released);
+}
+
+static void pss_quiesce_put(struct pss_quiesce *q)
+{
+	if (refcount_dec_and_test(&q->ref)) {
+		kvfree(q->by_task);
+		kvfree(q);
+	}
+}
+
+/* The park point: runs in the target's thread on its way to user mode. */
+static void pss_park_fn(struct callback_head *work)
+{
+	struct pss_park_req *p = container_of(work, struct pss_park_req, work);
+	struct pss_quiesce *q = p->q;
+
+	/* An exiting thread has no user state left to hold. */
+	if (!(current->flags & PF_EXITING)) {
+		p->arrived_ns = ktime_get_ns();
+		/* arrived_ns first: see pss_park_arrived() */
+		smp_store_release(&p->arrived, true);
+		wake_up(&q->arrive_wq);
+		/* Killable: SIGKILL (or an exec's de_thread()) ends the park. */
+		wait_event_killable(q->release_wq, pss_quiesce_released(q));
+	}
+	pss_quiesce_put(q);
+	module_put(THIS_MODULE);
+}
+
+/*
+ * Asleep in the kernel and off its CPU: its user registers were saved on
+ * entry, its FPU state when it was switched out.
+ */
+static bool pss_thread_held(struct task_struct *t)
+{
+	unsigned int state = READ_ONCE(t->__state);
+
+	return (state & (TASK_INTERRUPTIBLE | TASK_UNINTERRUPTIBLE |
+			 __TASK_STOPPED | __TASK_TRACED)) &&
+	       !READ_ONCE(t->on_rq) && !pss_task_on_cpu(t);
+}
+
+/* Still to wait for: asked, not parked, not held, not exiting. */
+static bool pss_park_pending(const struct pss_park_req *p)
+{
+	return p->queued && !pss_park_arrived(p) &&
+	       !(READ_ONCE(p->task->flags) & PF_EXITING) &&
+	       !pss_thread_held(p->task);
+}
+
+static bool pss_quiesce_ready(struct pss_quiesce *q)
+{
+	u32 i;
+
+	for (i = 0; i < q->nr; i++)
+		if (pss_park_pending(&q->park[i]))
+			return false;
+	return true;
+}
+
+/* Ask @t to park (it is referenced by the caller, which gives it to @p). */
+static void pss_park_ask(struct pss_quiesce *q, struct pss_park_req *p,
+			 struct task_struct *t)
+{
+	p->q = q;
+	p->task = t;
+	p->state = task_state_to_char(t);
+	init_task_work(&p->work, pss_park_fn);
+	__module_get(THIS_MODULE);
+	refcount_inc(&q->ref);
+	if (task_work_add(t, &p->work, TWA_RESUME)) {
+		/* Exiting: past its last return to user mode. */
+		refcount_dec(&q->ref);
+		module_put(THIS_MODULE);
+		return;
+	}
+	p->queued = true;
+	/* TIF_NOTIFY_RESUME may have been set already (rseq): kick anyway. */
+	kick_process(t);
+}
+
+static int pss_park_cmp(const void *a, const void *b)
+{
+	const struct pss_park_req *x = *(const struct pss_park_req **)a;
+	const struct pss_park_req *y = *(const struct pss_park_req **)b;
+
+	return x->task < y->task ? -1 : x->task > y->task;
+}
+
+static int pss_park_key(const void *key, const void *elt)
+{
+	const struct pss_park_req *p = *(const struct pss_park_req **)elt;
+
+	return key < (const void *)p->task ? -1 : key > (const void *)p->task;
+}
+
+static struct pss_park_req *pss_park_of(struct pss_quiesce *q,
+					struct task_struct *t)
+{
+	struct pss_park_req **p = bsearch(t, q->by_task, q->nr_sorted,
+				      sizeof(q->by_task[0]), pss_park_key);
+
+	return p ? *p : NULL;
+}
+
+/*
+ * Ask every thread of @leader's process not yet asked, up to the
+ * capacity; threads beyond it stay unparked (reported PSS_PARK_NONE).
+ * task_work_add() and kick_process() do not sleep: all under rcu.
+ */
+static void pss_park_threads(struct pss_quiesce *q, struct task_struct *leader)
+{
+	struct task_struct *t;
+	u32 i;
+
+	rcu_read_lock();
+	for_each_thread(leader, t) {
+		if (t == current || pss_park_of(q, t) ||
+		    (t->flags & PSS_PF_NO_USER))
+			continue;
+		if (q->nr == q->cap)
+			break;
+		get_task_struct(t);
+		pss_park_ask(q, &q->park[q->nr++], t);
+	}
+	rcu_read_unlock();
+	for (i = 0; i < q->nr; i++)
+		q->by_task[i] = &q->park[i];
+	sort(q->by_task, q->nr, sizeof(q->by_task[0]), pss_park_cmp, NULL);
+	q->nr_sorted = q->nr;
+}
+
+/*
+ * Wait until every thread asked is parked or held, or @q's deadline
+ * passes. -EINTR if the caller is being killed.
+ */
+static int pss_quiesce_wait(struct pss_quiesce *q)
+{
+	while (!pss_quiesce_ready(q)) {
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		if (ktime_get_ns() >= q->deadline_ns)
+			return 0;
+		/* Arrivals wake us; a thread going to sleep does not. */
+		wait_event_killable_timeout(q->arrive_wq,
+					    pss_quiesce_ready(q), 1);
+	}
+	return 0;
+}
+
+/*
+ * Park the threads of @leader's process, waiting at most @timeout_ms;
+ * *@phase_ns: how long it took. The caller may capture the target (dev.c
+ * checked). NULL never: a quiesce or an ERR_PTR.
+ */
 struct pss_quiesce *pss_quiesce_start(struct task_struct *leader,
 				      u32 timeout_ms, u64 *phase_ns)
 {
-	return NULL;
+	u64 t0 = ktime_get_ns();
+	struct pss_quiesce *q;
+	struct task_struct *t;
+	u32 n = 0;
+	int err;
+
+	rcu_read_lock();
+	for_each_thread(leader, t)
+		n++;
+	rcu_read_unlock();
+	/* Room for threads born while we ask. */
+	n += n / 4 + 16;
+	q = kvzalloc(struct_size(q, park, n), GFP_KERNEL_ACCOUNT);
+	if (!q)
+		return ERR_PTR(-ENOMEM);
+	q->by_task = kvcalloc(n, sizeof(*q->by_task), GFP_KERNEL_ACCOUNT);
+	if (!q->by_task) {
+		kvfree(q);
+		return ERR_PTR(-ENOMEM);
+	}
+	refcount_set(&q->ref, 1);
+	init_waitqueue_head(&q->arrive_wq);
+	init_waitqueue_head(&q->release_wq);
+	q->cap = n;
+	q->deadline_ns = t0 + (u64)timeout_ms * NSEC_PER_MSEC;
+
+	pss_park_threads(q, leader);
+	err = pss_quiesce_wait(q);
+	/* Threads created by threads that were not yet parked. */
+	if (!err) {
+		pss_park_threads(q, leader);
+		err = pss_quiesce_wait(q);
+	}
+	*phase_ns = pss_held_ns(t0);
+	if (err) {
+		pss_quiesce_end(q);
+		return ERR_PTR(err);
+	}
+	return q;
 }
 
-void pss_quiesce_settle(struct pss_capture *c)
+/*
+ * After the cut: how each thread of the capture was held. A thread held
+ * while the quiesce waited may have woken since; it parks on its way out,
+ * so wait for it within what is left of the timeout.
+ */
+int pss_quiesce_settle(struct pss_capture *c)
 {
+	struct pss_perf_info *perf = &c->snap->perf;
+	struct pss_quiesce *q = c->quiesce;
+	u32 i;
+	int err;
+
+	err = pss_quiesce_wait(q);
+	if (err)
+		return err;
+	for (i = 0; i < c->nr_threads; i++) {
+		struct pss_raw_thread *r = &c->threads[i];
+		struct pss_park_req *p;
+
+		if (r->task == current) {
+			r->park = PSS_PARK_CALLER;
+			continue;
+		}
+		p = pss_park_of(q, r->task);
+		if (!p || !p->queued)
+			continue;
+		if (pss_park_arrived(p)) {
+			r->park = PSS_PARK_WAITED;
+			/* Its state before pss parked it, not the park's. */
+			r->state = p->state;
+		} else if (pss_thread_held(p->task)) {
+			r->park = task_is_stopped_or_traced(p->task) ?
+				  PSS_PARK_STOPPED : PSS_PARK_BLOCKED;
+		}
+	}
+	for (i = 0; i < c->nr_threads; i++) {
+		if (!c->threads[i].live)
+			continue;
+		switch (c->threads[i].park) {
+		case PSS_PARK_WAITED:
+			perf->nr_parked++;
+			break;
+		case PSS_PARK_NONE:
+			perf->nr_not_parked++;
+			break;
+		default:
+			perf->nr_held++;
+		}
+	}
+	return 0;
 }
 
+/*
+ * Let every parked thread go, and account the stall in @perf (and each
+ * parked thread's time: the release time is known only now, so
+ * pss_quiesce_park_ns() reads it).
+ */
 void pss_quiesce_release(struct pss_quiesce *q, struct pss_perf_info *perf)
 {
+	u64 first = 0;
+	u32 i;
+
+	if (q->released)
+		return;
+	q->release_ns = ktime_get_ns();
+	/* release_ns first: pss_quiesce_park_ns() readers */
+	smp_store_release(&q->released, true);
+	wake_up_all(&q->release_wq);
+	if (!perf)
+		return;
+	for (i = 0; i < q->nr; i++) {
+		struct pss_park_req *p = &q->park[i];
+		u64 held;
+
+		if (!p->queued || !pss_park_arrived(p))
+			continue;
+		held = max_t(u64, q->release_ns - p->arrived_ns, 1);
+		perf->park_max_ns = max(perf->park_max_ns, held);
+		if (!first || p->arrived_ns < first)
+			first = p->arrived_ns;
+	}
+	if (first)
+		perf->stall_ns = max_t(u64, q->release_ns - first, 1);
 }
 
+/* How long @task was parked by @q (0: it was not). */
+u64 pss_quiesce_park_ns(struct pss_quiesce *q, struct task_struct *task)
+{
+	struct pss_park_req *p;
+
+	if (!q || !pss_quiesce_released(q))
+		return 0;
+	p = pss_park_of(q, task);
+	if (!p || !p->queued || !pss_park_arrived(p))
+		return 0;
+	return max_t(u64, q->release_ns - p->arrived_ns, 1);
+}
+
+/*
+ * Release (if not yet), withdraw every request that has not run, drop the
+ * threads and the capture's reference. @q may be NULL or an error.
+ */
 void pss_quiesce_end(struct pss_quiesce *q)
 {
+	u32 i;
+
+	if (IS_ERR_OR_NULL(q))
+		return;
+	pss_quiesce_release(q, NULL);
+	for (i = 0; i < q->nr; i++) {
+		struct pss_park_req *p = &q->park[i];
+
+		if (p->queued && pss_task_work_cancel(p->task, &p->work)) {
+			refcount_dec(&q->ref);	/* never the last: ours */
+			module_put(THIS_MODULE);
+		}
+		put_task_struct(p->task);
+	}
+	pss_quiesce_put(q);
 }

@@ -68,7 +68,9 @@ fi
 
 append="console=ttyS0 loglevel=5 panic=-1 oops=panic panic_on_warn=1 rdinit=/init"
 append+=" softlockup_panic=0 hung_task_panic=0 nokaslr"
+# A CPU with XSAVE and AVX, so register contexts carry an xstate.
 qemu=(qemu-system-x86_64 -accel tcg,thread=multi -smp 2 -m "$GUEST_MEM" -no-reboot
+	-cpu "${GUEST_CPU:-qemu64,+xsave,+xsaveopt,+avx,+avx2,+fma,+sse4.1,+sse4.2,+ssse3}"
 	-kernel "$IMAGE" -initrd "$work/initramfs.cpio.gz" -append "$append")
 
 if [ "$MODE" = shell ]; then

@@ -324,7 +324,7 @@ static inline int pssi_check_batch(uint32_t cls, const char *b, uint64_t bytes,
 					 len, off, bytes);
 		if (voff) {
 			enum pss_var_kind kind = pss_rec_var_kind(cls);
-			uint64_t need = (uint64_t)voff + vlen + (kind == PSS_VAR_STRING);
+			uint64_t need = (uint64_t)voff + vlen + (kind != PSS_VAR_WORDS);
 
 			if (voff < pss_rec_min(cls) || need > len)
 				return pssi_fail("class %u rec %" PRIu64 ": variable part %u+%u"
@@ -336,7 +336,11 @@ static inline int pssi_check_batch(uint32_t cls, const char *b, uint64_t bytes,
 							 " not in u64 words", first + i,
 							 voff, vlen);
 			} else if (kind == PSS_VAR_BYTES) {
-				/* register sets and memory: any bytes */
+				/* register sets and memory: any bytes, then NUL */
+				if (b[off + voff + vlen] != '\0')
+					return pssi_fail("class %u rec %" PRIu64 ": bytes at"
+							 " %u+%u without their NUL", cls,
+							 first + i, voff, vlen);
 			} else if (b[off + voff + vlen] != '\0' ||
 				   strnlen(b + off + voff, vlen) != vlen) {
 				return pssi_fail("class %u rec %" PRIu64 ": string at %u is"

@@ -77,4 +77,12 @@ static inline enum pss_var_kind pss_rec_var_kind(__u32 cls)
 	return PSS_VAR_STRING;
 }
 
+/* Classes whose variable part is bytes, not a string (NUL-terminated all
+ * the same).
+ */
+static inline int pss_rec_binary(__u32 cls)
+{
+	return pss_rec_var_kind(cls) == PSS_VAR_BYTES;
+}
+
 #endif /* PSS_IOC_H */

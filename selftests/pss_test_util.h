@@ -204,18 +204,19 @@ static inline int pss_check_batch(__u32 cls, const char *b, __u64 bytes,
 			return -EPROTO;
 		}
 		if (voff) {
-			/* strings carry a NUL beyond len; cpus, bytes are len */
-			bool str = pss_rec_var_kind(cls) == PSS_VAR_STRING;
-			__u64 need = (__u64)voff + vlen + str;
+			/* strings and bytes carry a NUL beyond len; cpus do not */
+			enum pss_var_kind kind = pss_rec_var_kind(cls);
+			__u64 need = (__u64)voff + vlen + (kind != PSS_VAR_WORDS);
 
 			if (voff < pss_rec_min(cls) || need > len) {
 				pss_seterr("record %u: variable part %u+%u outside rec_len %u",
 					   i, voff, vlen, len);
 				return -EPROTO;
 			}
-			if (str &&
+			if (kind != PSS_VAR_WORDS &&
 			    (b[off + voff + vlen] != '\0' ||
-			     strnlen(b + off + voff, vlen) != vlen)) {
+			     (kind == PSS_VAR_STRING &&
+			      strnlen(b + off + voff, vlen) != vlen))) {
 				pss_seterr("record %u: string at %u not %u chars + NUL",
 					   i, voff, vlen);
 				return -EPROTO;

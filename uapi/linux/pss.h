@@ -204,9 +204,7 @@ struct pss_capture_args {
 				 * 0: PSS_STACK_BYTES_DEFAULT; at most
 				 * PSS_STACK_BYTES_MAX
 				 */
-	__u32 memory_flags;	/* in: PSS_MEMORY_* (with PSS_FACET_MEMORY,
-				 * at least one)
-				 */
+	__u32 memory_flags;	/* in: with PSS_FACET_MEMORY: PSS_MEMORY_ */
 	__u32 nr_ranges;	/* in: entries at ranges (PSS_MEMORY_RANGES),
 				 * 1..PSS_MEMORY_RANGES_MAX
 				 */
