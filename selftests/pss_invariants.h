@@ -1010,7 +1010,8 @@ static inline int pssi_load(int snap, const struct pssi_opts *o, struct pssi_sna
  * its order; the park a known kind, PSS_THREAD_PARKED exactly on the
  * threads held, register data exactly on them, inside the record; the
  * caller's own thread PSS_PARK_CALLER. With the parking facets and
- * MEASURE_PERFORMANCE, the perf counts are the context walk's.
+ * MEASURE_PERFORMANCE, the perf counts are the context walk's, a stall
+ * when a thread was parked, at least the longest park.
  */
 static inline int pssi_check_contexts(struct pssi_snap *s, const struct pssi_opts *o)
 {
@@ -1076,15 +1077,19 @@ static inline int pssi_check_contexts(struct pssi_snap *s, const struct pssi_opt
 	if (!(s->si.facets & PSS_FACET_MEASURE_PERFORMANCE) ||
 	    s->pf_size < PSS_PERF_INFO_SIZE_VER1)
 		return 0;
+	/* the caller's own thread counts as held: its state cannot move */
 	if (s->pf.nr_parked != n[PSS_PARK_WAITED] ||
-	    s->pf.nr_held != n[PSS_PARK_STOPPED] + n[PSS_PARK_BLOCKED] ||
+	    s->pf.nr_held != n[PSS_PARK_STOPPED] + n[PSS_PARK_BLOCKED] +
+			     n[PSS_PARK_CALLER] ||
 	    s->pf.nr_not_parked != n[PSS_PARK_NONE])
 		return pssi_fail("perf parked/held/not parked %u/%u/%u, contexts %u/%u/%u"
 				 " (caller %u)", s->pf.nr_parked, s->pf.nr_held,
 				 s->pf.nr_not_parked, n[PSS_PARK_WAITED],
 				 n[PSS_PARK_STOPPED] + n[PSS_PARK_BLOCKED],
 				 n[PSS_PARK_NONE], n[PSS_PARK_CALLER]);
-	if (s->pf.park_max_ns != park_max || s->pf.stall_ns < s->pf.park_max_ns)
+	/* a thread that parked may have died before the cut: >=, not == */
+	if (s->pf.park_max_ns < park_max || s->pf.stall_ns < s->pf.park_max_ns ||
+	    (n[PSS_PARK_WAITED] && !s->pf.stall_ns))
 		return pssi_fail("perf park_max %" PRIu64 " (contexts' longest %" PRIu64
 				 "), stall %" PRIu64, (uint64_t)s->pf.park_max_ns, park_max,
 				 (uint64_t)s->pf.stall_ns);
