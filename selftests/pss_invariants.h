@@ -905,18 +905,16 @@ static inline int pssi_load(int snap, const struct pssi_opts *o, struct pssi_sna
 		return pssi_fail("query PROCESS: %s", strerror(-ret));
 
 	for (c = 0; c < PSS_WALK_NR_CLASSES; c++) {
-		const uint32_t qcls[PSS_WALK_NR_CLASSES] = {
-			[PSS_WALK_THREADS] = PSS_QUERY_THREADS,
-			[PSS_WALK_HANDLES] = PSS_QUERY_HANDLES,
-			[PSS_WALK_VA_SPACE] = PSS_QUERY_VA_SPACE,
-			[PSS_WALK_CONTEXTS] = PSS_QUERY_CONTEXTS,
-			[PSS_WALK_KSTACKS] = PSS_QUERY_KSTACKS,
-			[PSS_WALK_MEMORY] = PSS_QUERY_MEMORY,
+		static const uint32_t qcls[PSS_WALK_NR_CLASSES] = {
+			PSS_QUERY_THREADS, PSS_QUERY_HANDLES, PSS_QUERY_VA_SPACE,
+			PSS_QUERY_CONTEXTS, PSS_QUERY_KSTACKS, PSS_QUERY_MEMORY,
 		};
-		/* the thread-state classes have no count in the snapshot info */
-		const bool has_nr = c <= PSS_WALK_VA_SPACE;
+		/* records expected: one per thread for contexts and kernel
+		 * stacks; memory: any (UINT64_MAX)
+		 */
 		const uint64_t nr[PSS_WALK_NR_CLASSES] = {
 			s->si.nr_threads, s->si.nr_handles, s->si.nr_vmas,
+			s->si.nr_threads, s->si.nr_threads, UINT64_MAX,
 		};
 		struct pss_count_info ci;
 		struct pss_walk_args w;
@@ -939,7 +937,7 @@ static inline int pssi_load(int snap, const struct pssi_opts *o, struct pssi_sna
 			if (ioctl(snap, PSS_IOC_WALK, &w) != -1 || errno != ENODATA)
 				return pssi_fail("walk class %d of an uncaptured facet: %s "
 						 "(want ENODATA)", c, strerror(errno));
-			if (nr[c])
+			if (c <= PSS_WALK_VA_SPACE && nr[c])
 				return pssi_fail("snapshot nr[%d] = %" PRIu64 " without facet",
 						 c, nr[c]);
 			continue;
@@ -954,7 +952,7 @@ static inline int pssi_load(int snap, const struct pssi_opts *o, struct pssi_sna
 			return -1;
 		if (s->r[c].n != s->r[c].total || ci.count != s->r[c].n ||
 		    ci.bytes != s->r[c].bytes || ci.max_rec_len != s->r[c].max_len ||
-		    (has_nr && nr[c] != s->r[c].n))
+		    (nr[c] != UINT64_MAX && nr[c] != s->r[c].n))
 			return pssi_fail("class %d: walked %zu recs %zu bytes max %u, walk "
 					 "total %" PRIu64 ", query count %" PRIu64 " bytes %"
 					 PRIu64 " max %" PRIu64 ", snapshot nr %" PRIu64,

@@ -59,7 +59,8 @@
  * - under the siglock but without the locks their owners take: credentials
  *   (uids, gids: an exec cannot change them, a setuid() can) and the
  *   leader's comm;
- * - never: memory contents.
+ * - memory contents, registers and kernel stacks only with the thread-state
+ *   facets, while the threads are parked (see "Thread state" below).
  *
  * Names (handle paths, file-backed VMA names, exe_path) are the strings
  * readlink(/proc/PID/fd/N) and /proc/PID/maps show, including the
