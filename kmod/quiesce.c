@@ -349,7 +349,12 @@ void pss_quiesce_release(struct pss_quiesce *q, struct pss_perf_info *perf)
 		struct pss_park_req *p = &q->park[i];
 		u64 held;
 
-		if (!p->queued || !pss_park_arrived(p))
+		/*
+		 * One that arrived after the release (it was held asleep
+		 * and woke meanwhile) passed through: it was not parked.
+		 */
+		if (!p->queued || !pss_park_arrived(p) ||
+		    p->arrived_ns > q->release_ns)
 			continue;
 		held = max_t(u64, q->release_ns - p->arrived_ns, 1);
 		perf->park_max_ns = max(perf->park_max_ns, held);
