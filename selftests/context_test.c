@@ -112,8 +112,9 @@ static bool have_avx(void)
 }
 
 /*
- * The register spinner: r12-r15 and ymm7 (xmm7 without AVX) hold the
- * magic until stop_spin.
+ * The register spinner: r12-r14 and ymm7 (xmm7 without AVX) hold the
+ * magic until stop_spin; r15 counts up from magic_gpr[3] and xmm6 follows
+ * it, one instruction behind, so a stale FPU image shows.
  */
 static void spin_regs(struct thr *t)
 {
@@ -124,13 +125,15 @@ static void spin_regs(struct thr *t)
 			"movq 16(%[g]), %%r14\n\t"
 			"movq 24(%[g]), %%r15\n\t"
 			"movdqu (%[y]), %%xmm7\n\t"
-			"1: incq (%[c])\n\t"
+			"1: movq %%r15, %%xmm6\n\t"
+			"incq %%r15\n\t"
+			"incq (%[c])\n\t"
 			"cmpl $0, (%[s])\n\t"
 			"je 1b\n\t"
 			:
 			: [g] "r"(magic_gpr), [y] "r"(magic_ymm), [c] "r"(&t->counter),
 			  [s] "r"(&g_shm->stop_spin)
-			: "r12", "r13", "r14", "r15", "xmm7", "memory", "cc");
+			: "r12", "r13", "r14", "r15", "xmm6", "xmm7", "memory", "cc");
 		return;
 	}
 	__asm__ volatile(
@@ -139,14 +142,16 @@ static void spin_regs(struct thr *t)
 		"movq 16(%[g]), %%r14\n\t"
 		"movq 24(%[g]), %%r15\n\t"
 		"vmovdqu (%[y]), %%ymm7\n\t"
-		"1: incq (%[c])\n\t"
+		"1: movq %%r15, %%xmm6\n\t"
+		"incq %%r15\n\t"
+		"incq (%[c])\n\t"
 		"cmpl $0, (%[s])\n\t"
 		"je 1b\n\t"
 		"vzeroupper\n\t"
 		:
 		: [g] "r"(magic_gpr), [y] "r"(magic_ymm), [c] "r"(&t->counter),
 		  [s] "r"(&g_shm->stop_spin)
-		: "r12", "r13", "r14", "r15", "xmm7", "memory", "cc");
+		: "r12", "r13", "r14", "r15", "xmm6", "xmm7", "memory", "cc");
 }
 
 static void *thread_fn(void *arg)
@@ -617,56 +622,72 @@ TEST_F(ctx, registers_equal_ptrace)
 	pssi_snap_free(&s);
 }
 
-/* A thread spinning in user mode is parked, its registers as it left them. */
+/*
+ * A thread spinning in user mode is parked, its registers as it left them:
+ * the magic in r12-r14, xmm7 and ymm7's upper half, and xmm6 one step
+ * behind the r15 counter - its FPU image as of the park, not an older one.
+ * Captured repeatedly: the spinner runs on between captures.
+ */
 TEST_F(ctx, spinning_thread_registers)
 {
 	static const int kinds[] = { K_READ, K_SPIN_REGS };
 	bool avx = have_avx();
-	const struct pss_context_entry *c;
-	const struct user_regs_struct *g;
-	struct pssi_snap s;
+	int snap, k;
 	pid_t tid;
-	int snap;
 
 	ASSERT_EQ(0, target_start(&self->tg, kinds, 2, 0));
 	ASSERT_TRUE(spinners_advance(self->tg.shm, 2));
 	tid = self->tg.shm->t[1].tid;
-	snap = capture(self->dev, self->tg.pid, CTX_FACETS, 0);
-	ASSERT_LE(0, snap) TH_LOG("capture: %s", strerror(-snap));
-	ASSERT_EQ(0, load(snap, self->tg.pid, false, &s)) TH_LOG("%s", pssi_errmsg);
-	close(snap);
-	c = ctx_of(&s, tid);
-	ASSERT_NE(NULL, c);
-	ASSERT_EQ(PSS_PARK_WAITED, c->park) TH_LOG("park %s", park_name(c->park));
-	EXPECT_LT(0, c->park_ns);
-	g = gregs(c);
-	ASSERT_NE(NULL, g);
-	EXPECT_EQ(magic_gpr[0], g->r12);
-	EXPECT_EQ(magic_gpr[1], g->r13);
-	EXPECT_EQ(magic_gpr[2], g->r14);
-	EXPECT_EQ(magic_gpr[3], g->r15);
-	/* it is in the loop: rip between the magic loads and vzeroupper */
-	EXPECT_EQ(0, g->orig_rax + 1) TH_LOG("orig_rax %lld: not in a system call",
-					     (long long)g->orig_rax);
 	if (!avx)
 		TH_LOG("no AVX on this CPU: ymm7 not checked");
-	/* xmm7 in the FXSAVE area at 160 + 7 * 16 */
-	ASSERT_LE(512, c->fpregs_len);
-	EXPECT_EQ(0, memcmp((const char *)c + c->fpregs_off + 160 + 7 * 16, magic_ymm, 16));
-	if (avx) {
-		const unsigned char *x = (const unsigned char *)c + c->xstate_off;
-		uint64_t xfeatures;
+	for (k = 0; k < 20; k++) {
+		const struct pss_context_entry *c;
+		const struct user_regs_struct *g;
+		struct pssi_snap s;
+		uint64_t xmm6;
 
-		ASSERT_LE(576 + 256, c->xstate_len);
-		/* the XSAVE header's XSTATE_BV: the AVX state is in use */
-		memcpy(&xfeatures, x + 512, 8);
-		EXPECT_TRUE(xfeatures & 4) TH_LOG("xstate_bv %#llx",
-						  (unsigned long long)xfeatures);
-		/* the legacy area is the FXSAVE image, ymm7's upper half at 576 + 7 * 16 */
-		EXPECT_EQ(0, memcmp(x + 160 + 7 * 16, magic_ymm, 16));
-		EXPECT_EQ(0, memcmp(x + 576 + 7 * 16, &magic_ymm[2], 16));
+		snap = capture(self->dev, self->tg.pid, CTX_FACETS, 0);
+		ASSERT_LE(0, snap) TH_LOG("capture: %s", strerror(-snap));
+		ASSERT_EQ(0, load(snap, self->tg.pid, false, &s)) TH_LOG("%s", pssi_errmsg);
+		close(snap);
+		c = ctx_of(&s, tid);
+		ASSERT_NE(NULL, c);
+		ASSERT_EQ(PSS_PARK_WAITED, c->park) TH_LOG("park %s", park_name(c->park));
+		EXPECT_LT(0, c->park_ns);
+		g = gregs(c);
+		ASSERT_NE(NULL, g);
+		EXPECT_EQ(magic_gpr[0], g->r12);
+		EXPECT_EQ(magic_gpr[1], g->r13);
+		EXPECT_EQ(magic_gpr[2], g->r14);
+		EXPECT_LT(magic_gpr[3], g->r15);
+		/* in the loop, not in a system call */
+		EXPECT_EQ(0, g->orig_rax + 1) TH_LOG("orig_rax %lld", (long long)g->orig_rax);
+		/* xmm6 and xmm7 in the FXSAVE area at 160 + n * 16 */
+		ASSERT_LE(512, c->fpregs_len);
+		memcpy(&xmm6, (const char *)c + c->fpregs_off + 160 + 6 * 16, 8);
+		EXPECT_TRUE(xmm6 == g->r15 || xmm6 + 1 == g->r15)
+			TH_LOG("capture %d: xmm6 %#llx, r15 %#llx: a stale FPU image", k,
+			       (unsigned long long)xmm6, (unsigned long long)g->r15);
+		EXPECT_EQ(0, memcmp((const char *)c + c->fpregs_off + 160 + 7 * 16,
+				    magic_ymm, 16));
+		if (avx) {
+			const unsigned char *x = (const unsigned char *)c + c->xstate_off;
+			uint64_t xfeatures;
+
+			ASSERT_LE(576 + 256, c->xstate_len);
+			/* the XSAVE header's XSTATE_BV: the AVX state is in use */
+			memcpy(&xfeatures, x + 512, 8);
+			EXPECT_TRUE(xfeatures & 4) TH_LOG("xstate_bv %#llx",
+							  (unsigned long long)xfeatures);
+			/* the legacy area is the FXSAVE image; ymm7's upper half at 576 + 7 * 16 */
+			EXPECT_EQ(0, memcmp(x + 160 + 7 * 16, magic_ymm, 16));
+			EXPECT_EQ(0, memcmp(x + 576 + 7 * 16, &magic_ymm[2], 16));
+		}
+		pssi_snap_free(&s);
+		if (_metadata->exit_code)	/* the first capture that failed is enough */
+			break;
+		ASSERT_TRUE(spinners_advance(self->tg.shm, 2));
 	}
-	pssi_snap_free(&s);
 }
 
 /* -------------------------------------------------------- blocked calls */

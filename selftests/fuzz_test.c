@@ -15,6 +15,12 @@
  * against total, which records fit in buf_len (from a reference walk), which
  * pointers are readable or writable - the exact errno (or success) is
  * predicted and must be what the call returns: about 99% of the calls.
+ * Captures ask for thread state a third of the time, with the VER1 fields
+ * (quiesce timeout, stack bytes, memory flags, ranges written into the
+ * arena) legal or broken; their errnos are predicted in the module's order
+ * of checks, EACCES for kernel stacks included (one fuzzer thread drops
+ * CAP_SYS_ADMIN). A thread-state facet whose code the module lacks yet
+ * answers EOPNOTSUPP, allowed for exactly those facets.
  * Successful calls whose arguments we can read back get their bookkeeping
  * checked. Snapshot fds
  * returned by captures are closed as we go; at the end the fd count is
