@@ -129,12 +129,19 @@ static bool pss_thread_held(struct task_struct *t)
 	       !READ_ONCE(t->on_rq) && !pss_task_on_cpu(t);
 }
 
-/* Still to wait for: asked, not parked, not held, not exiting. */
+/*
+ * Still to wait for: asked and not exiting, and neither held nor parked
+ * off its CPU. A thread that has just arrived keeps its FPU registers and
+ * fs/gs bases in the CPU until it is switched out, which saves them: the
+ * regsets of a task read them from memory (ptrace waits for that too).
+ */
 static bool pss_park_pending(const struct pss_park_req *p)
 {
-	return p->queued && !pss_park_arrived(p) &&
-	       !(READ_ONCE(p->task->flags) & PF_EXITING) &&
-	       !pss_thread_held(p->task);
+	if (!p->queued || (READ_ONCE(p->task->flags) & PF_EXITING))
+		return false;
+	if (pss_park_arrived(p))
+		return pss_task_on_cpu(p->task);
+	return !pss_thread_held(p->task);
 }
 
 static bool pss_quiesce_ready(struct pss_quiesce *q)
