@@ -64,11 +64,12 @@ enum kind {
 	K_EPOLL,	/* epoll_wait() on a pipe, no timeout */
 	K_VFORK,	/* vfork(): the parent in D until its child exits */
 	K_BUSY,		/* readv() of /dev/urandom, 2 GiB a call, forever */
+	K_STARVED,	/* spins on CPU 1, where a SCHED_FIFO hog keeps it off */
 };
 
 static const char *const kind_name[] = {
 	"none", "spin", "spin-regs", "read", "poll", "futex", "nanosleep",
-	"epoll", "vfork", "busy",
+	"epoll", "vfork", "busy", "starved",
 };
 
 struct thr {
@@ -215,6 +216,17 @@ static void *thread_fn(void *arg)
 			syscall(SYS_exit, 0);
 		}
 		break;
+	case K_STARVED: {
+		cpu_set_t one;
+
+		CPU_ZERO(&one);
+		CPU_SET(1, &one);
+		if (sched_setaffinity(0, sizeof(one), &one))
+			_exit(22);
+		t->in_call = 1;
+		for (;;)
+			t->counter++;
+	}
 	case K_BUSY: {
 		static char buf[2 << 20];
 		struct iovec iov[1024];
@@ -512,6 +524,10 @@ static bool no_pending(const char *path, const char *key)
 	return ok;
 }
 
+struct hog;
+static void hog_stop(struct hog *h);
+static struct hog *g_hog;	/* stopped by the teardown, whatever happened */
+
 FIXTURE(ctx) {
 	int dev;
 	struct target tg;
@@ -526,6 +542,8 @@ FIXTURE_SETUP(ctx)
 
 FIXTURE_TEARDOWN(ctx)
 {
+	if (g_hog)
+		hog_stop(g_hog);
 	if (self->tg.shm)
 		self->tg.shm->stop_spin = 1;
 	target_kill(&self->tg);
@@ -887,6 +905,127 @@ TEST_F(ctx, snapshot_closed_at_once)
 	EXPECT_TRUE(self->tg.shm->t[3].done);
 }
 
+/*
+ * A thread that cannot be parked for as long as the test wants, killed or
+ * not: runnable on CPU 1, never running there. A SCHED_FIFO hog of ours
+ * holds CPU 1 (RT throttling off meanwhile); the test and the target's
+ * other threads stay on CPU 0. A killed thread must run to exit: the
+ * starved one dies only once the hog stops.
+ */
+struct hog {
+	pthread_t th;
+	volatile int stop, running, err;
+	char rt_runtime[32];
+};
+
+#define RT_RUNTIME	"/proc/sys/kernel/sched_rt_runtime_us"
+
+static void *hog_fn(void *arg)
+{
+	struct sched_param sp = { .sched_priority = 1 };
+	struct hog *h = arg;
+	uint64_t t0 = pssi_now_ns();
+	cpu_set_t one;
+
+	CPU_ZERO(&one);
+	CPU_SET(1, &one);
+	if (sched_setaffinity(0, sizeof(one), &one) ||
+	    sched_setscheduler(0, SCHED_FIFO, &sp)) {
+		h->err = errno;
+		return NULL;
+	}
+	h->running = 1;
+	/* bounded, whatever happens to the test */
+	while (!h->stop && pssi_now_ns() - t0 < 30000000000ULL)
+		;
+	return NULL;
+}
+
+static int pin_cpu0(void)
+{
+	cpu_set_t zero;
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		return -ENODEV;
+	CPU_ZERO(&zero);
+	CPU_SET(0, &zero);
+	return sched_setaffinity(0, sizeof(zero), &zero) ? -errno : 0;
+}
+
+/* Start the hog once the target's starved thread @t runs on CPU 1. */
+static int hog_start(struct hog *h, struct thr *t)
+{
+	char *old = pss_read_file(RT_RUNTIME, NULL);
+	uint64_t n;
+	int fd, tries;
+
+	memset(h, 0, sizeof(*h));
+	g_hog = h;
+	if (!old)
+		return -errno;
+	snprintf(h->rt_runtime, sizeof(h->rt_runtime), "%s", old);
+	free(old);
+	fd = open(RT_RUNTIME, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, "-1", 2) != 2)
+		return -EPERM;
+	close(fd);
+	for (tries = 0; !t->in_call && tries < 20000; tries++)
+		usleep(1000);
+	if (pthread_create(&h->th, NULL, hog_fn, h))
+		return -EAGAIN;
+	while (!h->running && !h->err)
+		usleep(1000);
+	if (h->err)
+		return -h->err;
+	/* starved: its count stands still */
+	usleep(50000);
+	n = t->counter;
+	usleep(100000);
+	return t->counter == n ? 0 : -EBUSY;
+}
+
+static void hog_stop(struct hog *h)
+{
+	int fd;
+
+	if (h->th) {
+		h->stop = 1;
+		pthread_join(h->th, NULL);
+		h->th = 0;
+	}
+	if (!h->rt_runtime[0])
+		return;
+	fd = open(RT_RUNTIME, O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		(void)!write(fd, h->rt_runtime, strlen(h->rt_runtime));
+		close(fd);
+	}
+	h->rt_runtime[0] = 0;
+}
+
+/* Thread @tid of @pid has exited (gone, or a zombie). */
+static bool thread_gone(pid_t pid, pid_t tid)
+{
+	struct pss_proc_stat st;
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
+	return pss_parse_stat(path, &st) || st.state == 'Z' || st.state == 'X';
+}
+
+/* Wait (at most 3 s) for the thread to exit. */
+static bool thread_exits(pid_t pid, pid_t tid)
+{
+	int tries;
+
+	for (tries = 0; tries < 3000; tries++) {
+		if (thread_gone(pid, tid))
+			return true;
+		usleep(1000);
+	}
+	return false;
+}
+
 /* Wait until @pid's thread @tid sleeps in the ioctl (the quiesce's wait). */
 static bool in_ioctl(pid_t pid)
 {
@@ -901,19 +1040,28 @@ static bool in_ioctl(pid_t pid)
 }
 
 /*
- * The caller SIGKILLed while it waits for a thread that cannot park (busy
- * in the kernel) with the longest timeout: the caller dies at once, long
- * before the timeout, and the threads it parked run again.
+ * The caller SIGKILLed while it waits, with the longest timeout, for a
+ * thread that cannot park: the caller dies at once, and the threads it
+ * parked run again while that thread is still starved.
  */
 TEST_F(ctx, caller_killed_in_quiesce)
 {
-	static const int kinds[] = { K_READ, K_SPIN, K_SPIN_REGS, K_BUSY };
+	static const int kinds[] = { K_READ, K_SPIN, K_SPIN_REGS, K_STARVED };
+	static struct hog h;
 	uint64_t t0, dead;
 	pid_t caller;
-	int st;
+	int st, r;
 
+	r = pin_cpu0();
+	if (r == -ENODEV)
+		SKIP(return, "one CPU: no thread can be kept from parking");
+	ASSERT_EQ(0, r);
 	ASSERT_EQ(0, target_start(&self->tg, kinds, 4, 0));
 	ASSERT_TRUE(spinners_advance(self->tg.shm, 4));
+	r = hog_start(&h, &self->tg.shm->t[3]);
+	if (r)
+		hog_stop(&h);
+	ASSERT_EQ(0, r) TH_LOG("starving CPU 1: %s", strerror(-r));
 	t0 = pssi_now_ns();
 	caller = fork();
 	ASSERT_LE(0, caller);
@@ -933,7 +1081,8 @@ TEST_F(ctx, caller_killed_in_quiesce)
 	/* not held to the quiesce's end */
 	EXPECT_GT((uint64_t)PSS_QUIESCE_TIMEOUT_MAX_MS * 1000000 / 2, dead)
 		TH_LOG("the caller died %.2f s after it began", dead / 1e9);
-	EXPECT_TRUE(spinners_advance(self->tg.shm, 4)) TH_LOG("the target stays parked");
+	EXPECT_TRUE(spinners_advance(self->tg.shm, 3)) TH_LOG("the target stays parked");
+	hog_stop(&h);
 }
 
 struct bg_capture {
@@ -956,32 +1105,46 @@ static void *bg_capture_fn(void *arg)
 	return NULL;
 }
 
-/* Its threads parked and the capture waiting on, the target SIGKILLed dies. */
+/*
+ * Its threads parked while the capture waits on (for a starved one), the
+ * target is SIGKILLed: the parked threads die at once, while the capture
+ * is still waiting - not when it lets them go.
+ */
 TEST_F(ctx, target_killed_while_parked)
 {
-	static const int kinds[] = { K_READ, K_SPIN, K_SPIN_REGS, K_BUSY };
+	static const int kinds[] = { K_READ, K_SPIN, K_SPIN_REGS, K_STARVED };
 	struct bg_capture b = { .dev = self->dev, .timeout_ms = PSS_QUIESCE_TIMEOUT_MAX_MS };
-	uint64_t t0, dead;
-	pid_t me = getpid();
-	int st;
+	static struct hog h;
+	uint64_t t0;
+	int st, r, i;
 
+	r = pin_cpu0();
+	if (r == -ENODEV)
+		SKIP(return, "one CPU: no thread can be kept from parking");
+	ASSERT_EQ(0, r);
 	ASSERT_EQ(0, target_start(&self->tg, kinds, 4, 0));
-	ASSERT_TRUE(spinners_advance(self->tg.shm, 4));
+	ASSERT_TRUE(spinners_advance(self->tg.shm, 3));
+	r = hog_start(&h, &self->tg.shm->t[3]);
+	if (r)
+		hog_stop(&h);
+	ASSERT_EQ(0, r) TH_LOG("starving CPU 1: %s", strerror(-r));
 	b.pid = self->tg.pid;
 	t0 = pssi_now_ns();
 	ASSERT_EQ(0, pthread_create(&b.th, NULL, bg_capture_fn, &b));
 	/* the capture waits in the quiesce; the spinners are parked */
 	while (!b.done && pssi_now_ns() - t0 < 300000000ULL)
 		usleep(1000);
-	ASSERT_FALSE(b.done) TH_LOG("capture ended early: %d", b.ret);
-	(void)me;
+	EXPECT_FALSE(b.done) TH_LOG("capture ended early: %d", b.ret);
 	ASSERT_EQ(0, kill(self->tg.pid, SIGKILL));
+	for (i = 1; i <= 2; i++)
+		EXPECT_TRUE(thread_exits(self->tg.pid, self->tg.shm->t[i].tid))
+			TH_LOG("parked %s thread still there after SIGKILL",
+			       kind_name[self->tg.shm->t[i].kind]);
+	EXPECT_FALSE(b.done) TH_LOG("the capture ended before they died");
+	hog_stop(&h);
 	ASSERT_EQ(self->tg.pid, waitpid(self->tg.pid, &st, 0));
-	dead = pssi_now_ns() - t0;
 	self->tg.pid = 0;
 	EXPECT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
-	EXPECT_GT((uint64_t)PSS_QUIESCE_TIMEOUT_MAX_MS * 1000000 / 2, dead)
-		TH_LOG("the target died %.2f s after the capture began", dead / 1e9);
 	pthread_join(b.th, NULL);
 	TH_LOG("capture of the killed target: %s", b.ret >= 0 ? "a snapshot" :
 	       strerror(-b.ret));
@@ -990,22 +1153,27 @@ TEST_F(ctx, target_killed_while_parked)
 /* ----------------------------------------------------------------- exec */
 
 /*
- * A thread execs while the others are parked and the capture waits:
- * de_thread() kills the parked threads, the exec completes before the
- * quiesce's timeout, the new program runs. The exec'ing thread is held in
- * a ptrace syscall-entry stop at execve until the quiesce is under way.
+ * A thread execs while the others are parked and the capture waits (for a
+ * starved one): de_thread() kills the parked thread at once, and the new
+ * program runs. The exec'ing thread is held in a ptrace syscall-entry stop
+ * at execve until the quiesce is under way.
  */
 TEST_F(ctx, target_execs_during_quiesce)
 {
 	struct bg_capture b = { .dev = self->dev, .timeout_ms = PSS_QUIESCE_TIMEOUT_MAX_MS };
-	static const int kinds[] = { K_READ, K_SPIN, K_BUSY };
+	static const int kinds[] = { K_READ, K_SPIN, K_STARVED };
 	static char arg0[] = "/proc/self/exe", arg1[] = "--exec-ok", arg2[16];
 	static char *argv[4] = { arg0, arg1, arg2, NULL };
-	uint64_t t0, execd;
+	static struct hog h;
+	uint64_t t0;
 	pid_t tid = 0;
-	int ok[2], st;
+	int ok[2], st, r;
 	char c = 0;
 
+	r = pin_cpu0();
+	if (r == -ENODEV)
+		SKIP(return, "one CPU: no thread can be kept from parking");
+	ASSERT_EQ(0, r);
 	ASSERT_EQ(0, pipe(ok));
 	/* before the fork: the target finds them at the same addresses */
 	snprintf(arg2, sizeof(arg2), "%d", ok[1]);
@@ -1040,21 +1208,27 @@ TEST_F(ctx, target_execs_during_quiesce)
 			break;
 		ASSERT_EQ(0, ptrace(PTRACE_SYSCALL, tid, NULL, NULL));
 	}
-	/* held (traced) at execve; the others spin, one busy in the kernel */
+	/* held (traced) at execve; one spins, one is starved */
+	r = hog_start(&h, &self->tg.shm->t[2]);
+	if (r)
+		hog_stop(&h);
+	ASSERT_EQ(0, r) TH_LOG("starving CPU 1: %s", strerror(-r));
 	b.pid = self->tg.pid;
 	t0 = pssi_now_ns();
 	ASSERT_EQ(0, pthread_create(&b.th, NULL, bg_capture_fn, &b));
 	while (!b.done && pssi_now_ns() - t0 < 300000000ULL)
 		usleep(1000);
-	ASSERT_FALSE(b.done) TH_LOG("capture ended early: %d", b.ret);
-	/* let the execve go: de_thread() must kill the parked spinner */
+	EXPECT_FALSE(b.done) TH_LOG("capture ended early: %d", b.ret);
+	/* let the execve go: de_thread() kills the parked spinner at once */
 	ASSERT_EQ(0, ptrace(PTRACE_DETACH, tid, NULL, NULL));
+	EXPECT_TRUE(thread_exits(self->tg.pid, self->tg.shm->t[1].tid))
+		TH_LOG("the parked spinner outlived the exec's kill");
+	EXPECT_FALSE(b.done) TH_LOG("the capture ended before it died");
+	/* the starved one dies too once it runs; then the exec completes */
+	hog_stop(&h);
 	close(ok[1]);
 	ASSERT_EQ(1, read(ok[0], &c, 1)) TH_LOG("the new program never ran");
-	execd = pssi_now_ns() - t0;
 	EXPECT_EQ('k', c);
-	EXPECT_GT((uint64_t)PSS_QUIESCE_TIMEOUT_MAX_MS * 1000000 / 2, execd)
-		TH_LOG("exec completed %.2f s after the capture began", execd / 1e9);
 	pthread_join(b.th, NULL);
 	TH_LOG("capture across the exec: %s", b.ret >= 0 ? "a snapshot" : strerror(-b.ret));
 	close(ok[0]);
