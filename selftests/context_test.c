@@ -908,17 +908,32 @@ TEST_F(ctx, snapshot_closed_at_once)
 /*
  * A thread that cannot be parked for as long as the test wants, killed or
  * not: runnable on CPU 1, never running there. A SCHED_FIFO hog of ours
- * holds CPU 1 (RT throttling off meanwhile); the test and the target's
- * other threads stay on CPU 0. A killed thread must run to exit: the
- * starved one dies only once the hog stops.
+ * holds CPU 1 (RT throttling off meanwhile, and on 6.12 CPU 1's fair
+ * deadline server, which would give it 50 ms a second); the test and the
+ * target's other threads stay on CPU 0. A killed thread must run to exit:
+ * the starved one dies only once the hog stops.
  */
 struct hog {
 	pthread_t th;
 	volatile int stop, running, err;
 	char rt_runtime[32];
+	char fair_runtime[32];
 };
 
 #define RT_RUNTIME	"/proc/sys/kernel/sched_rt_runtime_us"
+#define FAIR_RUNTIME	"/sys/kernel/debug/sched/fair_server/cpu1/runtime"
+
+static int write_str(const char *path, const char *v)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, v, strlen(v));
+	close(fd);
+	return n == (ssize_t)strlen(v) ? 0 : -EIO;
+}
 
 static void *hog_fn(void *arg)
 {
@@ -957,7 +972,7 @@ static int hog_start(struct hog *h, struct thr *t)
 {
 	char *old = pss_read_file(RT_RUNTIME, NULL);
 	uint64_t n;
-	int fd, tries;
+	int tries;
 
 	memset(h, 0, sizeof(*h));
 	g_hog = h;
@@ -965,10 +980,15 @@ static int hog_start(struct hog *h, struct thr *t)
 		return -errno;
 	snprintf(h->rt_runtime, sizeof(h->rt_runtime), "%s", old);
 	free(old);
-	fd = open(RT_RUNTIME, O_WRONLY | O_CLOEXEC);
-	if (fd < 0 || write(fd, "-1", 2) != 2)
+	if (write_str(RT_RUNTIME, "-1"))
 		return -EPERM;
-	close(fd);
+	old = pss_read_file(FAIR_RUNTIME, NULL);
+	if (old) {
+		snprintf(h->fair_runtime, sizeof(h->fair_runtime), "%s", old);
+		free(old);
+		if (write_str(FAIR_RUNTIME, "0"))
+			return -EPERM;
+	}
 	for (tries = 0; !t->in_call && tries < 20000; tries++)
 		usleep(1000);
 	if (pthread_create(&h->th, NULL, hog_fn, h))
@@ -986,20 +1006,16 @@ static int hog_start(struct hog *h, struct thr *t)
 
 static void hog_stop(struct hog *h)
 {
-	int fd;
-
 	if (h->th) {
 		h->stop = 1;
 		pthread_join(h->th, NULL);
 		h->th = 0;
 	}
-	if (!h->rt_runtime[0])
-		return;
-	fd = open(RT_RUNTIME, O_WRONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		(void)!write(fd, h->rt_runtime, strlen(h->rt_runtime));
-		close(fd);
-	}
+	if (h->fair_runtime[0])
+		write_str(FAIR_RUNTIME, h->fair_runtime);
+	if (h->rt_runtime[0])
+		write_str(RT_RUNTIME, h->rt_runtime);
+	h->fair_runtime[0] = 0;
 	h->rt_runtime[0] = 0;
 }
 
@@ -1010,7 +1026,9 @@ static bool thread_gone(pid_t pid, pid_t tid)
 	char path[64];
 
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
-	return pss_parse_stat(path, &st) || st.state == 'Z' || st.state == 'X';
+	if (pss_parse_stat(path, &st))
+		return errno == ENOENT || errno == ESRCH;
+	return st.state == 'Z' || st.state == 'X';
 }
 
 /* Wait (at most 3 s) for the thread to exit. */
@@ -1136,10 +1154,11 @@ TEST_F(ctx, target_killed_while_parked)
 		usleep(1000);
 	EXPECT_FALSE(b.done) TH_LOG("capture ended early: %d", b.ret);
 	ASSERT_EQ(0, kill(self->tg.pid, SIGKILL));
-	for (i = 1; i <= 2; i++)
+	for (i = 1; i <= 2; i++) {
 		EXPECT_TRUE(thread_exits(self->tg.pid, self->tg.shm->t[i].tid))
 			TH_LOG("parked %s thread still there after SIGKILL",
 			       kind_name[self->tg.shm->t[i].kind]);
+	}
 	EXPECT_FALSE(b.done) TH_LOG("the capture ended before they died");
 	hog_stop(&h);
 	ASSERT_EQ(self->tg.pid, waitpid(self->tg.pid, &st, 0));
