@@ -393,6 +393,8 @@ int pss_capture_build(struct pss_capture *c, struct pss_snapshot **snapp)
 	 * Thread state first, while the threads are parked; then release
 	 * them: names and records do not need the target held.
 	 */
+	/* Before the first name (kernel stacks are interned too). */
+	pss_intern_expect(&c->store, c->nr_vmas + c->nr_fds + c->nr_threads);
 	err = c->quiesce ? pss_quiesce_settle(c) : 0;
 	if (!err && (c->facets & PSS_FACET_THREAD_CONTEXT))
 		err = pss_context_build(c);
@@ -410,7 +412,6 @@ int pss_capture_build(struct pss_capture *c, struct pss_snapshot **snapp)
 	}
 
 	pss_task_rss(c);
-	pss_intern_expect(&c->store, c->nr_vmas + c->nr_fds);
 	err = pss_task_build(c);
 	if (!err)
 		err = pss_mm_build(c);

@@ -16,7 +16,11 @@
 #include <linux/pid.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
+#include <linux/sched/task.h>
+#include <linux/spinlock.h>
+#include <linux/stacktrace.h>
 #include <linux/string.h>
+#include <asm/unwind.h>
 
 /*
  * mm->exe_file with a reference. get_mm_exe_file() is not exported.
@@ -144,6 +148,104 @@ static inline bool pss_task_on_cpu(struct task_struct *t)
 }
 
 /*
+ * The return addresses on @t's kernel stack, innermost first, without the
+ * scheduler's own frames, as /proc/PID/stack lists them: at most @size.
+ * 0: @t has no stack any more.
+ */
+#ifdef PSS_HAVE_STACK_TRACE_SAVE_TSK
+/* Exported (6.12): it holds a stack reference while it walks. */
+static inline unsigned int pss_save_kstack(struct task_struct *t,
+					   unsigned long *store,
+					   unsigned int size)
+{
+	return stack_trace_save_tsk(t, store, size, 0);
+}
+#else
+/*
+ * Not exported (6.1): walk with the exported x86 unwinder, as the kernel's
+ * arch_stack_walk() does, with no stack reference (put_task_stack() is not
+ * exported either).
+ *
+ * Why the stack cannot be freed under the walk: a thread's stack is freed
+ * only when its last reference goes, and its own reference is dropped only
+ * by finish_task_switch() after its final schedule in do_task_dead(). It
+ * is not RCU-protected: free_thread_stack() first hands a vmalloc'd stack
+ * to a per-CPU cache, from which the next fork takes it, and may vfree()
+ * it there (memcg charge failure, CPU hotplug) with no grace period. But
+ * do_exit() calls exit_task_namespaces() before do_task_dead(), and that
+ * clears t->nsproxy under task_lock(t). So, with task_lock(t) held and
+ * t->nsproxy seen non-NULL, @t cannot get past exit_task_namespaces() and
+ * its stack stays allocated until the unlock. A thread already past it
+ * is about to die: reported with no stack. The unwinder takes no lock and
+ * does not sleep; it bounds every read by @t's stack (get_stack_info())
+ * and reads another task's stack unchecked by KASAN (READ_ONCE_NOCHECK),
+ * so a stack that changes under it (@t running) gives a guess, not a
+ * fault.
+ *
+ * The scheduler's frames: /proc/PID/stack leaves out in_sched_functions(),
+ * which is not exported: the exported in_lock_functions() (.spinlock.text)
+ * and .sched.text, whose bounds are not exported. x86 links .sched.text,
+ * then .cpuidle.text, then .spinlock.text, and __schedule() is the first
+ * function of .sched.text (kernel/sched/core.c is the first object with
+ * __sched code). A thread off the CPU was switched out at one address
+ * in __schedule(), the first return address of its walk
+ * (@switch_site): from there to the start of .spinlock.text (found by
+ * bisecting in_lock_functions() up to _raw_spin_lock()) is scheduler (or
+ * idle loop, never on a thread's stack) code. A running thread's first
+ * address is anything: its walk only drops the lock functions.
+ */
+static inline unsigned long pss_lock_text_start(unsigned long lo)
+{
+	unsigned long hi = (unsigned long)_raw_spin_lock;
+
+	if (lo >= hi || in_lock_functions(lo))
+		return 0;
+	while (hi - lo > 1) {
+		unsigned long mid = lo + (hi - lo) / 2;
+
+		if (in_lock_functions(mid))
+			hi = mid;
+		else
+			lo = mid;
+	}
+	return hi;
+}
+
+static inline unsigned int pss_save_kstack(struct task_struct *t,
+					   unsigned long *store,
+					   unsigned int size)
+{
+	unsigned long addr, switch_site = 0, sched_end = 0;
+	struct unwind_state state;
+	unsigned int n = 0;
+	bool off_cpu;
+
+	task_lock(t);
+	if (!t->nsproxy) {
+		task_unlock(t);
+		return 0;
+	}
+	off_cpu = t != current && !pss_task_on_cpu(t);
+	for (unwind_start(&state, t, NULL, NULL); !unwind_done(&state) &&
+	     n < size; unwind_next_frame(&state)) {
+		addr = unwind_get_return_address(&state);
+		if (!addr)
+			break;
+		if (off_cpu && !switch_site) {
+			switch_site = addr;
+			sched_end = pss_lock_text_start(addr);
+		}
+		if (in_lock_functions(addr) ||
+		    (addr >= switch_site && addr < sched_end))
+			continue;
+		store[n++] = addr;
+	}
+	task_unlock(t);
+	return n;
+}
+#endif
+
+/*
  * Withdraw @work from @t's pending task_works: true if it was still
  * there (it will not run), false if task_work_run() has taken it (it runs
  * or ran). task_work_cancel() is not exported to modules; this is its
@@ -183,5 +285,24 @@ static inline bool pss_task_work_cancel(struct task_struct *t,
 #else
 #define PSS_PF_NO_USER		PF_IO_WORKER
 #endif
+
+/*
+ * get_user_pages_remote() without its vmas argument, which 6.5 removed (and
+ * added get_user_page_vma_remote(), the probe).
+ */
+static inline long pss_get_user_pages_remote(struct mm_struct *mm,
+					     unsigned long start,
+					     unsigned long nr_pages,
+					     unsigned int gup_flags,
+					     struct page **pages, int *locked)
+{
+#ifdef PSS_GUP_REMOTE_NO_VMAS
+	return get_user_pages_remote(mm, start, nr_pages, gup_flags, pages,
+				     locked);
+#else
+	return get_user_pages_remote(mm, start, nr_pages, gup_flags, pages,
+				     NULL, locked);
+#endif
+}
 
 #endif /* _PSS_COMPAT_H */

@@ -275,15 +275,38 @@ struct pss_path_ent {
 };
 
 /*
- * About @n names are to be interned: size the table for short chains
- * (before the first pss_intern() only).
+ * About @n names in all are to be interned: size the table for short chains.
+ * A table already in use grows (its entries keep their hashes, so they
+ * move without being hashed again): the thread-state facets intern
+ * thousands of pages after the registers have made the table. If the
+ * bigger table cannot be had, the old one stays.
  */
 void pss_intern_expect(struct pss_store *st, u32 n)
 {
-	if (!st->intern)
-		st->intern_bits = clamp_t(u32, order_base_2(n | 1),
-					  PSS_INTERN_MIN_BITS,
-					  PSS_INTERN_MAX_BITS);
+	u32 bits = clamp_t(u32, order_base_2(n | 1), PSS_INTERN_MIN_BITS,
+			   PSS_INTERN_MAX_BITS);
+	struct pss_intern_ent **t, *e, *next;
+	u32 i;
+
+	if (!st->intern) {
+		st->intern_bits = max(st->intern_bits, bits);
+		return;
+	}
+	if (bits <= st->intern_bits)
+		return;
+	t = pss_alloc(st, sizeof(*t) << bits);
+	if (IS_ERR(t))
+		return;
+	for (i = 0; i < 1U << st->intern_bits; i++) {
+		for (e = st->intern[i]; e; e = next) {
+			next = e->next;
+			e->next = t[hash_64(e->hash, bits)];
+			t[hash_64(e->hash, bits)] = e;
+		}
+	}
+	pss_free(st, st->intern, sizeof(*t) << st->intern_bits);
+	st->intern = t;
+	st->intern_bits = bits;
 }
 
 /*

@@ -227,7 +227,8 @@ struct pss_capture_args {
 #define PSS_MEMORY_STACKS	_BITUL(0)	/* each parked thread's stack */
 #define PSS_MEMORY_RANGES	_BITUL(1)	/* the caller's ranges */
 #define PSS_MEMORY_WRITABLE	_BITUL(2)	/* every readable, writable,
-						 * private mapping (what a
+						 * private mapping but
+						 * MADV_DONTDUMP ones (what a
 						 * core dump needs)
 						 */
 #define PSS_MEMORY_FLAGS_ALL	(_BITUL(3) - 1)
@@ -1035,7 +1036,9 @@ struct pss_auxv_info {
 /* pss_kstack_entry.flags */
 #define PSS_KSTACK_RUNNING	_BITUL(0)	/* on a CPU while read: a guess */
 #define PSS_KSTACK_TRUNCATED	_BITUL(1)	/* more frames than kept */
-#define PSS_KSTACK_NONE		_BITUL(2)	/* no stack (exited) */
+#define PSS_KSTACK_NONE		_BITUL(2)	/* no frames: exited, or (with
+						 * RUNNING) in user mode
+						 */
 
 #define PSS_KSTACK_MAX_FRAMES	64
 
@@ -1056,8 +1059,13 @@ struct pss_kstack_entry {
 
 /*
  * PSS_WALK_MEMORY: the copied memory, one record per page (or the part of
- * it asked for), in address order, each byte once. A page that could not
- * be read (not mapped, PROT_NONE, a guard page, I/O memory) is left out.
+ * it asked for), in address order, each byte once; the parts of one page
+ * kept for two threads' stacks are two records. Memory is read as a core
+ * dump reads it: anonymous memory never touched reads as zeros (and is
+ * not faulted in); a page that could not be read (not mapped, PROT_NONE,
+ * a guard page, I/O memory, a file page beyond the end of its file) is
+ * left out. A thread's stack ends at its VMA, and where the stack of the
+ * thread above it in the same VMA begins.
  */
 #define PSS_MEMORY_ENTRY_STACK	PSS_MEMORY_STACKS	/* why it was copied */
 #define PSS_MEMORY_ENTRY_RANGE	PSS_MEMORY_RANGES
