@@ -175,7 +175,7 @@ FIXTURE_VARIANT(capture_ver1) {
 	__u32 memory_flags;
 	__u32 nr_ranges;
 	enum ranges_kind ranges;
-	int err;		/* 0: accepted (or a facet not built yet) */
+	int err;		/* 0: accepted */
 };
 
 FIXTURE_SETUP(capture_ver1)
@@ -374,9 +374,6 @@ TEST_F(capture_ver1, checked)
 						     ret < 0 ? strerror(-ret) : "success");
 		return;
 	}
-	/* a thread-state facet whose code is not in this module yet */
-	if (ret == -EOPNOTSUPP)
-		ret = 0;
 	EXPECT_LE(0, ret) TH_LOG("%s", strerror(-ret));
 }
 
@@ -411,7 +408,7 @@ TEST_F(capture, kstack_without_cap_sys_admin_eacces)
 			_exit(13);
 		pss_capture_init(&a, 0, PSS_FACET_THREADS | PSS_FACET_THREAD_CONTEXT);
 		ret = pss_capture_args(self->dev, &a);
-		_exit(ret >= 0 || ret == -EOPNOTSUPP ? 0 : 14);
+		_exit(ret >= 0 ? 0 : 14);
 	}
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_TRUE(WIFEXITED(status)) TH_LOG("status %#x", status);

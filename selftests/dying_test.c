@@ -268,18 +268,14 @@ static int capture_until_gone(int dev, pid_t pid, int pidfd, uint64_t *rng,
 	bool reaped = false;
 	int status, i, eagain_row = 0;
 
-	/* the thread-state facets the module has: parked threads die too */
-	static uint64_t thread_state = UINT64_MAX;
-
-	if (thread_state == UINT64_MAX)
-		thread_state = pssi_thread_state_built(dev);
 	for (i = 0;; i++) {
 		bool by_pidfd = (i & 1) || reaped;
 		uint64_t r = pssi_rand_below(rng, 3);
 		uint64_t facets = r == 0 ? PSS_FACETS_ALL :
 				  r == 1 ? (PSS_FACET_THREADS | PSS_FACET_HANDLES |
 					    PSS_FACET_VA_SPACE) :
-				  PSS_FACETS_ALL | thread_state;
+				  /* thread state: parked threads die too */
+				  PSS_FACETS_ALL | PSS_FACETS_THREAD_STATE;
 		struct pssi_opts o = {
 			.pid = pid, .facets = facets, .tid_mode = PSSI_TID_PROC,
 			.rng = rng, .restore_checks = 1,

@@ -372,7 +372,7 @@ FIXTURE_VARIANT(failnth) {
 	bool self;		/* capture ourselves (else a child target) */
 	bool by_pidfd;
 	uint64_t facets;
-	bool thread_state;	/* + every thread-state facet the module has */
+	bool thread_state;	/* + every thread-state facet */
 };
 
 FIXTURE_VARIANT_ADD(failnth, child_all) {
@@ -436,7 +436,7 @@ FIXTURE_SETUP(failnth)
 	self->max_n = e && *e ? strtoul(e, NULL, 0) : 100000;
 	self->facets = variant->facets;
 	if (variant->thread_state)
-		self->facets |= pssi_thread_state_built(self->dev);
+		self->facets |= PSS_FACETS_THREAD_STATE;
 	if (!variant->self) {
 		self->pid = target_start(&self->pidfd);
 		ASSERT_LT(0, self->pid);
@@ -698,11 +698,7 @@ static uint64_t query_facet(uint32_t cls)
 			     cls == PSS_QUERY_KSTACKS ? PSS_WALK_KSTACKS : PSS_WALK_MEMORY);
 }
 
-/*
- * Every query and walk class of a snapshot of everything the module can
- * take; a class whose facet it cannot take yet answers ENODATA, with no
- * fault site on the way.
- */
+/* Every query and walk class of a snapshot of every facet. */
 TEST_F_TIMEOUT(failnth1, query_and_walk, 600)
 {
 	static union {
@@ -711,7 +707,7 @@ TEST_F_TIMEOUT(failnth1, query_and_walk, 600)
 	} out;
 	static char buf[1 << 16];
 	unsigned int n, left, sites = 0, c;
-	uint64_t facets = PSS_FACETS_ALL | pssi_thread_state_built(self->dev);
+	uint64_t facets = PSS_FACETS_ALL | PSS_FACETS_THREAD_STATE;
 	int snap, fds0, r;
 
 	snap = pssi_capture_ts(self->dev, self->pid, -1, facets);

@@ -19,8 +19,7 @@
  * (quiesce timeout, stack bytes, memory flags, ranges written into the
  * arena) legal or broken; their errnos are predicted in the module's order
  * of checks, EACCES for kernel stacks included (one fuzzer thread drops
- * CAP_SYS_ADMIN). A thread-state facet whose code the module lacks yet
- * answers EOPNOTSUPP, allowed for exactly those facets.
+ * CAP_SYS_ADMIN).
  * Successful calls whose arguments we can read back get their bookkeeping
  * checked. Snapshot fds
  * returned by captures are closed as we go; at the end the fd count is
@@ -79,9 +78,6 @@ struct fuzzer {
 
 static struct {
 	int shared[3];		/* long-lived snapshots every thread uses */
-	uint64_t unbuilt;	/* thread-state facets this module answers
-				 * EOPNOTSUPP to (their code not in it yet)
-				 */
 	int self_pidfd;
 	long pid_max;
 	volatile int stop;
@@ -806,9 +802,6 @@ static int one_call(struct fuzzer *f)
 	f->calls++;
 	if (e >= 0 && e < 256)
 		f->err[e]++;
-	if (e == EOPNOTSUPP && kind == K_DEV && is_cmd(cmd, PSS_IOC_CAPTURE) && want < 0 &&
-	    (((struct pss_capture_args *)(uintptr_t)argp)->facets & g.unbuilt))
-		return 0;	/* valid args, a facet this module cannot take yet */
 	if (!allowed(kind, cmd, ret, e))
 		return fail(f, "cmd %#x (nr %#x dir %u size %u) on %s fd: ret %d errno %d (%s); "
 			    "arg %#llx%s", cmd, _IOC_NR(cmd), _IOC_DIR(cmd), _IOC_SIZE(cmd),
@@ -977,29 +970,7 @@ TEST_F_TIMEOUT(fuzz, random_ioctls, 1200)
 	}
 	g.self_pidfd = pssi_pidfd_open(getpid());
 	ASSERT_LE(0, g.self_pidfd);
-	/* the thread-state facets whose code this module does not have yet */
-	for (i = 0; i < 64; i++) {
-		struct pss_capture_args c = {
-			.size = sizeof(c), .facets = PSS_FACET_THREADS | 1ULL << i,
-		};
-		int snap;
-
-		if (!(PSS_FACETS_THREAD_STATE & 1ULL << i))
-			continue;
-		if (c.facets & PSS_FACET_MEMORY)
-			c.memory_flags = PSS_MEMORY_STACKS;
-		snap = ioctl(self->dev, PSS_IOC_CAPTURE, &c);
-		if (snap >= 0)
-			close(snap);
-		else if (errno == EOPNOTSUPP)
-			g.unbuilt |= 1ULL << i;
-		else
-			ASSERT_LE(0, snap) TH_LOG("facet %d: %s", i, strerror(errno));
-	}
-	if (g.unbuilt)
-		PSSI_LOG("facets %#llx not in this module yet (EOPNOTSUPP)",
-			 (unsigned long long)g.unbuilt);
-	g.shared[0] = pssi_capture(self->dev, 0, -1, PSS_FACETS_ALL);
+	g.shared[0] = pssi_capture_ts(self->dev, 0, -1, PSS_FACETS_KNOWN);
 	g.shared[1] = pssi_capture(self->dev, 0, -1, 0);
 	g.shared[2] = pssi_capture(self->dev, 0, -1, PSS_FACET_THREADS | PSS_FACET_VA_SPACE);
 	ASSERT_LE(0, g.shared[0]) TH_LOG("capture all: %s", strerror(-g.shared[0]));
@@ -1446,7 +1417,7 @@ TEST_F_TIMEOUT(fuzz, structured_walks, 1200)
 
 	memset(&sw, 0, sizeof(sw));
 	sw.dev = self->dev;
-	sw.thread_state = pssi_thread_state_built(self->dev);
+	sw.thread_state = PSS_FACETS_THREAD_STATE;
 	sw.ro = mmap(NULL, PSSI_PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, sw.ro);
 	sw.target = fork();

@@ -1201,23 +1201,4 @@ static inline int pssi_capture_ts(int dev, pid_t pid, int pidfd, uint64_t facets
 	return r < 0 ? -errno : r;
 }
 
-/*
- * The thread-state facets this module takes (a self-capture of each
- * alone): while a facet's code is missing the module answers EOPNOTSUPP.
- */
-static inline uint64_t pssi_thread_state_built(int dev)
-{
-	uint64_t built = 0, f;
-
-	for (f = PSS_FACET_THREAD_CONTEXT; f <= PSS_FACET_MEMORY; f <<= 1) {
-		int snap = pssi_capture_ts(dev, 0, -1, PSS_FACET_THREADS | f);
-
-		if (snap >= 0) {
-			built |= f;
-			close(snap);
-		}
-	}
-	return built;
-}
-
 #endif /* PSS_INVARIANTS_H */

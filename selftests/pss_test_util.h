@@ -798,25 +798,6 @@ static inline int pss_capture_ts(int devfd, pid_t pid, __u64 facets)
 }
 
 /*
- * The thread-state facets this module takes (a self-capture of each
- * alone): while a facet's code is missing the module answers EOPNOTSUPP.
- */
-static inline __u64 pss_thread_state_built(int devfd)
-{
-	__u64 built = 0, f;
-
-	for (f = PSS_FACET_THREAD_CONTEXT; f <= PSS_FACET_MEMORY; f <<= 1) {
-		int snap = pss_capture_ts(devfd, 0, PSS_FACET_THREADS | f);
-
-		if (snap >= 0) {
-			built |= f;
-			close(snap);
-		}
-	}
-	return built;
-}
-
-/*
  * The harness is written for the kernel's -Wall, not -Wextra: its TEST_F()
  * expansions leave `variant` unused, its setjmp() trips -Wclobbered and its
  * EXPECT_EQ(0, unsigned) -Wsign-compare; -Werror would make those fatal.
