@@ -1366,7 +1366,7 @@ static void *many_fn(void *arg)
 }
 
 /* A 1000-thread target: every thread parked or held. */
-TEST_F(ctx, thousand_threads)
+TEST_F_TIMEOUT(ctx, thousand_threads, 600)
 {
 	long max = 0;
 	char *s = pss_read_file("/proc/sys/kernel/threads-max", NULL);
