@@ -3,6 +3,6 @@
 # libpss (libpss.pc, LIBPSS_*_VERSION, pss_library_version()), the pss tool
 # and the man pages all take it from here.
 PSS_VERSION_MAJOR := 0
-PSS_VERSION_MINOR := 3
+PSS_VERSION_MINOR := 4
 PSS_VERSION_PATCH := 0
 PSS_VERSION := $(PSS_VERSION_MAJOR).$(PSS_VERSION_MINOR).$(PSS_VERSION_PATCH)

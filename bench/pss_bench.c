@@ -13,6 +13,10 @@
  *   stall  a churning target times its own mmap/munmap calls while nothing,
  *          back-to-back pss captures, back-to-back /proc/PID/maps reads and
  *          back-to-back PROCMAP_QUERY loops run against it.
+ *   tstall the stall of a thread-state capture (context; + kernel stacks;
+ *          + stack memory) of a 100- and a 1000-thread target, as the
+ *          module reports it and as the target's ticking threads see it,
+ *          beside that of eu-stack -p and gdb -p ... 'thread apply all bt'.
  *
  * Every syscall this program issues while taking a snapshot goes through a
  * counting wrapper (sc_*), so the syscall counts are counted, not estimated.
@@ -22,10 +26,11 @@
  * Output: a human-readable table, and one "#BENCH key=value..." line per
  * figure for scripts/bench.sh (bench/report.py) to turn into results.md.
  *
- *   pss_bench [--smoke] [--parts full,vma,stall,threads] [--budget SECONDS]
+ *   pss_bench [--smoke] [--parts full,vma,stall,tstall,threads] [--budget SECONDS]
  *             (a part may also name one cell: full:headline, vma:100000,
- *             stall:10000)
- *             [--stall-secs S] [--target PATH] [--tmp DIR]
+ *             stall:10000, tstall:1000)
+ *             [--stall-secs S] [--tstall-reps N] [--tool-reps N]
+ *             [--target PATH] [--tmp DIR]
  *
  * --smoke: tiny sizes, few repetitions; exits non-zero on any error (any
  * failing capture, walk framing error, or count mismatch with procfs).
@@ -909,7 +914,13 @@ struct target {
 	bool churn;
 	int stats_fd;
 	struct churn_stats *stats;
+	int tick_fd;		/* -k: the tick area (thread-state stall) */
+	struct tick_area *ticks;
+	size_t ticks_len;
 };
+
+/* Set by cell_tstall() for the next start_target(): tick mode. */
+static int tick_period_us, tick_spinners;
 
 static char target_path[PATH_MAX];
 
@@ -941,14 +952,24 @@ static void raise_limits(int F, int V)
 
 static int start_target(struct target *t, int T, int F, int V, bool churn)
 {
-	char a_t[16], a_f[16], a_v[16], a_s[16], a_r[16];
+	char a_t[16], a_f[16], a_v[16], a_s[16], a_r[16], a_k[16], a_p[16], a_n[16];
 	int rp[2];
 	char c;
 	pid_t pid;
 
 	memset(t, 0, sizeof(*t));
-	t->T = T; t->F = F; t->V = V; t->churn = churn; t->stats_fd = -1;
+	t->T = T; t->F = F; t->V = V; t->churn = churn; t->stats_fd = -1; t->tick_fd = -1;
 	raise_limits(F, V);
+	if (tick_period_us) {
+		t->ticks_len = sizeof(struct tick_area) + T * sizeof(struct tick_slot);
+		t->tick_fd = memfd_create("pss-bench-ticks", 0);
+		if (t->tick_fd < 0 || ftruncate(t->tick_fd, t->ticks_len))
+			fatal("memfd");
+		t->ticks = mmap(NULL, t->ticks_len, PROT_READ | PROT_WRITE,
+				MAP_SHARED | MAP_POPULATE, t->tick_fd, 0);
+		if (t->ticks == MAP_FAILED)
+			fatal("mmap ticks");
+	}
 	if (churn) {
 		t->stats_fd = memfd_create("pss-bench-stats", 0);
 		if (t->stats_fd < 0 || ftruncate(t->stats_fd, sizeof(struct churn_stats)))
@@ -965,11 +986,14 @@ static int start_target(struct target *t, int T, int F, int V, bool churn)
 	snprintf(a_v, sizeof(a_v), "%d", V);
 	snprintf(a_s, sizeof(a_s), "%d", t->stats_fd);
 	snprintf(a_r, sizeof(a_r), "%d", rp[1]);
+	snprintf(a_k, sizeof(a_k), "%d", t->tick_fd);
+	snprintf(a_p, sizeof(a_p), "%d", tick_period_us);
+	snprintf(a_n, sizeof(a_n), "%d", tick_spinners);
 	pid = fork();
 	if (pid < 0)
 		fatal("fork");
 	if (!pid) {
-		char *argv[16] = { target_path, "-t", a_t, "-f", a_f, "-v", a_v,
+		char *argv[24] = { target_path, "-t", a_t, "-f", a_f, "-v", a_v,
 				   "-r", a_r, "-d", (char *)tmpdir };
 		int i = 11;
 
@@ -980,6 +1004,14 @@ static int start_target(struct target *t, int T, int F, int V, bool churn)
 			argv[i++] = "-c";
 			argv[i++] = "-s";
 			argv[i++] = a_s;
+		}
+		if (t->tick_fd >= 0) {
+			argv[i++] = "-k";
+			argv[i++] = a_k;
+			argv[i++] = "-p";
+			argv[i++] = a_p;
+			argv[i++] = "-n";
+			argv[i++] = a_n;
 		}
 		argv[i] = NULL;
 		execv(target_path, argv);
@@ -1009,6 +1041,10 @@ static void stop_target(struct target *t)
 		munmap(t->stats, sizeof(struct churn_stats));
 	if (t->stats_fd >= 0)
 		close(t->stats_fd);
+	if (t->ticks && t->ticks != MAP_FAILED)
+		munmap(t->ticks, t->ticks_len);
+	if (t->tick_fd >= 0)
+		close(t->tick_fd);
 	t->pid = 0;
 }
 
@@ -1416,6 +1452,357 @@ static void cell_stall(int T, int F, int V, double secs)
 	stop_target(&t);
 }
 
+/* ------------------------------------------------------------ thread-state stall */
+/*
+ * How long a capture of thread state stops the target, against the ptrace
+ * tools an operator would otherwise run. The target's threads tick into a
+ * shared area (pss_target -k): all but one sleep to the next multiple of a
+ * period and note how late they woke, one spins on the clock. Per window:
+ * start the window, run one capture or one tool, wait two periods so every
+ * thread that was held has woken and noted it, then read the worst lateness
+ * or gap of any thread (the thread hiccup) and the longest time no thread
+ * of the target took a timestamp at all (the process hiccup). Windows with
+ * nothing run ("none") are the baseline. A capture also takes one of the
+ * guest's CPUs from the target for its duration: "busy" windows spin in
+ * the benchmark as long as the last pss-ctx capture took, to tell that
+ * apart from the stall. The methods are interleaved.
+ */
+enum { TS_NONE, TS_BUSY, TS_PSS_CTX, TS_PSS, TS_PSS_MEM, TS_EUSTACK, TS_GDB, TS_NR };
+static const char *const ts_name[TS_NR] = { "none", "busy", "pss-ctx", "pss", "pss+stacks",
+					    "eu-stack", "gdb" };
+
+struct ts_method {
+	bool skip;
+	const char *why;	/* why skipped */
+	int n;
+	uint64_t wall[MAXREPS], thr[MAXREPS], typ[MAXREPS], proc[MAXREPS];
+	/* pss: the module's own account (PSS_QUERY_PERFORMANCE VER1) */
+	uint64_t stall[MAXREPS], park[MAXREPS], quiesce[MAXREPS], total[MAXREPS];
+	uint32_t parked, held, not_parked, seen;
+	uint64_t mem_bytes;
+};
+
+/* Start a window: every thread acknowledged, the process gap cleared. */
+static int tick_window(struct target *t)
+{
+	struct tick_area *a = t->ticks;
+	uint32_t g = __atomic_add_fetch(&a->cmd_gen, 1, __ATOMIC_RELEASE);
+	uint32_t n = __atomic_load_n(&a->nr_threads, __ATOMIC_ACQUIRE);
+	uint64_t t0 = now_ns();
+
+	for (uint32_t i = 0; i < n; i++)
+		while (__atomic_load_n(&a->slot[i].ack_gen, __ATOMIC_ACQUIRE) != g) {
+			if (now_ns() - t0 > 30ull * 1000000000) {
+				fail("tstall: thread %u of the target does not tick", i);
+				return -1;
+			}
+			usleep(1000);
+		}
+	__atomic_store_n(&a->proc_max_ns, 0, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/*
+ * The window's worst tick of any thread (thr), the median over the threads
+ * of each one's worst (typ: what a typical thread went through, robust to
+ * one thread the guest happened to stall; eu-stack holds every thread once,
+ * one at a time), and the process-wide gap (proc).
+ */
+static void tick_read(struct target *t, uint64_t *thr, uint64_t *typ, uint64_t *proc)
+{
+	struct tick_area *a = t->ticks;
+	uint32_t n = __atomic_load_n(&a->nr_threads, __ATOMIC_ACQUIRE);
+	uint64_t *v = xmalloc((n ? n : 1) * sizeof(*v));
+
+	for (uint32_t i = 0; i < n; i++)
+		v[i] = __atomic_load_n(&a->slot[i].max_ns, __ATOMIC_ACQUIRE);
+	qsort(v, n, sizeof(*v), cmp_u64);
+	*thr = n ? v[n - 1] : 0;
+	*typ = n ? v[n / 2] : 0;
+	*proc = __atomic_load_n(&a->proc_max_ns, __ATOMIC_ACQUIRE);
+	free(v);
+}
+
+/*
+ * One capture of thread context (TS_PSS_CTX), + kernel stacks (TS_PSS),
+ * + each thread's stack memory (TS_PSS_MEM).
+ */
+static int ts_pss(struct target *t, int which, struct ts_method *m)
+{
+	struct pss_capture_args a = {
+		.size = sizeof(a),
+		.facets = PSS_FACET_THREADS | PSS_FACET_THREAD_CONTEXT |
+			  PSS_FACET_MEASURE_PERFORMANCE,
+		.target_pid = t->pid,
+		/* long enough that every thread parks under TCG: the stall
+		 * compared is that of a complete capture, as gdb's is */
+		.quiesce_timeout_ms = 2000,
+	};
+	struct pss_perf_info perf;
+	struct pss_snapshot_info si;
+	struct pss_count_info ci;
+	int snap, err = 0;
+	uint64_t t0;
+
+	if (which != TS_PSS_CTX)
+		a.facets |= PSS_FACET_THREAD_KSTACK;
+	if (which == TS_PSS_MEM) {
+		a.facets |= PSS_FACET_MEMORY;
+		a.memory_flags = PSS_MEMORY_STACKS;	/* stack_bytes 0: the default */
+	}
+	t0 = now_ns();
+	snap = ioctl(pss_dev, PSS_IOC_CAPTURE, &a);
+	m->wall[m->n] = now_ns() - t0;
+	if (snap < 0)
+		return -errno;
+	memset(&perf, 0, sizeof(perf));
+	if (pss_query(snap, PSS_QUERY_PERFORMANCE, &perf, sizeof(perf)) ||
+	    pss_query(snap, PSS_QUERY_SNAPSHOT, &si, sizeof(si)) ||
+	    pss_query(snap, PSS_QUERY_CONTEXTS, &ci, sizeof(ci))) {
+		err = -errno;
+		goto out;
+	}
+	if (perf.size < PSS_PERF_INFO_SIZE_VER1) {
+		err = -EOPNOTSUPP;
+		goto out;
+	}
+	m->stall[m->n] = perf.stall_ns;
+	m->park[m->n] = perf.park_max_ns;
+	m->quiesce[m->n] = perf.phase_ns[PSS_PHASE_QUIESCE];
+	m->total[m->n] = perf.phase_ns[PSS_PHASE_TOTAL];
+	m->parked = perf.nr_parked;
+	m->held = perf.nr_held;
+	m->not_parked = perf.nr_not_parked;
+	m->seen = ci.count;
+	m->mem_bytes = si.memory_bytes;
+	if (ci.count != (uint64_t)t->T)
+		fail("tstall %s: %llu thread contexts for %d threads", ts_name[which],
+		     (unsigned long long)ci.count, t->T);
+out:
+	close(snap);
+	return err;
+}
+
+/*
+ * Run a ptrace tool on the target, its output counted (one line per thread
+ * it reports: "TID n:" for eu-stack, "Thread n (... (LWP n) ...):" for gdb).
+ */
+static int ts_tool(struct target *t, int which, struct ts_method *m)
+{
+	char pid[16], line[512];
+	int p[2], st, seen = 0;
+	uint64_t t0;
+	pid_t c;
+	FILE *f;
+
+	snprintf(pid, sizeof(pid), "%d", t->pid);
+	if (pipe(p))
+		fatal("pipe");
+	t0 = now_ns();
+	c = fork();
+	if (c < 0)
+		fatal("fork");
+	if (!c) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(p[1], 1);
+		dup2(null, 2);
+		close(p[0]);
+		close(p[1]);
+		if (which == TS_EUSTACK)
+			execlp("eu-stack", "eu-stack", "-p", pid, (char *)NULL);
+		else
+			execlp("gdb", "gdb", "-nx", "-batch", "-p", pid,
+			       "-ex", "thread apply all bt", (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	f = fdopen(p[0], "r");
+	if (!f)
+		fatal("fdopen");
+	while (fgets(line, sizeof(line), f))
+		seen += which == TS_EUSTACK ? !strncmp(line, "TID ", 4) :
+			!strncmp(line, "Thread ", 7) && strstr(line, "(LWP ");
+	fclose(f);
+	if (waitpid(c, &st, 0) < 0)
+		fatal("waitpid");
+	m->wall[m->n] = now_ns() - t0;
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
+		return -ENOENT;
+	if (!WIFEXITED(st) || WEXITSTATUS(st))
+		fail("tstall: %s -p %d: status %#x", ts_name[which], t->pid, st);
+	if (seen != t->T)
+		fail("tstall: %s reported %d threads of %d", ts_name[which], seen, t->T);
+	m->seen = seen;
+	return 0;
+}
+
+/* base_*: the baseline's worst ticks, over a window of nothing base_win_ns long */
+static void ts_print(const struct target *t, int i, struct ts_method *m, uint64_t base_thr,
+		     uint64_t base_typ, uint64_t base_proc, uint64_t base_win)
+{
+	struct stat3 w, th, ty, pr, sl, pk, q, tot;
+
+	if (m->skip || !m->n) {
+		printf("#BENCH kind=tstall T=%d method=%s status=n/a why=%s\n", t->T, ts_name[i],
+		       m->why ? m->why : "none");
+		printf("  tstall T=%-5d %-10s n/a (%s)\n", t->T, ts_name[i], m->why ? m->why : "?");
+		return;
+	}
+	w = stat3(m->wall, m->n);
+	th = stat3(m->thr, m->n);
+	ty = stat3(m->typ, m->n);
+	pr = stat3(m->proc, m->n);
+	printf("#BENCH kind=tstall T=%d method=%s reps=%d period_ns=%llu wall_med_ns=%llu "
+	       "wall_min_ns=%llu wall_max_ns=%llu thr_med_ns=%llu thr_min_ns=%llu thr_max_ns=%llu "
+	       "typ_med_ns=%llu typ_min_ns=%llu typ_max_ns=%llu "
+	       "proc_med_ns=%llu proc_min_ns=%llu proc_max_ns=%llu base_thr_ns=%llu base_typ_ns=%llu "
+	       "base_proc_ns=%llu base_win_ns=%llu seen=%u",
+	       t->T, ts_name[i], m->n, (unsigned long long)t->ticks->period_ns,
+	       (unsigned long long)w.med, (unsigned long long)w.min, (unsigned long long)w.max,
+	       (unsigned long long)th.med, (unsigned long long)th.min, (unsigned long long)th.max,
+	       (unsigned long long)ty.med, (unsigned long long)ty.min, (unsigned long long)ty.max,
+	       (unsigned long long)pr.med, (unsigned long long)pr.min, (unsigned long long)pr.max,
+	       (unsigned long long)base_thr, (unsigned long long)base_typ,
+	       (unsigned long long)base_proc, (unsigned long long)base_win, m->seen);
+	if (i >= TS_PSS_CTX && i <= TS_PSS_MEM) {
+		sl = stat3(m->stall, m->n);
+		pk = stat3(m->park, m->n);
+		q = stat3(m->quiesce, m->n);
+		tot = stat3(m->total, m->n);
+		printf(" stall_med_ns=%llu stall_max_ns=%llu park_med_ns=%llu park_max_ns=%llu "
+		       "quiesce_med_ns=%llu capture_med_ns=%llu parked=%u held=%u not_parked=%u "
+		       "mem_bytes=%llu",
+		       (unsigned long long)sl.med, (unsigned long long)sl.max,
+		       (unsigned long long)pk.med, (unsigned long long)pk.max,
+		       (unsigned long long)q.med, (unsigned long long)tot.med, m->parked, m->held,
+		       m->not_parked, (unsigned long long)m->mem_bytes);
+	}
+	printf("\n");
+	printf("  tstall T=%-5d %-10s n=%2d  wall %10.1f us  hiccup: worst thread %10.1f us "
+	       "typical %10.1f us  process %10.1f us", t->T, ts_name[i], m->n, w.med / 1e3,
+	       th.med / 1e3, ty.med / 1e3, pr.med / 1e3);
+	if (i >= TS_PSS_CTX && i <= TS_PSS_MEM)
+		printf("  stall %8.1f us  longest park %8.1f us  (parked %u held %u not %u)",
+		       stat3(m->stall, m->n).med / 1e3, stat3(m->park, m->n).med / 1e3, m->parked,
+		       m->held, m->not_parked);
+	printf("\n");
+}
+
+static void cell_tstall(int T, int reps, int tool_reps)
+{
+	struct ts_method ms[TS_NR];
+	struct target t;
+	uint64_t settle_us, base_thr = 0, base_typ = 0, base_proc = 0;
+	uint64_t long_win[TS_NR] = { 0 }, long_thr[TS_NR] = { 0 }, long_typ[TS_NR] = { 0 };
+	uint64_t long_proc[TS_NR] = { 0 };
+
+	memset(ms, 0, sizeof(ms));
+	/* 5,000 wake-ups a second whatever T: busy, not saturated under TCG */
+	tick_period_us = T * 200 < 10000 ? 10000 : T * 200;
+	tick_spinners = 1;
+	if (start_target(&t, T, 10, 10, false)) {
+		tick_period_us = 0;
+		return;
+	}
+	tick_period_us = 0;
+	settle_us = 2 * t.ticks->period_ns / 1000 + 20000;
+	printf("== thread-state stall: T=%d ticking threads (1 spinning, the rest waking every "
+	       "%.0f ms) (pid %d)\n", T, t.ticks->period_ns / 1e6, t.pid);
+	fflush(stdout);
+	for (int i = TS_PSS_CTX; no_pss && i <= TS_PSS_MEM; i++) {
+		ms[i].skip = true;
+		ms[i].why = "no-pss";
+	}
+	if (reps > MAXREPS)
+		reps = MAXREPS;
+	for (int r = 0; r < reps; r++) {
+		for (int i = 0; i < TS_NR; i++) {
+			struct ts_method *m = &ms[r & 1 ? TS_NR - 1 - i : i];
+			int which = m - ms, err = 0;
+
+			if (m->skip || ((which == TS_EUSTACK || which == TS_GDB) && r >= tool_reps))
+				continue;
+			if (tick_window(&t))
+				goto out;
+			switch (which) {
+			case TS_NONE:
+				/* as long as a capture: the baseline's window is no shorter */
+				m->wall[m->n] = 0;
+				usleep(20000);
+				break;
+			case TS_BUSY: {
+				struct ts_method *c = &ms[TS_PSS_CTX];
+				uint64_t len = c->n ? c->wall[c->n - 1] : 20000000, t0 = now_ns();
+
+				while (now_ns() - t0 < len)
+					;
+				m->wall[m->n] = now_ns() - t0;
+				break;
+			}
+			case TS_PSS_CTX:
+			case TS_PSS:
+			case TS_PSS_MEM:
+				err = ts_pss(&t, which, m);
+				break;
+			default:
+				err = ts_tool(&t, which, m);
+				break;
+			}
+			usleep(settle_us);
+			if (err) {
+				m->skip = true;
+				m->why = err == -EOPNOTSUPP ? "EOPNOTSUPP" :
+					 err == -ENOENT ? "not-installed" : "error";
+				if (err != -EOPNOTSUPP && err != -ENOENT)
+					fail("tstall %s: %s", ts_name[which], strerror(-err));
+				continue;
+			}
+			tick_read(&t, &m->thr[m->n], &m->typ[m->n], &m->proc[m->n]);
+			m->n++;
+		}
+	}
+	if (ms[TS_NONE].n) {
+		base_thr = stat3(ms[TS_NONE].thr, ms[TS_NONE].n).med;
+		base_typ = stat3(ms[TS_NONE].typ, ms[TS_NONE].n).med;
+		base_proc = stat3(ms[TS_NONE].proc, ms[TS_NONE].n).med;
+	}
+	/*
+	 * A tool's window lasts seconds, and the worst tick of a longer
+	 * window is worse: each tool's baseline is the median of windows of
+	 * nothing as long as its median run (one window alone can catch the
+	 * host descheduling the guest for a second).
+	 */
+	for (int i = TS_EUSTACK; i <= TS_GDB; i++) {
+		uint64_t thr[3], typ[3], proc[3];
+		int n = 0;
+
+		if (ms[i].skip || !ms[i].n)
+			continue;
+		long_win[i] = stat3(ms[i].wall, ms[i].n).med;
+		for (int r = 0; r < (smoke ? 1 : 3); r++) {
+			if (tick_window(&t))
+				break;
+			usleep(long_win[i] / 1000 + settle_us);
+			tick_read(&t, &thr[n], &typ[n], &proc[n]);
+			n++;
+		}
+		long_thr[i] = stat3(thr, n).med;
+		long_typ[i] = stat3(typ, n).med;
+		long_proc[i] = stat3(proc, n).med;
+	}
+	for (int i = 0; i < TS_NR; i++) {
+		bool tool = i == TS_EUSTACK || i == TS_GDB;
+
+		ts_print(&t, i, &ms[i], tool ? long_thr[i] : base_thr, tool ? long_typ[i] : base_typ,
+			 tool ? long_proc[i] : base_proc,
+			 (tool ? long_win[i] : 20000000) + settle_us * 1000);
+	}
+out:
+	fflush(stdout);
+	stop_target(&t);
+}
+
 /* ------------------------------------------------------------ main */
 static bool want(const char *parts, const char *p)
 {
@@ -1427,8 +1814,9 @@ static bool want(const char *parts, const char *p)
 
 int main(int argc, char **argv)
 {
-	const char *parts = "full,vma,stall,threads";
+	const char *parts = "full,vma,stall,tstall,threads";
 	double stall_secs = 3;
+	int tstall_reps = 25, tool_reps = 3;
 	struct utsname u;
 	struct pss_version ver = { .size = sizeof(ver) };
 	time_t now = time(NULL);
@@ -1445,13 +1833,18 @@ int main(int argc, char **argv)
 			budget_s = atof(argv[++i]);
 		else if (!strcmp(argv[i], "--stall-secs") && i + 1 < argc)
 			stall_secs = atof(argv[++i]);
+		else if (!strcmp(argv[i], "--tstall-reps") && i + 1 < argc)
+			tstall_reps = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--tool-reps") && i + 1 < argc)
+			tool_reps = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--target") && i + 1 < argc)
 			snprintf(target_path, sizeof(target_path), "%s", argv[++i]);
 		else if (!strcmp(argv[i], "--tmp") && i + 1 < argc)
 			tmpdir = argv[++i];
 		else {
-			fprintf(stderr, "usage: pss_bench [--smoke] [--parts full,vma,stall,threads] "
-				"[--budget S] [--stall-secs S] [--target PATH] [--tmp DIR]\n");
+			fprintf(stderr, "usage: pss_bench [--smoke] [--parts full,vma,stall,tstall,threads] "
+				"[--budget S] [--stall-secs S] [--tstall-reps N] [--tool-reps N] "
+				"[--target PATH] [--tmp DIR]\n");
 			return 2;
 		}
 	}
@@ -1499,6 +1892,8 @@ int main(int argc, char **argv)
 			cell_vma(50);
 		if (want(parts, "stall"))
 			cell_stall(3, 10, 50, 0.3);
+		if (want(parts, "tstall"))
+			cell_tstall(4, 1, 1);
 	} else {
 		static const int Ts[] = { 10, 100, 1000 }, Fs[] = { 10, 1000, 10000 };
 		static const int Vs[] = { 10, 1000, 10000, 100000 };
@@ -1529,6 +1924,11 @@ int main(int argc, char **argv)
 			snprintf(key, sizeof(key), "stall:%d", v);
 			if (want(parts, "stall") || want(parts, key))
 				cell_stall(4, 100, v, stall_secs);
+		}
+		for (int n = 100; n <= 1000; n *= 10) {
+			snprintf(key, sizeof(key), "tstall:%d", n);
+			if (want(parts, "tstall") || want(parts, key))
+				cell_tstall(n, tstall_reps, tool_reps);
 		}
 	}
 	/* last: it leaves the caller with parked threads */

@@ -32,6 +32,7 @@ REQUIRED = {
     "threads": ("label", "T", "F", "V", "method"),
     "perf": ("of", "label", "T", "F", "V", "mem_bytes", "objs", "retries", "perf_n"),
     "stall": ("V", "T", "F", "reader"),
+    "tstall": ("T", "method"),
     "env": (),
     "done": ("errors",),
 }
@@ -41,9 +42,13 @@ REQUIRED_MEASURED = {
     "threads": MEASURED,
     "stall": ("reads", "ops", "p50_ns", "p99_ns", "p999_ns", "max_ns", "mean_ns",
               "lock_mmap_med", "lock_mmap_max"),
+    "tstall": ("reps", "period_ns", "wall_med_ns", "wall_min_ns", "wall_max_ns", "thr_med_ns",
+               "thr_min_ns", "thr_max_ns", "typ_med_ns", "typ_min_ns", "typ_max_ns",
+               "proc_med_ns", "proc_min_ns", "proc_max_ns", "base_thr_ns", "base_typ_ns",
+               "base_proc_ns", "base_win_ns", "seen"),
 }
 NUMERIC = re.compile(r"^(T|F|V|reps|syscalls|threads|fds|vmas|objs|retries|perf_n|reads|ops|"
-                     r"mem_bytes|errors|.*_ns|lock_.*|ph_.*)$")
+                     r"mem_bytes|errors|seen|parked|held|not_parked|.*_ns|lock_.*|ph_.*)$")
 
 
 def warn(msg):
@@ -207,50 +212,52 @@ def report(runs, md_path, svg_path):
         w("## Kernel %s" % k)
         w("")
         # 1. full snapshot
-        w("### 1. Full snapshot: pss vs procfs (targets: ≥ 30× at T=1000, F=10000, V=10000; "
-          "≥ 20× on the realistic mix)")
-        w("")
-        w("| T | F | V | objects seen | pss | procfs | procfs / pss | pss ns/object | procfs ns/object | pss bytes/object |")
-        w("|---|---|---|---|---|---|---|---|---|---|")
-        for lab in run.labels("full"):
-            p, q = run.get("full", lab, "pss"), run.get("full", lab, "procfs")
-            if not q or q.get("status") == "n/a":
-                continue
-            rs, r = ratio(p, q)
-            verdict = ""
-            if (q["T"], q["F"], q["V"]) == HEADLINE and r is not None:
-                verdict = " ✅" if r >= 30 else " ❌ (target 30×)"
-            elif lab == "realistic" and r is not None:
-                verdict = " ✅" if r >= 20 else " ❌ (target 20×)"
-            pno = fmt(per(p["med_ns"], p["objs"])) if p and p.get("status") != "n/a" else "n/a"
-            qno = fmt(per(q["med_ns"], q["objs"]))
-            pf = run.perf("full", lab)
-            bpo = fmt(per(pf["mem_bytes"], pf["objs"])) if pf else "n/a"
-            name = "%s" % q["T"] if lab != "realistic" else "%s (realistic)" % q["T"]
-            if (q["T"], q["F"], q["V"]) == HEADLINE:
-                name = "**%s**" % q["T"]
-            w("| %s | %s | %s | %s | %s | %s | %s%s | %s | %s | %s |" % (
-                name, q["F"], q["V"], objs_desc(q), trip(p), trip(q), rs, verdict, pno, qno, bpo))
-        w("")
+        if run.labels("full"):
+            w("### 1. Full snapshot: pss vs procfs (targets: ≥ 30× at T=1000, F=10000, V=10000; "
+              "≥ 20× on the realistic mix)")
+            w("")
+            w("| T | F | V | objects seen | pss | procfs | procfs / pss | pss ns/object | procfs ns/object | pss bytes/object |")
+            w("|---|---|---|---|---|---|---|---|---|---|")
+            for lab in run.labels("full"):
+                p, q = run.get("full", lab, "pss"), run.get("full", lab, "procfs")
+                if not q or q.get("status") == "n/a":
+                    continue
+                rs, r = ratio(p, q)
+                verdict = ""
+                if (q["T"], q["F"], q["V"]) == HEADLINE and r is not None:
+                    verdict = " ✅" if r >= 30 else " ❌ (target 30×)"
+                elif lab == "realistic" and r is not None:
+                    verdict = " ✅" if r >= 20 else " ❌ (target 20×)"
+                pno = fmt(per(p["med_ns"], p["objs"])) if p and p.get("status") != "n/a" else "n/a"
+                qno = fmt(per(q["med_ns"], q["objs"]))
+                pf = run.perf("full", lab)
+                bpo = fmt(per(pf["mem_bytes"], pf["objs"])) if pf else "n/a"
+                name = "%s" % q["T"] if lab != "realistic" else "%s (realistic)" % q["T"]
+                if (q["T"], q["F"], q["V"]) == HEADLINE:
+                    name = "**%s**" % q["T"]
+                w("| %s | %s | %s | %s | %s | %s | %s%s | %s | %s | %s |" % (
+                    name, q["F"], q["V"], objs_desc(q), trip(p), trip(q), rs, verdict, pno, qno, bpo))
+            w("")
         # 2. VMA only
-        w("### 2. VMA only: pss vs PROCMAP_QUERY vs /proc/PID/maps (targets at V=10000: "
-          "≥ 6× PROCMAP_QUERY, ≥ 4× maps)")
-        w("")
-        w("| VMAs | pss | PROCMAP_QUERY | maps | PROCMAP_QUERY / pss | maps / pss |")
-        w("|---|---|---|---|---|---|")
-        for lab in run.labels("vma"):
-            p, m, s = (run.get("vma", lab, x) for x in ("pss", "procmap", "maps"))
-            r1s, r1 = ratio(p, m)
-            r2s, r2 = ratio(p, s)
-            verdict = verdict2 = ""
-            if lab == "V10000" and r1 is not None:
-                verdict = " ✅" if r1 >= 6 else " ❌ (target 6×)"
-            if lab == "V10000" and r2 is not None:
-                verdict2 = " ✅" if r2 >= 4 else " ❌ (target 4×)"
-            nv = s["vmas"] if s and s.get("vmas") else lab[1:]
-            w("| %s | %s | %s | %s | %s%s | %s%s |" % (nv, trip(p), trip(m), trip(s), r1s,
-                                                        verdict, r2s, verdict2))
-        w("")
+        if run.labels("vma"):
+            w("### 2. VMA only: pss vs PROCMAP_QUERY vs /proc/PID/maps (targets at V=10000: "
+              "≥ 6× PROCMAP_QUERY, ≥ 4× maps)")
+            w("")
+            w("| VMAs | pss | PROCMAP_QUERY | maps | PROCMAP_QUERY / pss | maps / pss |")
+            w("|---|---|---|---|---|---|")
+            for lab in run.labels("vma"):
+                p, m, s = (run.get("vma", lab, x) for x in ("pss", "procmap", "maps"))
+                r1s, r1 = ratio(p, m)
+                r2s, r2 = ratio(p, s)
+                verdict = verdict2 = ""
+                if lab == "V10000" and r1 is not None:
+                    verdict = " ✅" if r1 >= 6 else " ❌ (target 6×)"
+                if lab == "V10000" and r2 is not None:
+                    verdict2 = " ✅" if r2 >= 4 else " ❌ (target 4×)"
+                nv = s["vmas"] if s and s.get("vmas") else lab[1:]
+                w("| %s | %s | %s | %s | %s%s | %s%s |" % (nv, trip(p), trip(m), trip(s), r1s,
+                                                            verdict, r2s, verdict2))
+            w("")
         # 2b. threads of the caller itself
         labs = run.labels("threads")
         if labs:
@@ -268,107 +275,112 @@ def report(runs, md_path, svg_path):
                 w("| %s | %s | %s | %s%s |" % (q["T"] if q else lab, trip(p), trip(q), rs, verdict))
             w("")
         # 3. syscalls
-        w("### 3. Syscalls per snapshot, counted (target: pss ≤ 10 whatever the size)")
-        w("")
-        w("| snapshot | objects | pss | procfs | PROCMAP_QUERY | maps |")
-        w("|---|---|---|---|---|---|")
-        worst = 0
-        for kind in ("full", "vma"):
-            for lab in run.labels(kind):
-                cells = []
-                ref = None
-                for meth in (("pss", "procfs", None, None) if kind == "full"
-                             else ("pss", None, "procmap", "maps")):
-                    r = run.get(kind, lab, meth) if meth else None
-                    if r and r.get("status") != "n/a":
-                        ref = ref or r
-                        cells.append(r["syscalls"])
-                        if meth == "pss":
-                            worst = max(worst, int(r["syscalls"]))
-                    else:
-                        cells.append("–" if not meth else "n/a")
-                if ref:
-                    w("| %s %s | %s | %s |" % (kind, lab, objs_desc(ref), " | ".join(cells)))
-        w("")
-        w("pss needs at most **%d** syscalls per snapshot here%s." % (
-            worst, " ✅" if worst and worst <= 10 else " ❌"))
-        w("")
+        if run.labels("full") or run.labels("vma"):
+            w("### 3. Syscalls per snapshot, counted (target: pss ≤ 10 whatever the size)")
+            w("")
+            w("| snapshot | objects | pss | procfs | PROCMAP_QUERY | maps |")
+            w("|---|---|---|---|---|---|")
+            worst = 0
+            for kind in ("full", "vma"):
+                for lab in run.labels(kind):
+                    cells = []
+                    ref = None
+                    for meth in (("pss", "procfs", None, None) if kind == "full"
+                                 else ("pss", None, "procmap", "maps")):
+                        r = run.get(kind, lab, meth) if meth else None
+                        if r and r.get("status") != "n/a":
+                            ref = ref or r
+                            cells.append(r["syscalls"])
+                            if meth == "pss":
+                                worst = max(worst, int(r["syscalls"]))
+                        else:
+                            cells.append("–" if not meth else "n/a")
+                    if ref:
+                        w("| %s %s | %s | %s |" % (kind, lab, objs_desc(ref), " | ".join(cells)))
+            w("")
+            w("pss needs at most **%d** syscalls per snapshot here%s." % (
+                worst, " ✅" if worst and worst <= 10 else " ❌"))
+            w("")
         # 4. scaling
-        w("### 4. Scaling: cost per VMA at V = 1k, 10k, 100k (target: within 1.5× of each other) and memory per object")
-        w("")
-        w("| VMAs | pss ns/VMA | PROCMAP_QUERY ns/VMA | maps ns/VMA | pss snapshot memory | bytes/object |")
-        w("|---|---|---|---|---|---|")
-        spread = {"pss": [], "procmap": [], "maps": []}
-        for lab in run.labels("vma"):
-            row = []
-            for meth in ("pss", "procmap", "maps"):
-                r = run.get("vma", lab, meth)
-                v = per(r["med_ns"], r["objs"]) if r and r.get("status") != "n/a" else None
-                if v is not None:
-                    row.append("%.0f" % v)
-                    if lab in ("V1000", "V10000", "V100000"):
-                        spread[meth].append(v)
+        if run.labels("vma") or run.labels("full"):
+            w("### 4. Scaling: cost per VMA at V = 1k, 10k, 100k (target: within 1.5× of each other) and memory per object")
+            w("")
+            w("| VMAs | pss ns/VMA | PROCMAP_QUERY ns/VMA | maps ns/VMA | pss snapshot memory | bytes/object |")
+            w("|---|---|---|---|---|---|")
+            spread = {"pss": [], "procmap": [], "maps": []}
+            for lab in run.labels("vma"):
+                row = []
+                for meth in ("pss", "procmap", "maps"):
+                    r = run.get("vma", lab, meth)
+                    v = per(r["med_ns"], r["objs"]) if r and r.get("status") != "n/a" else None
+                    if v is not None:
+                        row.append("%.0f" % v)
+                        if lab in ("V1000", "V10000", "V100000"):
+                            spread[meth].append(v)
+                    else:
+                        row.append("n/a")
+                pf = run.perf("vma", lab)
+                if pf and int(pf["objs"]):
+                    row.append("%.1f KiB" % (int(pf["mem_bytes"]) / 1024))
+                    row.append(fmt(per(pf["mem_bytes"], pf["objs"])))
                 else:
-                    row.append("n/a")
-            pf = run.perf("vma", lab)
-            if pf and int(pf["objs"]):
-                row.append("%.1f KiB" % (int(pf["mem_bytes"]) / 1024))
-                row.append(fmt(per(pf["mem_bytes"], pf["objs"])))
-            else:
-                row += ["n/a", "n/a"]
-            nv = (run.get("vma", lab, "maps") or {}).get("vmas", lab[1:])
-            w("| %s | %s |" % (nv, " | ".join(row)))
-        for lab in run.labels("full"):
-            pf = run.perf("full", lab)
-            if pf and int(pf["objs"]):
-                w("| full %s (%s objects) | | | | %.1f KiB | %.0f |" % (
-                    lab, pf["objs"], int(pf["mem_bytes"]) / 1024,
-                    int(pf["mem_bytes"]) / int(pf["objs"])))
-        w("")
-        for meth, vals in spread.items():
-            if len(vals) >= 2 and min(vals) > 0:
-                sp = max(vals) / min(vals)
-                mark = (" ✅" if sp <= 1.5 else " ❌ (target 1.5×)") if meth == "pss" else ""
-                w("- %s: per-VMA cost spread over V=1k..100k = **%.2f×**%s" % (meth, sp, mark))
-        w("")
-        w("![per-object cost](%s)" % os.path.basename(svg_path))
-        w("")
+                    row += ["n/a", "n/a"]
+                nv = (run.get("vma", lab, "maps") or {}).get("vmas", lab[1:])
+                w("| %s | %s |" % (nv, " | ".join(row)))
+            for lab in run.labels("full"):
+                pf = run.perf("full", lab)
+                if pf and int(pf["objs"]):
+                    w("| full %s (%s objects) | | | | %.1f KiB | %.0f |" % (
+                        lab, pf["objs"], int(pf["mem_bytes"]) / 1024,
+                        int(pf["mem_bytes"]) / int(pf["objs"])))
+            w("")
+            for meth, vals in spread.items():
+                if len(vals) >= 2 and min(vals) > 0:
+                    sp = max(vals) / min(vals)
+                    mark = (" ✅" if sp <= 1.5 else " ❌ (target 1.5×)") if meth == "pss" else ""
+                    w("- %s: per-VMA cost spread over V=1k..100k = **%.2f×**%s" % (meth, sp, mark))
+            w("")
+            w("![per-object cost](%s)" % os.path.basename(svg_path))
+            w("")
         # 5. stall
-        w("### 5. Target stall: the target's own mmap/munmap latency while readers run back-to-back")
-        w("")
-        w("| VMAs | reader | reads | target ops | p50 | p99 | p99.9 | worst | pss mmap lock held (median / max) |")
-        w("|---|---|---|---|---|---|---|---|---|")
-        for r in run.recs:
-            if r.get("kind") != "stall":
-                continue
-            if r.get("status") == "n/a":
-                w("| %s | %s | n/a | | | | | | |" % (r["V"], r["reader"]))
-                continue
-            lock = ""
-            if r["reader"] == "pss" and int(r.get("lock_mmap_max", 0)):
-                lock = "%s / %s" % (ms_or_us(r["lock_mmap_med"]), ms_or_us(r["lock_mmap_max"]))
-            w("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
-                r["V"], r["reader"], r["reads"], r["ops"], ms_or_us(r["p50_ns"]),
-                ms_or_us(r["p99_ns"]), ms_or_us(r["p999_ns"]), ms_or_us(r["max_ns"]), lock))
-        w("")
-        w("(`none`: no reader, the baseline; each reader runs for the same wall time in the "
-          "same guest, one after the other, against the same churning target.)")
-        w("")
+        if any(r.get("kind") == "stall" for r in run.recs):
+            w("### 5. Target stall: the target's own mmap/munmap latency while readers run back-to-back")
+            w("")
+            w("| VMAs | reader | reads | target ops | p50 | p99 | p99.9 | worst | pss mmap lock held (median / max) |")
+            w("|---|---|---|---|---|---|---|---|---|")
+            for r in run.recs:
+                if r.get("kind") != "stall":
+                    continue
+                if r.get("status") == "n/a":
+                    w("| %s | %s | n/a | | | | | | |" % (r["V"], r["reader"]))
+                    continue
+                lock = ""
+                if r["reader"] == "pss" and int(r.get("lock_mmap_max", 0)):
+                    lock = "%s / %s" % (ms_or_us(r["lock_mmap_med"]), ms_or_us(r["lock_mmap_max"]))
+                w("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                    r["V"], r["reader"], r["reads"], r["ops"], ms_or_us(r["p50_ns"]),
+                    ms_or_us(r["p99_ns"]), ms_or_us(r["p999_ns"]), ms_or_us(r["max_ns"]), lock))
+            w("")
+            w("(`none`: no reader, the baseline; each reader runs for the same wall time in the "
+              "same guest, one after the other, against the same churning target.)")
+            w("")
+        tstall_section(run, w)
         # lock hold / phases
-        w("### pss performance counters (PSS_QUERY_PERFORMANCE; median of repeated captures)")
-        w("")
-        w("| capture | objects | total | alloc | VA copy | fd copy | thread copy | names | build | mmap lock (med / max) | files lock (med / max) | siglock (med / max) | retries |")
-        w("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-        for r in run.recs:
-            if r.get("kind") != "perf" or not int(r.get("perf_n", 0)):
-                continue
-            f = lambda key: ms_or_us(r.get(key, 0))
-            w("| %s %s | %s | %s | %s | %s | %s | %s | %s | %s | %s / %s | %s / %s | %s / %s | %s |" % (
-                r["of"], r["label"], r["objs"], f("ph_total"), f("ph_alloc"), f("ph_va"),
-                f("ph_handles"), f("ph_threads"), f("ph_names"), f("ph_build"),
-                f("lock_mmap_med"), f("lock_mmap_max"), f("lock_files_med"), f("lock_files_max"),
-                f("lock_sighand_med"), f("lock_sighand_max"), r.get("retries", "0")))
-        w("")
+        if any(r.get("kind") == "perf" and int(r.get("perf_n", 0)) for r in run.recs):
+            w("### pss performance counters (PSS_QUERY_PERFORMANCE; median of repeated captures)")
+            w("")
+            w("| capture | objects | total | alloc | VA copy | fd copy | thread copy | names | build | mmap lock (med / max) | files lock (med / max) | siglock (med / max) | retries |")
+            w("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+            for r in run.recs:
+                if r.get("kind") != "perf" or not int(r.get("perf_n", 0)):
+                    continue
+                f = lambda key: ms_or_us(r.get(key, 0))
+                w("| %s %s | %s | %s | %s | %s | %s | %s | %s | %s | %s / %s | %s / %s | %s / %s | %s |" % (
+                    r["of"], r["label"], r["objs"], f("ph_total"), f("ph_alloc"), f("ph_va"),
+                    f("ph_handles"), f("ph_threads"), f("ph_names"), f("ph_build"),
+                    f("lock_mmap_med"), f("lock_mmap_max"), f("lock_files_med"), f("lock_files_max"),
+                    f("lock_sighand_med"), f("lock_sighand_max"), r.get("retries", "0")))
+            w("")
 
     ana = os.path.join(os.path.dirname(os.path.abspath(md_path)), "analysis.md")
     if os.path.exists(ana):
@@ -378,6 +390,133 @@ def report(runs, md_path, svg_path):
         f.write("\n".join(L))
     svg(runs, svg_path)
     return "\n".join(L)
+
+
+TSTALL_PSS = ("pss-ctx", "pss", "pss+stacks")
+TSTALL_TOOLS = ("eu-stack", "gdb")
+TSTALL_GOAL = 20
+
+
+def tstall_net(r, key):
+    """A hiccup less its baseline (never below zero), in ns; None if n/a."""
+    if not r or r.get("status") == "n/a":
+        return None
+    return max(0, int(r[key + "_med_ns"]) - int(r["base_%s_ns" % key]))
+
+
+def tstall_held(r):
+    """The target's own account of a hold: the worse of its net worst-thread
+    and net typical-thread hiccups (the latter is what shows eu-stack's hold
+    of each thread in turn through a long window's noise)."""
+    if not r or r.get("status") == "n/a":
+        return None
+    return max(tstall_net(r, "thr"), tstall_net(r, "typ"))
+
+
+def tstall_pss_stall(r):
+    """pss's stall, the worse of the module's account and the target's own."""
+    if not r or r.get("status") == "n/a":
+        return None
+    return max(int(r.get("stall_med_ns", 0)), tstall_held(r))
+
+
+def tstall_section(run, w):
+    recs = [r for r in run.recs if r.get("kind") == "tstall"]
+    if not recs:
+        return
+    w("### 6. Thread-state stall: pss vs eu-stack and gdb (goal: pss's stall ≥ %d× shorter "
+      "than the ptrace tools')" % TSTALL_GOAL)
+    w("")
+    w("Target: T threads ticking (pss_target -k): one spins on the clock, the others sleep to "
+      "the next multiple of the period and note how late they woke. One capture or one tool "
+      "run per window, then two periods for every held thread to wake and note it. "
+      "**thread hiccup**: the worst lateness (or spin gap) of any thread in the window — the "
+      "longest any thread was held, as the target saw it; **typical thread's hiccup**: the "
+      "median over the threads of each one's worst tick (eu-stack holds every thread once, "
+      "in turn: this shows it through a long window's noise); **process hiccup**: the longest "
+      "time no thread of the target took a timestamp at all. Both are the median over the "
+      "windows (max in brackets) and, after the arrow, less the same figure for windows of "
+      "nothing (`none`; for each tool, the median of three windows of nothing as long as "
+      "its median run). `busy` windows spin in the benchmark for as long as the last pss-ctx capture "
+      "took: the share of a pss hiccup that is only a CPU taken from the target (the guest "
+      "has two). `pss-ctx` captures THREADS + THREAD_CONTEXT, `pss` adds THREAD_KSTACK, "
+      "`pss+stacks` adds MEMORY (each thread's stack, stack_bytes 0 = the 64 KiB default). **stall** and "
+      "**park max** are the module's own account (PSS_QUERY_PERFORMANCE VER1: first thread "
+      "parked → release, and the longest single park). eu-stack attaches, unwinds and "
+      "detaches one thread at a time; gdb stops every thread until it detaches.")
+    w("")
+    w("| T | method | runs | wall | worst thread's hiccup → net | typical thread's hiccup → net "
+      "| process hiccup → net | stall (med / max) | park max (med / max) | parked / held / not "
+      "| threads seen |")
+    w("|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in recs:
+        if r.get("status") == "n/a":
+            w("| %s | %s | n/a (%s) | | | | | | | | |" % (r["T"], r["method"],
+                                                       r.get("why", "?")))
+            continue
+        pss = r["method"] in TSTALL_PSS
+        thr = "%s (%s) → **%s**" % (ms_or_us(r["thr_med_ns"]), ms_or_us(r["thr_max_ns"]),
+                                    ms_or_us(tstall_net(r, "thr")))
+        typ = "%s (%s) → **%s**" % (ms_or_us(r["typ_med_ns"]), ms_or_us(r["typ_max_ns"]),
+                                    ms_or_us(tstall_net(r, "typ")))
+        if r["method"] == "none":
+            thr = "%s (%s)" % (ms_or_us(r["thr_med_ns"]), ms_or_us(r["thr_max_ns"]))
+            typ = "%s (%s)" % (ms_or_us(r["typ_med_ns"]), ms_or_us(r["typ_max_ns"]))
+        prc = "%s (%s) → %s" % (ms_or_us(r["proc_med_ns"]), ms_or_us(r["proc_max_ns"]),
+                                ms_or_us(tstall_net(r, "proc")))
+        if r["method"] == "none":
+            prc = "%s (%s)" % (ms_or_us(r["proc_med_ns"]), ms_or_us(r["proc_max_ns"]))
+        stall = park = held = ""
+        if pss and "stall_med_ns" in r:
+            stall = "**%s** / %s" % (ms_or_us(r["stall_med_ns"]), ms_or_us(r["stall_max_ns"]))
+            park = "%s / %s" % (ms_or_us(r["park_med_ns"]), ms_or_us(r["park_max_ns"]))
+            held = "%s / %s / %s" % (r.get("parked", "?"), r.get("held", "?"),
+                                     r.get("not_parked", "?"))
+        wall = "–" if r["method"] == "none" else ms_or_us(r["wall_med_ns"])
+        w("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            r["T"], r["method"], r["reps"], wall, thr, typ, prc, stall, park, held,
+            r["seen"] if r["method"] != "none" else ""))
+    w("")
+    w("| T | ptrace tool: its hold, net | pss-ctx: its stall | tool / pss-ctx | "
+      "pss: its stall | tool / pss | pss+stacks: its stall | tool / pss+stacks |")
+    w("|---|---|---|---|---|---|---|---|")
+    for T in sorted({int(r["T"]) for r in recs}):
+        by = {r["method"]: r for r in recs if int(r["T"]) == T}
+        for tool in TSTALL_TOOLS:
+            tr = by.get(tool)
+            tn = tstall_held(tr)
+            if tn is None:
+                continue
+            # a hold not above the baseline's noise: only its raw figure,
+            # an upper bound, is known, and so only a bound on the ratio
+            raw = max(int(tr["thr_med_ns"]), int(tr["typ_med_ns"]))
+            bound = tn == 0
+            held = ("not above the noise (≤ %s)" % ms_or_us(raw)) if bound else ms_or_us(tn)
+            cells = []
+            for meth in TSTALL_PSS:
+                ps = tstall_pss_stall(by.get(meth))
+                if ps is None:
+                    cells += ["n/a", "n/a"]
+                    continue
+                if ps == 0:
+                    cells += [ms_or_us(ps), "n/a (a zero stall)"]
+                    continue
+                if bound:
+                    x = raw / ps
+                    cells += [ms_or_us(ps), "≤ %.1f× %s" % (
+                        x, "❌ (goal %d×)" % TSTALL_GOAL if x < TSTALL_GOAL else
+                        "(inconclusive)")]
+                    continue
+                x = tn / ps
+                cells += [ms_or_us(ps), "**%.1f×** %s" % (
+                    x, "✅" if x >= TSTALL_GOAL else "❌ (goal %d×)" % TSTALL_GOAL)]
+            w("| %d | %s: %s | %s |" % (T, tool, held, " | ".join(cells)))
+    w("")
+    w("(A tool's hold is the worse of the target's net worst-thread and net typical-thread "
+      "hiccups; pss's stall is the worse of those and the module's stall_ns. All medians. "
+      "A hold not above the baseline's noise is bounded by its raw hiccup, and the ratio "
+      "by that bound.)")
+    w("")
 
 
 COLORS = {"pss full": "#1f77b4", "procfs full": "#d62728", "pss VMA": "#2ca02c",

@@ -3,6 +3,7 @@
  * pss_target: the workload the benchmark snapshots.
  *
  *   pss_target -t T -f F -v V [-c] [-s STATS_FD] [-r READY_FD] [-d DIR]
+ *              [-k TICK_FD [-p PERIOD_US] [-n SPINNERS]]
  *
  * Builds a process with T threads (the main thread included), about F open
  * file descriptors of mixed types (regular files, pipes, AF_UNIX socket pairs,
@@ -18,6 +19,13 @@
  * stats area (STATS_FD, a memfd the benchmark mapped too; see bench.h).
  * The benchmark resets the samples by bumping cmd_gen; the churn thread
  * acknowledges by copying it to ack_gen once it has cleared them.
+ *
+ * With -k, every thread (the main thread included) ticks instead of idling,
+ * into the tick area (TICK_FD, a memfd; see struct tick_area): SPINNERS of
+ * them (default 1) spin on the clock, the others sleep until the next
+ * multiple of PERIOD_US (default 10000) and note how late they woke. That
+ * is how the thread-state stall bench sees the hiccup a capture or a
+ * debugger causes from inside the target.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -39,6 +47,7 @@
 
 static int nr_fds_opened;
 static struct churn_stats *stats;
+static struct tick_area *ticks;
 
 static void die(const char *what)
 {
@@ -227,16 +236,81 @@ static void *churn_thread(void *arg)
 	return NULL;
 }
 
+/* One tick of thread slot s at time t; v is its lateness or gap. */
+static void tick(struct tick_slot *s, uint64_t t, uint64_t v)
+{
+	uint32_t gen = __atomic_load_n(&ticks->cmd_gen, __ATOMIC_ACQUIRE);
+	uint64_t prev = __atomic_exchange_n(&ticks->proc_last_ns, t, __ATOMIC_ACQ_REL);
+	uint64_t m;
+
+	/* The process-wide gap: since any thread's last timestamp. */
+	if (prev && t > prev) {
+		m = __atomic_load_n(&ticks->proc_max_ns, __ATOMIC_RELAXED);
+		while (t - prev > m &&
+		       !__atomic_compare_exchange_n(&ticks->proc_max_ns, &m, t - prev, 0,
+						    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+			;
+	}
+	if (s->ack_gen != gen) {
+		/* v may span the start of the window: it does not count */
+		__atomic_store_n(&s->max_ns, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&s->ack_gen, gen, __ATOMIC_RELEASE);
+	} else if (v > s->max_ns) {
+		__atomic_store_n(&s->max_ns, v, __ATOMIC_RELAXED);
+	}
+	__atomic_store_n(&s->ticks, s->ticks + 1, __ATOMIC_RELAXED);
+}
+
+static uint64_t tick_period_ns = 10000000;
+static int nr_spinners = 1, nr_tickers;
+
+static void *tick_thread(void *arg)
+{
+	struct tick_slot *s = arg;
+	uint64_t prev = now_ns(), t, next = prev;
+	struct timespec ts;
+
+	if (s->spinner) {
+		for (;;) {
+			t = now_ns();
+			tick(s, t, t - prev);
+			prev = t;
+		}
+	}
+	for (;;) {
+		next += tick_period_ns;
+		ts.tv_sec = next / 1000000000ull;
+		ts.tv_nsec = next % 1000000000ull;
+		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL))
+			;
+		t = now_ns();
+		tick(s, t, t - next);
+		/* after a long stall, start again from now rather than catch up */
+		if (t - next > tick_period_ns)
+			next = t;
+	}
+	return NULL;
+}
+
+/* The next slot of the tick area (thread number i, 0 the main thread). */
+static struct tick_slot *tick_slot(int i)
+{
+	struct tick_slot *s = &ticks->slot[nr_tickers++];
+
+	s->spinner = i < nr_spinners;
+	return s;
+}
+
 int main(int argc, char **argv)
 {
-	int T = 1, F = 10, V = 10, churn = 0, stats_fd = -1, ready_fd = -1, opt;
+	int T = 1, F = 10, V = 10, churn = 0, stats_fd = -1, ready_fd = -1, tick_fd = -1, opt;
 	const char *dir = "/tmp";
 	pthread_attr_t attr;
 	size_t stack = 64 * 1024;
 	char *stacks = NULL;
 	struct rlimit rl;
 
-	while ((opt = getopt(argc, argv, "t:f:v:cs:r:d:")) != -1) {
+	while ((opt = getopt(argc, argv, "t:f:v:cs:r:d:k:p:n:")) != -1) {
 		switch (opt) {
 		case 't': T = atoi(optarg); break;
 		case 'f': F = atoi(optarg); break;
@@ -245,13 +319,21 @@ int main(int argc, char **argv)
 		case 's': stats_fd = atoi(optarg); break;
 		case 'r': ready_fd = atoi(optarg); break;
 		case 'd': dir = optarg; break;
+		case 'k': tick_fd = atoi(optarg); break;
+		case 'p': tick_period_ns = strtoull(optarg, NULL, 10) * 1000; break;
+		case 'n': nr_spinners = atoi(optarg); break;
 		default:
-			fprintf(stderr, "usage: pss_target -t T -f F -v V [-c] [-s FD] [-r FD] [-d DIR]\n");
+			fprintf(stderr, "usage: pss_target -t T -f F -v V [-c] [-s FD] [-r FD] [-d DIR] "
+				"[-k FD [-p PERIOD_US] [-n SPINNERS]]\n");
 			return 2;
 		}
 	}
 	if (churn && stats_fd < 0) {
 		fprintf(stderr, "pss_target: -c needs -s STATS_FD\n");
+		return 2;
+	}
+	if (churn && tick_fd >= 0) {
+		fprintf(stderr, "pss_target: -c and -k do not go together\n");
 		return 2;
 	}
 
@@ -266,6 +348,16 @@ int main(int argc, char **argv)
 			     MAP_SHARED | MAP_POPULATE, stats_fd, 0);
 		if (stats == MAP_FAILED)
 			die("mmap stats");
+	}
+	if (tick_fd >= 0) {
+		size_t len = sizeof(*ticks) + T * sizeof(struct tick_slot);
+
+		ticks = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
+			     tick_fd, 0);
+		if (ticks == MAP_FAILED)
+			die("mmap tick area");
+		ticks->period_ns = tick_period_ns;
+		tick_slot(0);	/* the main thread's */
 	}
 
 	/* Threads first (one stack mapping), then fds, then VMAs to the total. */
@@ -284,7 +376,8 @@ int main(int argc, char **argv)
 			/* slot 0 is the churn thread's, started once set up */
 			if (churn && i == 1)
 				continue;
-			err = pthread_create(&th, &attr, idle_thread, NULL);
+			err = pthread_create(&th, &attr, ticks ? tick_thread : idle_thread,
+					     ticks ? tick_slot(i) : NULL);
 			if (err) {
 				errno = err;
 				die("pthread_create");
@@ -311,6 +404,9 @@ int main(int argc, char **argv)
 		pthread_setname_np(th, "churn");
 	}
 
+	/* all slots taken before the benchmark may look at them */
+	if (ticks)
+		__atomic_store_n(&ticks->nr_threads, nr_tickers, __ATOMIC_RELEASE);
 	if (ready_fd >= 0) {
 		char c = 'R';
 
@@ -318,6 +414,8 @@ int main(int argc, char **argv)
 			die("write ready");
 		close(ready_fd);
 	}
+	if (ticks)
+		tick_thread(&ticks->slot[0]);
 	for (;;)
 		pause();
 }

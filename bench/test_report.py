@@ -28,6 +28,19 @@ GOOD = ("#BENCH kind=env kernel=6.12.0-test machine=x86_64 cpus=2 date=now abi=1
         + "#BENCH kind=done errors=0\n")
 
 
+TSTALL = ("#BENCH kind=tstall T=100 method=%s reps=3 period_ns=20000000 wall_med_ns=%d "
+          "wall_min_ns=1 wall_max_ns=%d thr_med_ns=%d thr_min_ns=1 thr_max_ns=%d typ_med_ns=%d "
+          "typ_min_ns=1 typ_max_ns=%d proc_med_ns=%d proc_min_ns=1 proc_max_ns=%d "
+          "base_thr_ns=%d base_typ_ns=%d base_proc_ns=%d base_win_ns=20000000 seen=100%s\n")
+PSS_EXTRA = (" stall_med_ns=%d stall_max_ns=%d park_med_ns=1000 park_max_ns=2000 quiesce_med_ns=500 "
+             "capture_med_ns=9000 parked=99 held=0 not_parked=0 mem_bytes=65536")
+
+
+def tstall(method, thr, base, extra="", typ=None):
+    typ = thr if typ is None else typ
+    return TSTALL % (method, thr, thr, thr, thr, typ, typ, thr, thr, base, base, base, extra)
+
+
 class ReportTest(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.TemporaryDirectory()
@@ -54,6 +67,36 @@ class ReportTest(unittest.TestCase):
         self.assertEqual(0, p.returncode, p.stderr)
         self.assertIn("**30.0×**", p.stdout)
         self.assertTrue(os.path.getsize(self.svg) > 0)
+
+    def test_tstall(self):
+        # gdb held a thread 100 ms over its baseline; pss's stall is the
+        # worse of the module's 2 ms and the target's 1 ms over baseline
+        text = GOOD.replace("#BENCH kind=done errors=0\n", "") + \
+            tstall("none", 3000000, 3000000) + \
+            tstall("pss", 4000000, 3000000, PSS_EXTRA % (2000000, 2500000)) + \
+            "#BENCH kind=tstall T=100 method=pss+stacks status=n/a why=EOPNOTSUPP\n" + \
+            tstall("gdb", 105000000, 5000000) + "#BENCH kind=done errors=0\n"
+        p = self.run_report(self.log(text))
+        self.assertEqual(0, p.returncode, p.stderr)
+        self.assertIn("| 100 | gdb: 100.00 ms | n/a | n/a | 2.00 ms | **50.0×** ✅ | n/a | n/a |",
+                      p.stdout)
+        self.assertIn("n/a (EOPNOTSUPP)", p.stdout)
+        # a pss stall under the goal is marked
+        text = text.replace(PSS_EXTRA % (2000000, 2500000), PSS_EXTRA % (10000000, 12000000))
+        p = self.run_report(self.log(text))
+        self.assertIn("**10.0×** ❌ (goal 20×)", p.stdout)
+        # a tool whose worst thread is lost in the noise still shows its
+        # hold of every thread through the typical thread
+        text = text.replace(tstall("gdb", 105000000, 5000000),
+                            tstall("eu-stack", 5000000, 5000000, typ=205000000))
+        p = self.run_report(self.log(text))
+        self.assertIn("| 100 | eu-stack: 200.00 ms | n/a | n/a | 10.00 ms | **20.0×** ✅", p.stdout)
+        # a hold lost in the noise bounds the ratio, never reads 0×
+        text = text.replace(tstall("eu-stack", 5000000, 5000000, typ=205000000),
+                            tstall("eu-stack", 50000000, 60000000))
+        p = self.run_report(self.log(text))
+        self.assertIn("| 100 | eu-stack: not above the noise (≤ 50.00 ms) | n/a | n/a | "
+                      "10.00 ms | ≤ 5.0× ❌ (goal 20×)", p.stdout)
 
     def test_line_cut_short_at_end(self):
         text = GOOD.replace("#BENCH kind=done errors=0\n", "") + (FULL % ("pss", 1, 1, 1, 1))[:60]

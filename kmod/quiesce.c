@@ -370,12 +370,8 @@ void pss_quiesce_release(struct pss_quiesce *q, struct pss_perf_info *perf)
 		struct pss_park_req *p = &q->park[i];
 		u64 held;
 
-		/*
-		 * One that arrived after the release (it was held asleep
-		 * and woke meanwhile) passed through: it was not parked.
-		 */
-		if (!p->queued || !pss_park_arrived(p) ||
-		    p->arrived_ns > q->release_ns)
+		/* one that arrived after the release was never held */
+		if (!p->queued || !pss_park_arrived(p) || p->arrived_ns > q->release_ns)
 			continue;
 		held = max_t(u64, q->release_ns - p->arrived_ns, 1);
 		perf->park_max_ns = max(perf->park_max_ns, held);
@@ -394,7 +390,7 @@ u64 pss_quiesce_park_ns(struct pss_quiesce *q, struct task_struct *task)
 	if (!q || !pss_quiesce_released(q))
 		return 0;
 	p = pss_park_of(q, task);
-	if (!p || !p->queued || !pss_park_arrived(p))
+	if (!p || !p->queued || !pss_park_arrived(p) || p->arrived_ns > q->release_ns)
 		return 0;
 	return max_t(u64, q->release_ns - p->arrived_ns, 1);
 }

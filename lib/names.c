@@ -55,6 +55,97 @@ LIBPSS_API const char *pss_vma_entry_name(const struct pss_vma_entry *e)
 			  e->name_off, e->name_len);
 }
 
+/* A binary part of off/len inside the record, past its VER0 fixed part. */
+static const void *rec_bytes(const void *rec, __u32 rec_len, size_t fixed,
+			     __u32 off, __u32 len, size_t *out_len)
+{
+	if (out_len)
+		*out_len = 0;
+	if (!off || !len || !var_ok(rec_len, fixed, off, len))
+		return NULL;
+	if (out_len)
+		*out_len = len;
+	return (const char *)rec + off;
+}
+
+/* A register set: inside the record's variable part (data_off/data_len). */
+static const void *ctx_set(const struct pss_context_entry *e, __u32 off,
+			   __u32 len, size_t *out_len)
+{
+	if (out_len)
+		*out_len = 0;
+	if (!e || !len || off < e->data_off || off > e->rec_len ||
+	    (__u64)off + len > (__u64)e->data_off + e->data_len)
+		return NULL;
+	return rec_bytes(e, e->rec_len, PSS_CONTEXT_ENTRY_SIZE_VER0, off, len,
+			 out_len);
+}
+
+LIBPSS_API const void *pss_context_entry_gregs(const struct pss_context_entry *e,
+					       size_t *len)
+{
+	return ctx_set(e, e ? e->gregs_off : 0, e ? e->gregs_len : 0, len);
+}
+
+LIBPSS_API const void *pss_context_entry_fpregs(const struct pss_context_entry *e,
+						size_t *len)
+{
+	return ctx_set(e, e ? e->fpregs_off : 0, e ? e->fpregs_len : 0, len);
+}
+
+LIBPSS_API const void *pss_context_entry_xstate(const struct pss_context_entry *e,
+						size_t *len)
+{
+	return ctx_set(e, e ? e->xstate_off : 0, e ? e->xstate_len : 0, len);
+}
+
+LIBPSS_API const char *pss_kstack_entry_text(const struct pss_kstack_entry *e,
+					     size_t *len)
+{
+	const char *s;
+
+	if (len)
+		*len = 0;
+	if (!e)
+		return NULL;
+	s = rec_string(e, e->rec_len, PSS_KSTACK_ENTRY_SIZE_VER0, e->text_off,
+		       e->text_len);
+	if (s && len)
+		*len = e->text_len;
+	return s;
+}
+
+LIBPSS_API const void *pss_memory_entry_data(const struct pss_memory_entry *e,
+					     size_t *len)
+{
+	if (!e) {
+		if (len)
+			*len = 0;
+		return NULL;
+	}
+	return rec_bytes(e, e->rec_len, PSS_MEMORY_ENTRY_SIZE_VER0, e->data_off,
+			 e->data_len, len);
+}
+
+LIBPSS_API int pss_auxv_lookup(const struct pss_auxv_info *auxv, __u64 type,
+			       __u64 *value)
+{
+	size_t i, n;
+
+	if (!auxv || !value)
+		return -EINVAL;
+	n = auxv->len / (2 * sizeof(__u64));
+	if (n > PSS_AUXV_WORDS / 2)
+		n = PSS_AUXV_WORDS / 2;
+	for (i = 0; i < n && auxv->auxv[2 * i]; i++) {
+		if (auxv->auxv[2 * i] == type) {
+			*value = auxv->auxv[2 * i + 1];
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
 static const char *const handle_types[PSS_HT_NR] = {
 	[PSS_HT_UNKNOWN]	= "unknown",
 	[PSS_HT_REGULAR]	= "regular",
@@ -127,6 +218,9 @@ static const char *const walk_classes[PSS_WALK_NR_CLASSES] = {
 	[PSS_WALK_THREADS]	= "threads",
 	[PSS_WALK_HANDLES]	= "handles",
 	[PSS_WALK_VA_SPACE]	= "va_space",
+	[PSS_WALK_CONTEXTS]	= "contexts",
+	[PSS_WALK_KSTACKS]	= "kstacks",
+	[PSS_WALK_MEMORY]	= "memory",
 };
 
 LIBPSS_API const char *pss_walk_class_name(__u32 walk_class)
@@ -141,6 +235,10 @@ static const char *const query_classes[PSS_QUERY_NR_CLASSES] = {
 	[PSS_QUERY_HANDLES]	= "handles",
 	[PSS_QUERY_VA_SPACE]	= "va_space",
 	[PSS_QUERY_PERFORMANCE]	= "performance",
+	[PSS_QUERY_AUXV]	= "auxv",
+	[PSS_QUERY_CONTEXTS]	= "contexts",
+	[PSS_QUERY_KSTACKS]	= "kstacks",
+	[PSS_QUERY_MEMORY]	= "memory",
 };
 
 LIBPSS_API const char *pss_query_class_name(__u32 query_class)
@@ -159,8 +257,24 @@ LIBPSS_API const char *pss_facet_name(__u64 facet)
 	case PSS_FACET_VA_SPACE:		return "va_space";
 	case PSS_FACET_VA_SPACE_SECTION:	return "va_space_section";
 	case PSS_FACET_MEASURE_PERFORMANCE:	return "measure_performance";
+	case PSS_FACET_THREAD_CONTEXT:		return "thread_context";
+	case PSS_FACET_THREAD_KSTACK:		return "thread_kstack";
+	case PSS_FACET_MEMORY:			return "memory";
 	default:				return "unknown";
 	}
+}
+
+static const char *const parks[] = {
+	[PSS_PARK_NONE]		= "none",
+	[PSS_PARK_WAITED]	= "waited",
+	[PSS_PARK_STOPPED]	= "stopped",
+	[PSS_PARK_BLOCKED]	= "blocked",
+	[PSS_PARK_CALLER]	= "caller",
+};
+
+LIBPSS_API const char *pss_park_name(__u32 park)
+{
+	return lookup(parks, ARRAY_SIZE(parks), park);
 }
 
 LIBPSS_API const char *pss_library_version(void)

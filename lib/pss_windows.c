@@ -13,6 +13,7 @@
  * per (binding, position) through the marker's allocator and live until
  * PssWalkMarkerFree().
  */
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -41,6 +42,7 @@ struct win_snap {
 	__u64 cut_boottime_ns;
 	__u64 count[PSS_WALK_NR_CLASSES];	/* records per native class */
 	__u64 live_threads;	/* thread records not PSS_THREAD_EXITING */
+	DWORD context_flags;	/* ThreadContextFlags, with THREAD_CONTEXT */
 	__s32 pid;
 };
 
@@ -314,6 +316,8 @@ struct win_marker {
 	struct pss_walk_marker *nm;
 	__u64 total;
 	wchar_t **names;	/* per position, NULL until converted */
+	CONTEXT **contexts;	/* per position, NULL until converted */
+	struct pss_walk_marker *ctx_nm;	/* PSS_WALK_CONTEXTS, beside nm */
 	struct image *images;
 	size_t nr_images;
 };
@@ -401,8 +405,11 @@ static void marker_unbind(struct win_marker *m)
 {
 	pss_walk_marker_free(m->nm);	/* its buffers: back to the allocator */
 	m->nm = NULL;
+	pss_walk_marker_free(m->ctx_nm);
+	m->ctx_nm = NULL;
 	/* names handed out stay in m->chunks until the marker is freed */
 	m->names = NULL;
+	m->contexts = NULL;
 	m->images = NULL;
 	m->nr_images = 0;
 	m->bound = NULL;
@@ -787,8 +794,156 @@ static DWORD fill_handle(struct win_marker *m, const struct pss_handle_entry *h,
 	return ERROR_SUCCESS;
 }
 
-static void fill_thread(struct win_marker *m, const struct pss_thread_entry *t,
-			PSS_THREAD_ENTRY *e)
+/*
+ * The CONTEXT of a thread from its context entry: NT_PRSTATUS's
+ * user_regs_struct and NT_PRFPREG's FXSAVE image (XMM_SAVE_AREA32 is the
+ * same layout), the parts the caller asked for that were captured.
+ */
+enum {	/* struct user_regs_struct (x86-64), in 8-byte words */
+	UR_R15, UR_R14, UR_R13, UR_R12, UR_RBP, UR_RBX, UR_R11, UR_R10,
+	UR_R9, UR_R8, UR_RAX, UR_RCX, UR_RDX, UR_RSI, UR_RDI, UR_ORIG_RAX,
+	UR_RIP, UR_CS, UR_EFLAGS, UR_RSP, UR_SS, UR_FS_BASE, UR_GS_BASE,
+	UR_DS, UR_ES, UR_FS, UR_GS, UR_NR
+};
+
+/* A register set of a context entry of @len bytes, NULL if absent or bad. */
+static const void *ctx_set(const struct pss_context_entry *ce, size_t len,
+			   __u32 off, __u32 set_len, size_t *out)
+{
+	*out = 0;
+	if (!set_len || off < sizeof(*ce) || off > len || set_len > len - off)
+		return NULL;
+	*out = set_len;
+	return (const char *)ce + off;
+}
+
+/* The layout of Windows' x64 CONTEXT (winnt.h): code reads it by offset. */
+_Static_assert(sizeof(XMM_SAVE_AREA32) == 512, "XMM_SAVE_AREA32");
+_Static_assert(offsetof(CONTEXT, ContextFlags) == 0x30, "ContextFlags");
+_Static_assert(offsetof(CONTEXT, Dr0) == 0x48, "Dr0");
+_Static_assert(offsetof(CONTEXT, Rax) == 0x78, "Rax");
+_Static_assert(offsetof(CONTEXT, Rip) == 0xf8, "Rip");
+_Static_assert(offsetof(CONTEXT, FltSave) == 0x100, "FltSave");
+_Static_assert(offsetof(CONTEXT, Xmm0) == 0x1a0, "Xmm0");
+_Static_assert(offsetof(CONTEXT, VectorRegister) == 0x300, "VectorRegister");
+_Static_assert(sizeof(CONTEXT) == 0x4d0, "CONTEXT");
+
+static void fill_context(CONTEXT *c, const struct pss_context_entry *ce,
+			 size_t len, DWORD want)
+{
+	size_t glen, flen;
+	const __u64 *g = ctx_set(ce, len, ce->gregs_off, ce->gregs_len, &glen);
+	const void *f = ctx_set(ce, len, ce->fpregs_off, ce->fpregs_len, &flen);
+	DWORD have = CONTEXT_AMD64;
+
+	memset(c, 0, sizeof(*c));
+	if (ce->elf_machine == EM_X86_64 && g && glen >= UR_NR * 8) {
+		have |= CONTEXT_CONTROL | CONTEXT_INTEGER | CONTEXT_SEGMENTS;
+		c->Rip = g[UR_RIP];
+		c->Rsp = g[UR_RSP];
+		c->EFlags = (DWORD)g[UR_EFLAGS];
+		c->SegCs = (WORD)g[UR_CS];
+		c->SegSs = (WORD)g[UR_SS];
+		c->Rax = g[UR_RAX];
+		c->Rcx = g[UR_RCX];
+		c->Rdx = g[UR_RDX];
+		c->Rbx = g[UR_RBX];
+		c->Rbp = g[UR_RBP];
+		c->Rsi = g[UR_RSI];
+		c->Rdi = g[UR_RDI];
+		c->R8 = g[UR_R8];
+		c->R9 = g[UR_R9];
+		c->R10 = g[UR_R10];
+		c->R11 = g[UR_R11];
+		c->R12 = g[UR_R12];
+		c->R13 = g[UR_R13];
+		c->R14 = g[UR_R14];
+		c->R15 = g[UR_R15];
+		c->SegDs = (WORD)g[UR_DS];
+		c->SegEs = (WORD)g[UR_ES];
+		c->SegFs = (WORD)g[UR_FS];
+		c->SegGs = (WORD)g[UR_GS];
+		if (f && flen >= sizeof(c->FltSave)) {
+			have |= CONTEXT_FLOATING_POINT;
+			memcpy(&c->FltSave, f, sizeof(c->FltSave));
+			c->MxCsr = c->FltSave.MxCsr;
+		}
+	}
+	/* each part is valid only if asked for: clear the others */
+	have &= want | CONTEXT_AMD64;
+	if (!(have & (CONTEXT_CONTROL & ~CONTEXT_AMD64)))
+		c->Rip = c->Rsp = c->EFlags = c->SegCs = c->SegSs = 0;
+	if (!(have & (CONTEXT_INTEGER & ~CONTEXT_AMD64)))
+		c->Rax = c->Rcx = c->Rdx = c->Rbx = c->Rbp = c->Rsi = c->Rdi =
+		c->R8 = c->R9 = c->R10 = c->R11 = c->R12 = c->R13 = c->R14 =
+		c->R15 = 0;
+	if (!(have & (CONTEXT_SEGMENTS & ~CONTEXT_AMD64)))
+		c->SegDs = c->SegEs = c->SegFs = c->SegGs = 0;
+	if (!(have & (CONTEXT_FLOATING_POINT & ~CONTEXT_AMD64))) {
+		memset(&c->FltSave, 0, sizeof(c->FltSave));
+		c->MxCsr = 0;
+	}
+	c->ContextFlags = have;
+}
+
+/*
+ * The CONTEXT of the thread at native position @at, converted once per
+ * position into the marker's memory; NULL if the thread was not held.
+ */
+static DWORD thread_context(struct win_marker *m, __u64 at, CONTEXT **out)
+{
+	const struct pss_context_entry *ce;
+	const void *rec;
+	size_t len = 0;
+	CONTEXT *c;
+	int ret;
+
+	*out = NULL;
+	if (!m->contexts) {
+		if (m->total > SIZE_MAX / sizeof(*m->contexts))
+			return ERROR_NOT_ENOUGH_MEMORY;
+		m->contexts = marker_alloc(m, m->total * sizeof(*m->contexts) + 1);
+		if (!m->contexts)
+			return ERROR_NOT_ENOUGH_MEMORY;
+		memset(m->contexts, 0, m->total * sizeof(*m->contexts));
+	}
+	if (at >= m->total)
+		return ERROR_SUCCESS;
+	if (m->contexts[at]) {
+		*out = m->contexts[at];
+		return ERROR_SUCCESS;
+	}
+	if (!m->ctx_nm) {
+		PSS_OPTS(pss_walk_marker_opts, opts);
+		struct pss_allocator pal = { m, shim_alloc, shim_free };
+
+		opts.allocator = &pal;
+		ret = pss_walk_marker_create(m->bound_ws.snap, PSS_WALK_CONTEXTS,
+					     &opts, &m->ctx_nm);
+		if (ret)
+			return win_error(ret);
+	}
+	/* one context entry per thread entry, in the same order */
+	ret = pss_walk_marker_set_position(m->ctx_nm, at);
+	if (!ret)
+		ret = pss_walk(m->ctx_nm, &rec, &len);
+	if (ret < 0)
+		return win_error(ret);
+	ce = rec;
+	if (ret == 0 || len < sizeof(*ce) || ce->park == PSS_PARK_NONE)
+		return ERROR_SUCCESS;
+	c = marker_alloc(m, sizeof(*c) + 15);
+	if (!c)
+		return ERROR_NOT_ENOUGH_MEMORY;
+	c = (CONTEXT *)(((uintptr_t)c + 15) & ~(uintptr_t)15);
+	fill_context(c, ce, len, m->bound_ws.context_flags);
+	m->contexts[at] = c;
+	*out = c;
+	return ERROR_SUCCESS;
+}
+
+static DWORD fill_thread(struct win_marker *m, const struct pss_thread_entry *t,
+			 __u64 at, PSS_THREAD_ENTRY *e)
 {
 	const struct win_snap *ws = &m->bound_ws;
 	size_t nwords = 0;
@@ -811,6 +966,15 @@ static void fill_thread(struct win_marker *m, const struct pss_thread_entry *t,
 	if (t->flags & (PSS_THREAD_STOPPED | PSS_THREAD_TRACED) ||
 	    t->state == 'T' || t->state == 't')
 		e->SuspendCount = 1;
+	if (ws->facets & PSS_FACET_THREAD_CONTEXT) {
+		DWORD err = thread_context(m, at, &e->ContextRecord);
+
+		if (err)
+			return err;
+		if (e->ContextRecord)
+			e->SizeOfContextRecord = sizeof(CONTEXT);
+	}
+	return ERROR_SUCCESS;
 }
 
 static DWORD fill_thread_name(struct win_marker *m,
@@ -938,8 +1102,7 @@ PSS_API DWORD PssWalkSnapshot(HPSS SnapshotHandle,
 		err = fill_handle(m, rec, &out.handle);
 		break;
 	case PSS_WALK_THREADS:
-		fill_thread(m, rec, &out.thread);
-		err = ERROR_SUCCESS;
+		err = fill_thread(m, rec, at, &out.thread);
 		break;
 	default:
 		err = fill_thread_name(m, rec, &out.name);
@@ -1097,7 +1260,8 @@ PSS_API DWORD PssQuerySnapshot(HPSS SnapshotHandle,
 			return ERROR_NOT_FOUND;
 		/* the live threads at the cut, nothing that has exited */
 		ti->ThreadsCaptured = clamp_dword(ws->live_threads);
-		ti->ContextLength = 0;
+		ti->ContextLength = ws->facets & PSS_FACET_THREAD_CONTEXT ?
+				     sizeof(CONTEXT) : 0;
 		return ERROR_SUCCESS;
 	}
 	case PSS_QUERY_PERFORMANCE_COUNTERS: {
@@ -1150,7 +1314,8 @@ static int handle_fd(HANDLE h)
 	return v <= 0 || v > INT_MAX ? -1 : (int)v;
 }
 
-static DWORD win_snap_new(struct pss_snapshot *snap, HPSS *out)
+static DWORD win_snap_new(struct pss_snapshot *snap, DWORD context_flags,
+			  HPSS *out)
 {
 	struct pss_snapshot_info si;
 	struct pss_process_info *pi;
@@ -1179,6 +1344,7 @@ static DWORD win_snap_new(struct pss_snapshot *snap, HPSS *out)
 	ws->count[PSS_NATIVE_WALK_HANDLES] = si.nr_handles;
 	ws->count[PSS_NATIVE_WALK_VA_SPACE] = si.nr_vmas;
 	ws->pid = pi->pid;
+	ws->context_flags = context_flags;
 	free(pi);
 	pi = NULL;
 	if (ws->facets & PSS_FACET_THREADS) {
@@ -1263,20 +1429,27 @@ PSS_API DWORD PssCaptureSnapshot(HANDLE ProcessHandle,
 	DWORD err;
 	int ret;
 
-	(void)ThreadContextFlags;	/* only meaningful with THREAD_CONTEXT */
+	bool context = f & (PSS_CAPTURE_THREAD_CONTEXT |
+			    PSS_CAPTURE_THREAD_CONTEXT_EXTENDED);
+
 	if (!SnapshotHandle || (f & ~(DWORD)CAPTURE_KNOWN))
+		return ERROR_INVALID_PARAMETER;
+	/* ThreadContextFlags is read only with a context, as on Windows */
+	if (context && (ThreadContextFlags & ~(DWORD)(CONTEXT_ALL | CONTEXT_XSTATE)))
 		return ERROR_INVALID_PARAMETER;
 	/*
 	 * A clone needs a fork of another process's address space, which no
-	 * exported kernel interface gives a module; register contexts are not
-	 * captured yet.
+	 * exported kernel interface gives a module.
 	 */
-	if (f & (PSS_CAPTURE_VA_CLONE | PSS_CAPTURE_THREAD_CONTEXT |
-		 PSS_CAPTURE_THREAD_CONTEXT_EXTENDED))
+	if (f & PSS_CAPTURE_VA_CLONE)
 		return ERROR_NOT_SUPPORTED;
 
-	if (f & PSS_CAPTURE_THREADS)
+	if (f & PSS_CAPTURE_THREADS) {
 		opts.facets |= PSS_FACET_THREADS;
+		/* contexts belong to the thread entries: none without them */
+		if (context)
+			opts.facets |= PSS_FACET_THREAD_CONTEXT;
+	}
 	if (f & PSS_CAPTURE_HANDLES) {
 		opts.facets |= PSS_FACET_HANDLES;
 		if (f & PSS_CAPTURE_HANDLE_NAME_INFORMATION)
@@ -1305,7 +1478,8 @@ PSS_API DWORD PssCaptureSnapshot(HANDLE ProcessHandle,
 	ret = pss_capture(&opts, &snap);
 	if (ret)
 		return win_error(ret);
-	err = win_snap_new(snap, SnapshotHandle);
+	err = win_snap_new(snap, context ? ThreadContextFlags : 0,
+			   SnapshotHandle);
 	if (err)
 		pss_snapshot_free(snap);
 	return err;

@@ -121,6 +121,14 @@ LIBPSS_API int capture_0_2(const struct pss_capture_opts *opts,
 	args.facets = OPTS_GET(opts, facets, 0);
 	args.target_pid = pid;
 	args.target_pidfd = pidfd;
+	args.quiesce_timeout_ms = OPTS_GET(opts, quiesce_timeout_ms, 0);
+	args.stack_bytes = OPTS_GET(opts, stack_bytes, 0);
+	args.memory_flags = OPTS_GET(opts, memory_flags, 0);
+	args.nr_ranges = OPTS_GET(opts, nr_ranges, 0);
+	args.ranges = (__u64)(uintptr_t)OPTS_GET(opts, ranges, NULL);
+	/* the kernel would say EFAULT: a NULL array is the caller's mistake */
+	if (args.nr_ranges && !args.ranges)
+		return -EINVAL;
 
 	if (dev_fd >= 0) {
 		dfd = dev_fd;
@@ -151,8 +159,10 @@ LIBPSS_API int capture_0_1(const struct pss_capture_opts *opts,
 		return capture_0_2(opts, snap);
 	if (!OPTS_VALID(opts))
 		return -EINVAL;
-	memcpy(&o, opts, sizeof(o));
-	o.sz = sizeof(o);	/* the rest was checked to be zero */
+	/* a 0.1 caller's struct may be shorter than ours: the rest is zero */
+	memset(&o, 0, sizeof(o));
+	memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
+	o.sz = sizeof(o);
 	o.dev_fd = -1;
 	return capture_0_2(&o, snap);
 }
@@ -218,6 +228,12 @@ static int walk_to_query_class(__u32 walk_class)
 		return PSS_QUERY_HANDLES;
 	case PSS_WALK_VA_SPACE:
 		return PSS_QUERY_VA_SPACE;
+	case PSS_WALK_CONTEXTS:
+		return PSS_QUERY_CONTEXTS;
+	case PSS_WALK_KSTACKS:
+		return PSS_QUERY_KSTACKS;
+	case PSS_WALK_MEMORY:
+		return PSS_QUERY_MEMORY;
 	default:
 		return -EINVAL;
 	}

@@ -68,6 +68,12 @@ static __u32 class_min_rec(__u32 walk_class)
 		return PSS_HANDLE_ENTRY_SIZE_VER0;
 	case PSS_WALK_VA_SPACE:
 		return PSS_VMA_ENTRY_SIZE_VER0;
+	case PSS_WALK_CONTEXTS:
+		return PSS_CONTEXT_ENTRY_SIZE_VER0;
+	case PSS_WALK_KSTACKS:
+		return PSS_KSTACK_ENTRY_SIZE_VER0;
+	case PSS_WALK_MEMORY:
+		return PSS_MEMORY_ENTRY_SIZE_VER0;
 	default:
 		return 0;
 	}
@@ -337,6 +343,42 @@ LIBPSS_API int pss_walk_vma(struct pss_walk_marker *m,
 {
 	const void *e = NULL;
 	int ret = walk_class(m, PSS_WALK_VA_SPACE, entry ? &e : NULL, len);
+
+	if (entry)
+		*entry = e;
+	return ret;
+}
+
+LIBPSS_API int pss_walk_context(struct pss_walk_marker *m,
+				const struct pss_context_entry **entry,
+				size_t *len)
+{
+	const void *e = NULL;
+	int ret = walk_class(m, PSS_WALK_CONTEXTS, entry ? &e : NULL, len);
+
+	if (entry)
+		*entry = e;
+	return ret;
+}
+
+LIBPSS_API int pss_walk_kstack(struct pss_walk_marker *m,
+			       const struct pss_kstack_entry **entry,
+			       size_t *len)
+{
+	const void *e = NULL;
+	int ret = walk_class(m, PSS_WALK_KSTACKS, entry ? &e : NULL, len);
+
+	if (entry)
+		*entry = e;
+	return ret;
+}
+
+LIBPSS_API int pss_walk_memory(struct pss_walk_marker *m,
+			       const struct pss_memory_entry **entry,
+			       size_t *len)
+{
+	const void *e = NULL;
+	int ret = walk_class(m, PSS_WALK_MEMORY, entry ? &e : NULL, len);
 
 	if (entry)
 		*entry = e;

@@ -2,14 +2,18 @@
 # `make bench`: build the benchmark statically, run it in a guest of each
 # kernel (Debian 6.12 first: every figure; then Debian 6.1, where procfs is
 # the only peer - PROCMAP_QUERY appeared in 6.11), print the table and write
-# bench/results.md and the plot bench/cost.svg.
+# bench/results.md and the plot bench/cost.svg. The thread-state stall part
+# (tstall) runs eu-stack and gdb in the guest: scripts/guest-tools.sh
+# carries them.
 #
 #   bench.sh [KERNEL...]          default: 612 61
 #   BENCH_ARGS="--budget 6"       passed to pss_bench on the primary kernel
 #   BENCH_ARGS_SECONDARY=...      passed on the other kernels
+#                                 (--parts tstall: only the stall of thread
+#                                 state; see pss_bench.c for the parts)
 #   BENCH_MEM=2048                guest memory (MiB)
 #
-# Guest logs are kept in build/bench-TAG.log. Takes about 15-20 minutes on a
+# Guest logs are kept in build/bench-TAG.log. Takes about 20-25 minutes on a
 # 2-core machine (QEMU TCG). Exits non-zero if a guest run failed or the
 # benchmark reported an error.
 set -euo pipefail

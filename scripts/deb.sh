@@ -12,7 +12,7 @@ log() { printf 'pss: %s\n' "$*" >&2; }
 die() { printf 'pss: error: %s\n' "$*" >&2; exit 1; }
 
 need=()
-for p in debhelper dh-dkms lintian dpkg-dev fakeroot libsmartcols-dev pkgconf; do
+for p in debhelper dh-dkms lintian dpkg-dev fakeroot libsmartcols-dev libdw-dev pkgconf; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' ||
 		need+=("$p")
 done

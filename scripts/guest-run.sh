@@ -1,6 +1,7 @@
 #!/bin/bash
 # Boot one kernel (61, 612 or debug) under QEMU (TCG) with an initramfs holding
-# busybox, pss.ko for that kernel and the static selftests, then either run
+# busybox, pss.ko for that kernel, the static selftests, gdb and elfutils
+# (scripts/guest-tools.sh), then either run
 # tests, the demo, or give a shell.
 #
 #   guest-run.sh TAG test [TEST...]   results (TAP) on stdout; exit 0 only if
@@ -65,6 +66,10 @@ fi
 		sed -E "s/^([^=]+)=(.*)$/export \1='\2'/" || true
 } > "$root/guest.conf"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$work/initramfs.cpio.gz"
+# gdb and elfutils with their libraries: a cached archive of its own after
+# this run's (the kernel unpacks concatenated archives in turn).
+tools=$("$here/guest-tools.sh")
+cat "$tools" >> "$work/initramfs.cpio.gz"
 
 append="console=ttyS0 loglevel=5 panic=-1 oops=panic panic_on_warn=1 rdinit=/init"
 append+=" softlockup_panic=0 hung_task_panic=0 nokaslr"

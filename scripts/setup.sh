@@ -1,8 +1,9 @@
 #!/bin/bash
 # Install from Debian's archive whatever pss needs and is missing: build tools, QEMU,
-# busybox, sparse, the Debian 6.1 and newest 6.12 kernel headers, linux-source-6.12
+# busybox, sparse, elfutils, the Debian 6.1 and newest 6.12 kernel headers, linux-source-6.12
 # and linux-source-6.1 (the two debug kernels), and the two Debian kernel images (unpacked into the cache, not installed as the
 # host's kernels: the guests boot them, the host never does).
+# gdb-minimal is unpacked into the cache too, for the guests (scripts/guest-tools.sh).
 #
 # Idempotent and quiet when nothing is missing. Prints the cache paths it settled on
 # to $PSS_CACHE/kernels.env for the other scripts.
@@ -13,7 +14,11 @@ set -euo pipefail
 [ "$(id -u)" = 0 ] || die "setup needs root (it installs Debian packages)"
 
 BASE_PKGS="build-essential bc bison flex libelf-dev libssl-dev cpio kmod xz-utils zstd
-	qemu-system-x86 busybox-static sparse python3 rsync pkg-config libsmartcols-dev file"
+	qemu-system-x86 busybox-static sparse python3 rsync pkg-config libsmartcols-dev libdw-dev file"
+# The debuggers the guests carry (scripts/guest-tools.sh): elfutils, and the
+# libraries of gdb-minimal, which is unpacked into the cache below.
+BASE_PKGS+=" elfutils libdw1 libelf1 libdebuginfod1 libexpat1 libgmp10 libipt2 liblzma5
+	libreadline8 libstdc++6 libtinfo6 libxxhash0 libzstd1 zlib1g"
 
 missing=()
 for p in $BASE_PKGS; do
@@ -72,6 +77,20 @@ unpack_kernel() { # $1 = kernel release, $2 = package name
 }
 unpack_kernel "$v61-amd64" "linux-image-$v61-amd64-unsigned"
 unpack_kernel "$v612-amd64" "linux-image-$v612-amd64-unsigned"
+
+# gdb for the guests: gdb-minimal (no Python) conflicts with the gdb package,
+# so it is unpacked into the cache, never installed on the host.
+gdbm_ver=$(apt-cache policy gdb-minimal | sed -n 's/^ *Candidate: //p')
+case $gdbm_ver in ""|"(none)") die "no gdb-minimal in the archive" ;; esac
+gdbm=$PSS_CACHE/tools/gdb-minimal
+if [ "$(cat "$gdbm/.version" 2>/dev/null)" != "$gdbm_ver" ]; then
+	log "fetching gdb-minimal $gdbm_ver"
+	rm -rf "$gdbm.tmp" && mkdir -p "$gdbm.tmp"
+	(cd "$gdbm.tmp" && apt_retry apt-get download -qq -o APT::Sandbox::User=root \
+		"gdb-minimal=$gdbm_ver" >/dev/null && dpkg-deb -x ./*.deb . && rm -f ./*.deb)
+	echo "$gdbm_ver" > "$gdbm.tmp/.version"
+	rm -rf "$gdbm" && mv "$gdbm.tmp" "$gdbm"
+fi
 
 # linux-source-6.* ship a tarball; unpack each once into the cache (the debug
 # kernels; from 6.12 also the kselftest harness headers and checkpatch.pl).

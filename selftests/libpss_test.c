@@ -3,7 +3,8 @@
  * libpss end to end: capture (self, a stopped child by pid and by pidfd),
  * query, walk markers (full walks agree with the counts, interleaved markers,
  * positions, rewind, batch boundaries, custom allocators), duplicate / adopt /
- * fork / SCM_RIGHTS, options size checks and argument errors.
+ * fork / SCM_RIGHTS, options size checks and argument errors; the
+ * thread-state options, walks and accessors (0.4).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -1457,6 +1458,178 @@ TEST(record_accessors_bounds)
 	EXPECT_STREQ("[heap]", pss_vma_entry_name(&u.v));
 	EXPECT_TRUE(PSS_ENTRY_HAS(&u.v, PSS_VMA_ENTRY_SIZE_VER0, page_size));
 	EXPECT_FALSE(PSS_ENTRY_HAS(&u.v, PSS_VMA_ENTRY_SIZE_VER0 - 8, page_size));
+}
+
+TEST(thread_state_names)
+{
+	EXPECT_STREQ("none", pss_park_name(PSS_PARK_NONE));
+	EXPECT_STREQ("waited", pss_park_name(PSS_PARK_WAITED));
+	EXPECT_STREQ("stopped", pss_park_name(PSS_PARK_STOPPED));
+	EXPECT_STREQ("blocked", pss_park_name(PSS_PARK_BLOCKED));
+	EXPECT_STREQ("caller", pss_park_name(PSS_PARK_CALLER));
+	EXPECT_STREQ("unknown", pss_park_name(PSS_PARK_CALLER + 1));
+	EXPECT_STREQ("contexts", pss_walk_class_name(PSS_WALK_CONTEXTS));
+	EXPECT_STREQ("kstacks", pss_walk_class_name(PSS_WALK_KSTACKS));
+	EXPECT_STREQ("memory", pss_walk_class_name(PSS_WALK_MEMORY));
+	EXPECT_STREQ("auxv", pss_query_class_name(PSS_QUERY_AUXV));
+	EXPECT_STREQ("memory", pss_query_class_name(PSS_QUERY_MEMORY));
+	EXPECT_STREQ("thread_context", pss_facet_name(PSS_FACET_THREAD_CONTEXT));
+	EXPECT_STREQ("thread_kstack", pss_facet_name(PSS_FACET_THREAD_KSTACK));
+	EXPECT_STREQ("memory", pss_facet_name(PSS_FACET_MEMORY));
+}
+
+TEST(thread_state_accessors_bounds)
+{
+	union {
+		struct pss_context_entry c;
+		struct pss_kstack_entry k;
+		struct pss_memory_entry m;
+		unsigned char raw[512];
+	} u;
+	struct pss_auxv_info ax;
+	__u64 val = 7;
+	size_t len = 99;
+
+	/* three sets inside data_off/data_len, each found, then pushed out */
+	memset(&u, 0, sizeof(u));
+	u.c.rec_len = 64 + 3 * 64;
+	u.c.data_off = 64;
+	u.c.data_len = 3 * 64;
+	u.c.gregs_off = 64;
+	u.c.gregs_len = 64;
+	u.c.fpregs_off = 128;
+	u.c.fpregs_len = 64;
+	u.c.xstate_off = 192;
+	u.c.xstate_len = 64;
+	EXPECT_EQ(u.raw + 64, pss_context_entry_gregs(&u.c, &len));
+	EXPECT_EQ(64, len);
+	EXPECT_EQ(u.raw + 128, pss_context_entry_fpregs(&u.c, &len));
+	EXPECT_EQ(u.raw + 192, pss_context_entry_xstate(&u.c, &len));
+	u.c.xstate_len = 65;	/* past data_len (and rec_len) */
+	EXPECT_EQ(NULL, pss_context_entry_xstate(&u.c, &len));
+	EXPECT_EQ(0, len);
+	u.c.gregs_off = 32;	/* inside the fixed part */
+	EXPECT_EQ(NULL, pss_context_entry_gregs(&u.c, &len));
+	u.c.fpregs_len = 0;	/* not captured */
+	EXPECT_EQ(NULL, pss_context_entry_fpregs(&u.c, &len));
+	EXPECT_EQ(NULL, pss_context_entry_gregs(NULL, &len));
+
+	memset(&u, 0, sizeof(u));
+	u.k.rec_len = 24 + 16;
+	u.k.text_off = 24;
+	u.k.text_len = 10;
+	memcpy(u.raw + 24, "f+0x1/0x2\n", 11);
+	EXPECT_STREQ("f+0x1/0x2\n", pss_kstack_entry_text(&u.k, &len));
+	EXPECT_EQ(10, len);
+	u.k.text_len = 16;	/* its NUL would be past rec_len */
+	EXPECT_EQ(NULL, pss_kstack_entry_text(&u.k, NULL));
+
+	memset(&u, 0, sizeof(u));
+	u.m.rec_len = 32 + 8;
+	u.m.data_off = 32;
+	u.m.data_len = 8;
+	EXPECT_EQ(u.raw + 32, pss_memory_entry_data(&u.m, &len));
+	EXPECT_EQ(8, len);
+	u.m.data_len = 9;
+	EXPECT_EQ(NULL, pss_memory_entry_data(&u.m, &len));
+	EXPECT_EQ(0, len);
+
+	memset(&ax, 0, sizeof(ax));
+	ax.auxv[0] = 6;		/* AT_PAGESZ */
+	ax.auxv[1] = 4096;
+	ax.auxv[2] = 33;	/* AT_SYSINFO_EHDR */
+	ax.auxv[3] = 0x1000;
+	ax.len = 6 * sizeof(__u64);	/* AT_NULL included */
+	EXPECT_EQ(0, pss_auxv_lookup(&ax, 33, &val));
+	EXPECT_EQ(0x1000, val);
+	EXPECT_EQ(-ENOENT, pss_auxv_lookup(&ax, 25, &val));
+	ax.len = 2 * sizeof(__u64);	/* the second pair is past len */
+	EXPECT_EQ(-ENOENT, pss_auxv_lookup(&ax, 33, &val));
+	EXPECT_EQ(-EINVAL, pss_auxv_lookup(NULL, 33, &val));
+}
+
+/*
+ * The thread-state options reach the kernel: a range over a buffer of ours
+ * comes back byte for byte in the memory walk, and the caller's own context
+ * is there; a 0.3-sized opts struct with garbage past its end captures.
+ */
+TEST(capture_opts_thread_state)
+{
+	const size_t len = 3 * 4096 + 100;
+	unsigned char *buf = malloc(len);
+	struct pss_memory_range r;
+	PSS_OPTS(pss_capture_opts, o,
+		 .facets = PSS_FACET_THREADS | PSS_FACET_THREAD_CONTEXT |
+			   PSS_FACET_MEMORY,
+		 .memory_flags = PSS_MEMORY_RANGES, .nr_ranges = 1, .ranges = &r);
+	const struct pss_context_entry *c;
+	const struct pss_memory_entry *m;
+	struct pss_walk_marker *w;
+	struct pss_auxv_info ax;
+	struct pss_snapshot *s;
+	size_t i, got = 0, dlen;
+	__u64 pagesz = 0;
+	bool mine = false;
+	int ret;
+
+	ASSERT_NE(NULL, buf);
+	for (i = 0; i < len; i++)
+		buf[i] = (unsigned char)(i * 7 + 3);
+	r.start = (uintptr_t)buf + 50;	/* not page aligned at either end */
+	r.len = len - 60;
+
+	o.nr_ranges = 1;
+	o.ranges = NULL;
+	EXPECT_EQ(-EINVAL, pss_capture(&o, &s));
+	o.ranges = &r;
+	ASSERT_EQ(0, pss_capture(&o, &s));
+
+	ASSERT_EQ(0, pss_walk_marker_create(s, PSS_WALK_MEMORY, NULL, &w));
+	pss_for_each_memory(w, m, ret) {
+		const unsigned char *d = pss_memory_entry_data(m, &dlen);
+
+		ASSERT_NE(NULL, d);
+		EXPECT_TRUE(m->flags & PSS_MEMORY_ENTRY_RANGE);
+		ASSERT_GE(m->addr, r.start);
+		ASSERT_LE(m->addr + dlen, r.start + r.len);
+		EXPECT_EQ(0, memcmp(d, (void *)(uintptr_t)m->addr, dlen));
+		got += dlen;
+	}
+	EXPECT_EQ(0, ret);
+	EXPECT_EQ(r.len, got);
+	/* the typed walk of another class refuses the marker */
+	EXPECT_EQ(-EINVAL, pss_walk_context(w, &c, NULL));
+	pss_walk_marker_free(w);
+
+	ASSERT_EQ(0, pss_walk_marker_create(s, PSS_WALK_CONTEXTS, NULL, &w));
+	pss_for_each_context(w, c, ret) {
+		if (c->tid != (pid_t)syscall(SYS_gettid))
+			continue;
+		mine = true;
+		EXPECT_EQ(PSS_PARK_CALLER, c->park);
+		EXPECT_NE(NULL, pss_context_entry_gregs(c, NULL));
+	}
+	EXPECT_EQ(0, ret);
+	EXPECT_TRUE(mine);
+	pss_walk_marker_free(w);
+
+	ASSERT_EQ(0, pss_query(s, PSS_QUERY_AUXV, &ax, sizeof(ax)));
+	EXPECT_EQ(0, pss_auxv_lookup(&ax, 6 /* AT_PAGESZ */, &pagesz));
+	EXPECT_EQ((__u64)sysconf(_SC_PAGESIZE), pagesz);
+	pss_snapshot_free(s);
+
+	/* a 0.3 caller: the struct ended at dev_fd */
+	memset(&o, 0xff, sizeof(o));
+	o.sz = offsetof(struct pss_capture_opts, dev_fd) + sizeof(o.dev_fd);
+	o.facets = PSS_FACET_THREADS;
+	o.flags = 0;
+	o.pid = 0;
+	o.pidfd = 0;
+	o.dev_fd = -1;
+	ASSERT_EQ(0, pss_capture(&o, &s));
+	EXPECT_EQ(-ENODATA, pss_walk_marker_create(s, PSS_WALK_MEMORY, NULL, &w));
+	pss_snapshot_free(s);
+	free(buf);
 }
 
 /* ------------------------------------------------------------ stopped child */

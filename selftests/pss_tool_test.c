@@ -1586,8 +1586,8 @@ TEST_F(target, views_json_vs_snapshot_json)
  */
 TEST_F(target, json_types_as_listed)
 {
-	static const char *const vnames[] = { "show", "threads", "fds", "maps" };
-	static const char *const tables[] = { "processes", "threads", "fds", "maps" };
+	static const char *const vnames[] = { "show", "threads", "fds", "maps", "stack" };
+	static const char *const tables[] = { "processes", "threads", "fds", "maps", "stack" };
 	struct jnode *doc, *cols, *v, *a;
 	size_t k, i, c;
 	int checked = 0;
@@ -1596,7 +1596,7 @@ TEST_F(target, json_types_as_listed)
 	ASSERT_NE(NULL, doc);
 	cols = jget(doc, "columns");
 	ASSERT_NE(NULL, cols);
-	for (k = 0; k < 4; k++) {
+	for (k = 0; k < sizeof(vnames) / sizeof(vnames[0]); k++) {
 		v = run_json(_metadata, ARGV(vnames[k], "-J", "--output-all", self->pid));
 		ASSERT_NE(NULL, v);
 		a = jget(v, tables[k]);
@@ -2125,6 +2125,23 @@ TEST_F(tool, usage_errors)
 		     ARGV("show", "1", "-r", "-J"));
 	expect_error(_metadata, AS_ROOT, PSS_EXIT_USAGE, NULL,
 		     ARGV("snapshot", "1", "-o", "PID"));
+	/* dump: one target, a file, a memory choice; --memory is dump's */
+	expect_error(_metadata, AS_ROOT, PSS_EXIT_USAGE, "one PID", ARGV("dump"));
+	expect_error(_metadata, AS_ROOT, PSS_EXIT_USAGE, "one PID", ARGV("dump", "1", "2"));
+	expect_error(_metadata, AS_ROOT, PSS_EXIT_USAGE, "--memory takes",
+		     ARGV("dump", "1", "--memory", "some"));
+	expect_error(_metadata, AS_ROOT, PSS_EXIT_USAGE, "only -o FILE",
+		     ARGV("dump", "1", "-J"));
+	expect_error(_metadata, AS_ROOT, PSS_EXIT_USAGE, "applies to dump",
+		     ARGV("stack", "1", "--memory", "all"));
+	expect_error(_metadata, AS_ROOT, PSS_EXIT_USAGE, "unknown column",
+		     ARGV("stack", "1", "-o", "TID,NOPE"));
+	expect_error(_metadata, AS_ROOT, PSS_EXIT_USAGE, "invalid timeout",
+		     ARGV("stack", "1", "--timeout", "0"));
+	expect_error(_metadata, AS_ROOT, PSS_EXIT_USAGE, "invalid timeout",
+		     ARGV("dump", "1", "--timeout", "10001"));
+	expect_error(_metadata, AS_ROOT, PSS_EXIT_USAGE, "applies to stack and dump",
+		     ARGV("threads", "1", "--timeout", "50"));
 }
 
 TEST_F(tool, no_such_process)
@@ -2142,6 +2159,12 @@ TEST_F(tool, no_such_process)
 		     ARGV("threads", "--pidfd", buf));
 	expect_error(_metadata, AS_ROOT, PSS_EXIT_NOPROC, "no such process",
 		     ARGV("snapshot", "-J", "2147483647"));
+	expect_error(_metadata, AS_ROOT, PSS_EXIT_NOPROC, "no such process",
+		     ARGV("stack", buf));
+	expect_error(_metadata, AS_ROOT, PSS_EXIT_NOPROC, "no such process",
+		     ARGV("dump", buf, "-o", "/tmp/pss_tool_nocore"));
+	/* and no file is left behind */
+	EXPECT_NE(0, access("/tmp/pss_tool_nocore", F_OK));
 }
 
 TEST_F(tool, permission_denied_as_nobody)

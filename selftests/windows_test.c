@@ -675,9 +675,10 @@ TEST_F(win, errors)
 	/* capture flags Linux cannot honour, and bad arguments */
 	EXPECT_EQ(ERROR_NOT_SUPPORTED, PssCaptureSnapshot(GetCurrentProcess(),
 				PSS_CAPTURE_VA_CLONE, 0, &hp));
-	EXPECT_EQ(ERROR_NOT_SUPPORTED, PssCaptureSnapshot(GetCurrentProcess(),
+	/* a ThreadContextFlags bit Windows does not define */
+	EXPECT_EQ(ERROR_INVALID_PARAMETER, PssCaptureSnapshot(GetCurrentProcess(),
 				PSS_CAPTURE_THREADS | PSS_CAPTURE_THREAD_CONTEXT,
-				0x10001f, &hp));
+				CONTEXT_ALL | 0x80000000u, &hp));
 	EXPECT_EQ(ERROR_INVALID_PARAMETER, PssCaptureSnapshot(GetCurrentProcess(),
 				PSS_CAPTURE_RESERVED_00000002, 0, &hp));
 	EXPECT_EQ(ERROR_INVALID_PARAMETER, PssCaptureSnapshot(GetCurrentProcess(),
@@ -982,6 +983,175 @@ TEST_F(win, duplicate)
 	close(self_fd);
 	EXPECT_EQ(ERROR_SUCCESS, PssWalkMarkerFree(walk));
 	EXPECT_EQ(ERROR_SUCCESS, PssFreeSnapshot(GetCurrentProcess(), d2));
+}
+
+/* ------------------------------------------------------ thread contexts */
+
+#define CTX_R12	0x1122334455667701ULL
+#define CTX_R13	0x1122334455667702ULL
+#define CTX_R14	0x1122334455667703ULL
+#define CTX_R15	0x1122334455667704ULL
+#define CTX_XMM7 0x0102030405060708ULL
+
+static volatile int ctx_stop, ctx_spinning;
+static volatile pid_t ctx_tid;
+
+/* Spins in user mode with known values in r12-r15 and xmm7. */
+static void *ctx_spin(void *arg)
+{
+	(void)arg;
+	ctx_tid = sys_gettid();
+	ctx_spinning = 1;
+	__asm__ volatile(
+		"movabs $0x1122334455667701, %%r12\n\t"
+		"movabs $0x1122334455667702, %%r13\n\t"
+		"movabs $0x1122334455667703, %%r14\n\t"
+		"movabs $0x1122334455667704, %%r15\n\t"
+		"movabs $0x0102030405060708, %%rax\n\t"
+		"movq %%rax, %%xmm7\n\t"
+		"1: cmpl $0, (%0)\n\t"
+		"je 1b\n\t"
+		: : "r"(&ctx_stop)
+		: "r12", "r13", "r14", "r15", "rax", "xmm7", "memory", "cc");
+	return NULL;
+}
+
+/* The native context entry of thread @tid in @ns, and its length. */
+static const struct pss_context_entry *native_context(struct pss_snapshot *ns,
+						     pid_t tid, size_t *len,
+						     struct pss_walk_marker **m)
+{
+	const void *rec;
+
+	if (pss_walk_marker_create(ns, PSS_WALK_CONTEXTS, NULL, m))
+		return NULL;
+	while (pss_walk(*m, &rec, len) == 1)
+		if (((const struct pss_context_entry *)rec)->tid == tid)
+			return rec;
+	return NULL;
+}
+
+/*
+ * A CONTEXT holds what the module captured, field by field: the spinner's
+ * distinctive registers, and for every thread rip/rsp/rax and the FXSAVE
+ * image as the native context entry has them.
+ */
+TEST(thread_context)
+{
+	PSS_THREAD_INFORMATION ti;
+	PSS_THREAD_ENTRY e;
+	HPSSWALK walk;
+	pthread_t th;
+	int here, seen = 0, spinner = 0;
+	DWORD rc;
+	HPSS h;
+
+	ctx_stop = 0;
+	ctx_spinning = 0;
+	ASSERT_EQ(0, pthread_create(&th, NULL, ctx_spin, NULL));
+	while (!ctx_spinning)
+		usleep(1000);
+	usleep(10000);		/* into the loop, registers loaded */
+	ASSERT_EQ(ERROR_SUCCESS, PssCaptureSnapshot(GetCurrentProcess(),
+			PSS_CAPTURE_THREADS | PSS_CAPTURE_THREAD_CONTEXT,
+			CONTEXT_ALL, &h));
+	ctx_stop = 1;
+	pthread_join(th, NULL);
+
+	ASSERT_EQ(ERROR_SUCCESS, PssQuerySnapshot(h, PSS_QUERY_THREAD_INFORMATION,
+						  &ti, sizeof(ti)));
+	EXPECT_EQ(sizeof(CONTEXT), ti.ContextLength);
+	ASSERT_EQ(ERROR_SUCCESS, PssWalkMarkerCreate(NULL, &walk));
+	while ((rc = PssWalkSnapshot(h, PSS_WALK_THREADS, walk, &e,
+				     sizeof(e))) == ERROR_SUCCESS) {
+		const struct pss_context_entry *ce;
+		struct pss_walk_marker *m = NULL;
+		const CONTEXT *c = e.ContextRecord;
+		const __u64 *g;
+		size_t len = 0;
+
+		ce = native_context(native_of(h), e.ThreadId, &len, &m);
+		ASSERT_NE(NULL, ce) TH_LOG("thread %u", e.ThreadId);
+		if (ce->park == PSS_PARK_NONE) {
+			EXPECT_EQ(NULL, c);
+			EXPECT_EQ(0, e.SizeOfContextRecord);
+			pss_walk_marker_free(m);
+			continue;
+		}
+		ASSERT_NE(NULL, c) TH_LOG("thread %u", e.ThreadId);
+		EXPECT_EQ(sizeof(CONTEXT), e.SizeOfContextRecord);
+		EXPECT_EQ(0, (uintptr_t)c % 16);
+		/* no debug registers on Linux, everything else asked for */
+		EXPECT_EQ(CONTEXT_FULL | CONTEXT_SEGMENTS, c->ContextFlags);
+		ASSERT_LE(ce->gregs_off + 27 * 8, len);
+		g = (const __u64 *)((const char *)ce + ce->gregs_off);
+		EXPECT_EQ(g[16], c->Rip);
+		EXPECT_EQ(g[19], c->Rsp);
+		EXPECT_EQ(g[10], c->Rax);
+		EXPECT_EQ(g[4], c->Rbp);
+		EXPECT_EQ(g[17], c->SegCs);
+		EXPECT_EQ(g[18], c->EFlags);
+		ASSERT_EQ(512, ce->fpregs_len);
+		EXPECT_EQ(0, memcmp(&c->FltSave, (const char *)ce + ce->fpregs_off,
+				    512));
+		EXPECT_EQ(c->FltSave.MxCsr, c->MxCsr);
+		if ((pid_t)e.ThreadId == ctx_tid) {
+			spinner++;
+			EXPECT_EQ(PSS_PARK_WAITED, ce->park);
+			EXPECT_EQ(CTX_R12, c->R12);
+			EXPECT_EQ(CTX_R13, c->R13);
+			EXPECT_EQ(CTX_R14, c->R14);
+			EXPECT_EQ(CTX_R15, c->R15);
+			EXPECT_EQ(CTX_XMM7, c->Xmm7.Low);
+		}
+		if ((pid_t)e.ThreadId == sys_gettid()) {
+			/* the caller: its user state at the ioctl, on this stack */
+			EXPECT_EQ(PSS_PARK_CALLER, ce->park);
+			EXPECT_GT((uintptr_t)&here + (1 << 20), c->Rsp);
+			EXPECT_LT((uintptr_t)&here, c->Rsp + (1 << 20));
+		}
+		seen++;
+		pss_walk_marker_free(m);
+	}
+	EXPECT_EQ(ERROR_NO_MORE_ITEMS, rc);
+	EXPECT_EQ(1, spinner);
+	EXPECT_LE(2, seen);
+	EXPECT_EQ(ERROR_SUCCESS, PssWalkMarkerFree(walk));
+	EXPECT_EQ(ERROR_SUCCESS, PssFreeSnapshot(GetCurrentProcess(), h));
+}
+
+/* ContextFlags says which parts are there: only those asked for. */
+TEST(thread_context_flags)
+{
+	PSS_THREAD_INFORMATION ti;
+	PSS_THREAD_ENTRY e;
+	HPSSWALK walk;
+	HPSS h, d;
+
+	ASSERT_EQ(ERROR_SUCCESS, PssCaptureSnapshot(GetCurrentProcess(),
+			PSS_CAPTURE_THREADS | PSS_CAPTURE_THREAD_CONTEXT,
+			CONTEXT_CONTROL, &h));
+	/* a duplicate carries the contexts and the flags asked for */
+	ASSERT_EQ(ERROR_SUCCESS, PssDuplicateSnapshot(GetCurrentProcess(), h,
+			GetCurrentProcess(), &d, PSS_DUPLICATE_CLOSE_SOURCE));
+	ASSERT_EQ(ERROR_SUCCESS, PssWalkMarkerCreate(NULL, &walk));
+	ASSERT_EQ(ERROR_SUCCESS, PssWalkSnapshot(d, PSS_WALK_THREADS, walk, &e,
+						 sizeof(e)));
+	ASSERT_NE(NULL, e.ContextRecord);
+	EXPECT_EQ(CONTEXT_CONTROL, e.ContextRecord->ContextFlags);
+	EXPECT_NE(0, e.ContextRecord->Rip);
+	EXPECT_NE(0, e.ContextRecord->Rsp);
+	EXPECT_EQ(0, e.ContextRecord->Rbx | e.ContextRecord->R12 |
+		     e.ContextRecord->SegDs | e.ContextRecord->MxCsr);
+	EXPECT_EQ(ERROR_SUCCESS, PssWalkMarkerFree(walk));
+	EXPECT_EQ(ERROR_SUCCESS, PssFreeSnapshot(GetCurrentProcess(), d));
+
+	/* contexts belong to thread entries: none without PSS_CAPTURE_THREADS */
+	ASSERT_EQ(ERROR_SUCCESS, PssCaptureSnapshot(GetCurrentProcess(),
+			PSS_CAPTURE_THREAD_CONTEXT, CONTEXT_ALL, &h));
+	EXPECT_EQ(ERROR_NOT_FOUND, PssQuerySnapshot(h, PSS_QUERY_THREAD_INFORMATION,
+						    &ti, sizeof(ti)));
+	EXPECT_EQ(ERROR_SUCCESS, PssFreeSnapshot(GetCurrentProcess(), h));
 }
 
 TEST_HARNESS_MAIN

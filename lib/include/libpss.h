@@ -10,7 +10,11 @@
  *   walk      pss_walk_marker_create(), pss_walk(), pss_walk_marker_free(),
  *             pss_walk_marker_get_position(), pss_walk_marker_set_position(),
  *             pss_walk_marker_seek_to_beginning(), pss_walk_marker_get_stats()
+ *   thread    pss_walk_context(), pss_walk_kstack(), pss_walk_memory() and
+ *   state     their accessors, pss_auxv_lookup() (0.4)
  *   share     pss_snapshot_dup(), pss_snapshot_fd(), pss_snapshot_from_fd()
+ *   files     pss_snapshot_write_file(), pss_snapshot_write_core(),
+ *             pss_snapshot_open_file(), pss_snapshot_read_file()
  *   free      pss_snapshot_free()
  *   version   pss_library_version() and its major/minor, at run time;
  *             LIBPSS_MAJOR_VERSION, LIBPSS_MINOR_VERSION at build time
@@ -115,6 +119,16 @@ struct pss_capture_opts {
 	__s32 pid;		/* target pid (0: the caller), without _PIDFD */
 	__s32 pidfd;		/* target pidfd, with PSS_CAPTURE_PIDFD */
 	__s32 dev_fd;		/* an open /dev/pss to use; -1: open it per call */
+	/*
+	 * 0.4, thread state: the VER1 fields of struct pss_capture_args, each
+	 * zero unless its facet (or memory flag) is asked for; see
+	 * <libpss/pss.h> "Thread state" for what they mean and their limits.
+	 */
+	__u32 quiesce_timeout_ms;	/* THREAD_CONTEXT, MEMORY; 0: 100 ms */
+	__u32 stack_bytes;	/* PSS_MEMORY_STACKS; 0: 64 KiB per thread */
+	__u32 memory_flags;	/* PSS_MEMORY_* with PSS_FACET_MEMORY */
+	__u32 nr_ranges;	/* entries at ranges (PSS_MEMORY_RANGES) */
+	const struct pss_memory_range *ranges;
 };
 
 #define pss_capture_opts__DEFAULTS	.dev_fd = -1,
@@ -131,8 +145,12 @@ struct pss_capture_opts {
  *        ends before .dev_fd (built against libpss 0.1) reads as -1.
  * @snap: out, the new snapshot (free with pss_snapshot_free()).
  *
+ * The thread-state facets (PSS_FACET_THREAD_CONTEXT, _THREAD_KSTACK,
+ * _MEMORY) need PSS_FACET_THREADS; CONTEXT and MEMORY park the target's
+ * threads for at most .quiesce_timeout_ms (see <libpss/pss.h>).
+ *
  * Returns 0, or a negative errno: -EINVAL (NULL snap, bad opts, pid and
- * pidfd both given), -EBADF (.dev_fd < -1; pss_capture_pidfd() with a
+ * pidfd both given, .ranges NULL with .nr_ranges set), -EBADF (.dev_fd < -1; pss_capture_pidfd() with a
  * negative pidfd), -ENOTTY (.dev_fd is not /dev/pss), -ENOMEM,
  * -ENOENT/-EACCES/... from opening /dev/pss
  * (-ENOENT: module not loaded), or any error of PSS_IOC_CAPTURE documented
@@ -282,6 +300,31 @@ LIBPSS_API int pss_walk_vma(struct pss_walk_marker *marker,
 	     (RET) = pss_walk_vma((MARKER), &(ENTRY), NULL))
 
 /*
+ * 0.4, thread state: PSS_WALK_CONTEXTS (one entry per thread of the thread
+ * walk, same order), PSS_WALK_KSTACKS (likewise) and PSS_WALK_MEMORY (the
+ * copied memory, one entry per page or part of one, in address order).
+ */
+LIBPSS_API int pss_walk_context(struct pss_walk_marker *marker,
+				const struct pss_context_entry **entry,
+				size_t *len);
+LIBPSS_API int pss_walk_kstack(struct pss_walk_marker *marker,
+			       const struct pss_kstack_entry **entry,
+			       size_t *len);
+LIBPSS_API int pss_walk_memory(struct pss_walk_marker *marker,
+			       const struct pss_memory_entry **entry,
+			       size_t *len);
+
+#define pss_for_each_context(MARKER, ENTRY, RET)			\
+	for ((RET) = pss_walk_context((MARKER), &(ENTRY), NULL); (RET) == 1; \
+	     (RET) = pss_walk_context((MARKER), &(ENTRY), NULL))
+#define pss_for_each_kstack(MARKER, ENTRY, RET)				\
+	for ((RET) = pss_walk_kstack((MARKER), &(ENTRY), NULL); (RET) == 1; \
+	     (RET) = pss_walk_kstack((MARKER), &(ENTRY), NULL))
+#define pss_for_each_memory(MARKER, ENTRY, RET)				\
+	for ((RET) = pss_walk_memory((MARKER), &(ENTRY), NULL); (RET) == 1; \
+	     (RET) = pss_walk_memory((MARKER), &(ENTRY), NULL))
+
+/*
  * pss_walk_copy - pss_walk() into the caller's memory, like the Windows
  * PssWalkSnapshot(): the entry is copied whole (its name and cpu list
  * included: the pss_*_entry_name() accessors work on the copy), so it
@@ -359,13 +402,15 @@ LIBPSS_API int pss_snapshot_from_fd(int fd, struct pss_snapshot **snap);
 
 /*
  * A saved snapshot is an ELF core file (ET_CORE, EM_X86_64, ELFCLASS64,
- * little-endian) with one PT_NOTE segment and no PT_LOAD (no memory is
- * captured): "CORE" NT_PRPSINFO and NT_FILE as the kernel's coredump
- * writes them, so eu-readelf and gdb read it, and the whole snapshot in
- * notes named PSS_NOTE_NAME, one per part. Each PSS_NT_* descriptor holds
- * the bytes PSS_IOC_QUERY or PSS_IOC_WALK returned: the size-versioned
- * structs (read like the module's: a smaller one zero-extended, a larger
- * one truncated) and the walk records back to back.
+ * little-endian) with one PT_NOTE segment: "CORE" NT_PRPSINFO and NT_FILE
+ * as the kernel's coredump writes them, so eu-readelf and gdb read it, and
+ * the whole snapshot in notes named PSS_NOTE_NAME, one per part. Each
+ * PSS_NT_* descriptor holds the bytes PSS_IOC_QUERY or PSS_IOC_WALK
+ * returned: the size-versioned structs (read like the module's: a smaller
+ * one zero-extended, a larger one truncated) and the walk records back to
+ * back. pss_snapshot_write_file() writes no PT_LOAD (captured memory, if
+ * any, is in its walk note); pss_snapshot_write_core() writes a core for
+ * debuggers, below.
  *
  * PSS_FILE_VERSION changes only when an older reader would misread a newer
  * file; new note types and longer structs do not change it (unknown PSS
@@ -384,7 +429,12 @@ enum pss_note_type {
 	PSS_NT_SNAPSHOT		= 0x50535302,	/* struct pss_snapshot_info */
 	PSS_NT_PROCESS		= 0x50535303,	/* struct pss_process_info */
 	PSS_NT_PERFORMANCE	= 0x50535304,	/* struct pss_perf_info */
+	PSS_NT_AUXV		= 0x50535305,	/* struct pss_auxv_info */
 	PSS_NT_WALK		= 0x50535310,	/* + enum pss_walk_class */
+	PSS_NT_MEMORY_INDEX	= 0x50535320,	/* PSS_WALK_MEMORY's records
+						 * without their bytes, which
+						 * are in the PT_LOADs
+						 */
 };
 
 struct pss_file_version {
@@ -403,6 +453,29 @@ struct pss_file_version {
  * (-ENOSPC, -EPIPE, ...).
  */
 LIBPSS_API int pss_snapshot_write_file(struct pss_snapshot *snap, int fd,
+				       unsigned int flags);
+
+/*
+ * pss_snapshot_write_core - write the snapshot to fd as an ELF core that
+ * gdb, eu-stack and eu-readelf open, sequentially (a pipe will do), like
+ * the kernel's coredump:
+ *  - per thread of the context walk (the leader first): NT_PRSTATUS
+ *    (pr_pid the tid, pr_reg the captured registers; zero for a thread
+ *    that was not parked), NT_PRFPREG and NT_X86_XSTATE when captured;
+ *  - NT_PRPSINFO, NT_AUXV (PSS_QUERY_AUXV), NT_FILE (every file-backed
+ *    mapping);
+ *  - a PT_LOAD per mapping, split where the copied memory starts and ends:
+ *    the copied bytes (PSS_WALK_MEMORY) in p_filesz, the rest p_filesz 0
+ *    (as the kernel's coredump filter leaves file-backed text to NT_FILE);
+ *  - the PSS notes of pss_snapshot_write_file(), the memory as an index
+ *    (PSS_NT_MEMORY_INDEX) into the PT_LOADs, so pss_snapshot_open_file()
+ *    reads the whole snapshot back from the core.
+ * flags: must be 0. Needs PSS_FACET_VA_SPACE; 64-bit targets only.
+ * Returns 0, or -EINVAL (NULL snap, flags), -EBADF, -ENODATA (no
+ * VA_SPACE), -EOPNOTSUPP (a 32-bit target), -EPROTO (a register set of an
+ * unexpected size), -ENOMEM, a query/walk error, a write() error.
+ */
+LIBPSS_API int pss_snapshot_write_core(struct pss_snapshot *snap, int fd,
 				       unsigned int flags);
 
 /*
@@ -455,6 +528,37 @@ LIBPSS_API const char *pss_handle_entry_name(const struct pss_handle_entry *e);
 LIBPSS_API const char *pss_vma_entry_name(const struct pss_vma_entry *e);
 
 /*
+ * 0.4, thread state, bounds-checked the same way (NULL: absent or
+ * malformed; *len is then 0):
+ *  pss_context_entry_gregs:  NT_PRSTATUS's pr_reg (struct user_regs_struct
+ *                            for EM_X86_64), *len bytes
+ *  pss_context_entry_fpregs: NT_PRFPREG (struct user_fpregs_struct)
+ *  pss_context_entry_xstate: NT_X86_XSTATE (the XSAVE image)
+ *  pss_kstack_entry_text:    the frames, one "function+0xoff/0xsize" line
+ *                            each, innermost first (NUL-terminated; *len
+ *                            may be NULL)
+ *  pss_memory_entry_data:    the copied bytes, *len of them, from e->addr
+ */
+LIBPSS_API const void *pss_context_entry_gregs(const struct pss_context_entry *e,
+					       size_t *len);
+LIBPSS_API const void *pss_context_entry_fpregs(const struct pss_context_entry *e,
+						size_t *len);
+LIBPSS_API const void *pss_context_entry_xstate(const struct pss_context_entry *e,
+						size_t *len);
+LIBPSS_API const char *pss_kstack_entry_text(const struct pss_kstack_entry *e,
+					     size_t *len);
+LIBPSS_API const void *pss_memory_entry_data(const struct pss_memory_entry *e,
+					     size_t *len);
+
+/*
+ * pss_auxv_lookup - the value of the first auxv entry of type (AT_*) in
+ * what PSS_QUERY_AUXV returned. Returns 0, -ENOENT (no such entry) or
+ * -EINVAL (NULL args).
+ */
+LIBPSS_API int pss_auxv_lookup(const struct pss_auxv_info *auxv, __u64 type,
+			       __u64 *value);
+
+/*
  * Names for enum values, for printing: static strings, never NULL
  * ("unknown" for values the library does not know).
  *  pss_handle_type_name:    enum pss_handle_type  -> "regular", "socket", ...
@@ -464,6 +568,7 @@ LIBPSS_API const char *pss_vma_entry_name(const struct pss_vma_entry *e);
  *  pss_walk_class_name:     enum pss_walk_class  -> "threads", ...
  *  pss_query_class_name:    enum pss_query_class -> "snapshot", ...
  *  pss_facet_name:          one PSS_FACET_* bit  -> "threads", ...
+ *  pss_park_name:           enum pss_park -> "none", "waited", ... (0.4)
  */
 LIBPSS_API const char *pss_handle_type_name(__u32 type);
 LIBPSS_API const char *pss_state_name(char state);
@@ -471,6 +576,7 @@ LIBPSS_API const char *pss_vma_name_kind_name(__u32 kind);
 LIBPSS_API const char *pss_walk_class_name(__u32 walk_class);
 LIBPSS_API const char *pss_query_class_name(__u32 query_class);
 LIBPSS_API const char *pss_facet_name(__u64 facet);
+LIBPSS_API const char *pss_park_name(__u32 park);
 
 #ifdef __cplusplus
 }

@@ -42,10 +42,19 @@ static bool is_kthread(pid_t pid)
 }
 
 /* One line on stderr for a negative errno from libpss; the exit code. */
+/*
+ * Set while a capture with kernel stacks may fail for them (EOPNOTSUPP,
+ * EACCES) and be tried again without: the second attempt speaks.
+ */
+static bool quiet_unsupported;
+
 static int report(int err, pid_t pid, int pidfd, const char *what)
 {
 	char who[48];
 	int e = -err;
+
+	if (quiet_unsupported && (e == EOPNOTSUPP || e == EACCES))
+		return EXIT_UNSUPP;
 
 	if (pidfd >= 0)
 		snprintf(who, sizeof(who), "pidfd %d", pidfd);
@@ -169,6 +178,18 @@ int snapdata_load(struct pss_snapshot *snap, __u64 facets, struct snapdata *d,
 		ret = collect(snap, PSS_WALK_VA_SPACE, &d->maps);
 		d->have_maps = !ret;
 	}
+	if (!ret && (facets & PSS_FACET_THREAD_CONTEXT)) {
+		ret = collect(snap, PSS_WALK_CONTEXTS, &d->ctx);
+		d->have_ctx = !ret;
+	}
+	if (!ret && (facets & PSS_FACET_THREAD_KSTACK)) {
+		ret = collect(snap, PSS_WALK_KSTACKS, &d->kstacks);
+		d->have_kstacks = !ret;
+	}
+	if (!ret && (facets & PSS_FACET_MEMORY)) {
+		ret = collect(snap, PSS_WALK_MEMORY, &d->mem);
+		d->have_mem = !ret;
+	}
 	return ret;
 }
 
@@ -179,7 +200,21 @@ int snapdata_load(struct pss_snapshot *snap, __u64 facets, struct snapdata *d,
  */
 int capture(pid_t pid, int pidfd, __u64 facets, struct snapdata *d)
 {
+	PSS_OPTS(pss_capture_opts, o, .facets = facets);
+
+	return capture_opts(pid, pidfd, &o, facets, d, NULL);
+}
+
+/*
+ * capture() with every capture option in o (its pid, pidfd and flags are
+ * set here), loading the facets of load into d. With snapp, the snapshot
+ * is kept there for the caller to free, on success.
+ */
+int capture_opts(pid_t pid, int pidfd, struct pss_capture_opts *o,
+		 __u64 load, struct snapdata *d, struct pss_snapshot **snapp)
+{
 	struct pss_snapshot *snap = NULL;
+	__u64 facets = load;
 	const char *what;
 	int ret, own = -1, code = EXIT_OK;
 
@@ -196,10 +231,16 @@ int capture(pid_t pid, int pidfd, __u64 facets, struct snapdata *d)
 		}
 		pidfd = own;
 	}
-	if (pidfd >= 0)
-		ret = pss_capture_pidfd(pidfd, facets, &snap);
-	else
-		ret = pss_capture_pid(pid, facets, &snap);
+	if (pidfd >= 0) {
+		o->flags = PSS_CAPTURE_PIDFD;
+		o->pidfd = pidfd;
+		o->pid = 0;
+	} else {
+		o->flags = 0;
+		o->pidfd = 0;
+		o->pid = pid;
+	}
+	ret = pss_capture(o, &snap);
 	if (own >= 0)
 		close(own);
 	if (ret < 0) {
@@ -217,7 +258,10 @@ int capture(pid_t pid, int pidfd, __u64 facets, struct snapdata *d)
 	if (opt.save)
 		code = file_save(snap, opt.save);
 out:
-	pss_snapshot_free(snap);
+	if (snapp && code == EXIT_OK)
+		*snapp = snap;
+	else
+		pss_snapshot_free(snap);
 	return code;
 }
 
@@ -237,4 +281,41 @@ void snapdata_free(struct snapdata *d)
 	free_recs(&d->threads);
 	free_recs(&d->fds);
 	free_recs(&d->maps);
+	free_recs(&d->ctx);
+	free_recs(&d->kstacks);
+	free_recs(&d->mem);
+	free_recs(&d->frames);
+}
+
+/*
+ * capture_opts() with the kernel stacks if the module gives them: they need
+ * CAP_SYS_ADMIN (EACCES, as /proc/PID/stack), and a module may not have
+ * them (EOPNOTSUPP, or not in PSS_IOC_VERSION's capture flags). *kstacks
+ * says whether they are in the capture.
+ */
+int capture_try_kstacks(pid_t pid, int pidfd, struct pss_capture_opts *o,
+			__u64 load, struct snapdata *d, struct pss_snapshot **snapp,
+			bool *kstacks)
+{
+	struct pss_version ver;
+	int code;
+
+	memset(&ver, 0, sizeof(ver));
+	if (geteuid() != 0 ||
+	    (!pss_get_version(&ver, sizeof(ver)) &&
+	     !(ver.capture_flags & PSS_FACET_THREAD_KSTACK)))
+		o->facets &= ~PSS_FACET_THREAD_KSTACK;
+	if (o->facets & PSS_FACET_THREAD_KSTACK) {
+		quiet_unsupported = true;
+		code = capture_opts(pid, pidfd, o, load, d, snapp);
+		quiet_unsupported = false;
+		if (code != EXIT_UNSUPP) {
+			*kstacks = code == EXIT_OK;
+			return code;
+		}
+		o->facets &= ~PSS_FACET_THREAD_KSTACK;
+	}
+	*kstacks = false;
+	return capture_opts(pid, pidfd, o, load & ~PSS_FACET_THREAD_KSTACK, d,
+			    snapp);
 }

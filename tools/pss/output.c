@@ -109,7 +109,8 @@ size_t gather_rows(const struct viewdef *v, struct snapdata *const *ds,
 	for (k = 0; k < nd; k++) {
 		const struct recs *rs = v == &view_threads ? &ds[k]->threads :
 					v == &view_fds ? &ds[k]->fds :
-					v == &view_maps ? &ds[k]->maps : NULL;
+					v == &view_maps ? &ds[k]->maps :
+					v == &view_stack ? &ds[k]->frames : NULL;
 		size_t nr = rs ? rs->n : 1;
 
 		s = xrealloc(s, (n + nr) * sizeof(*s));
@@ -240,8 +241,8 @@ int list_columns(int vw)
 
 		j_open(&j, NULL, '{');
 		j_open(&j, "columns", '[');
-		for (v = 0; v < V_SNAPSHOT; v++) {
-			if (!all && v != vw)
+		for (v = 0; v < V_NR; v++) {
+			if ((!all && v != vw) || !views[v])
 				continue;
 			for (i = 0; i < views[v]->ncols; i++) {
 				const struct column *c = &views[v]->cols[i];
@@ -268,8 +269,8 @@ int list_columns(int vw)
 	    !scols_table_new_column(tb, "TYPE", 0, 0) ||
 	    !scols_table_new_column(tb, "DESCRIPTION", 0, SCOLS_FL_WRAP))
 		scols_oom();
-	for (v = 0; v < V_SNAPSHOT; v++) {
-		if (!all && v != vw)
+	for (v = 0; v < V_NR; v++) {
+		if ((!all && v != vw) || !views[v])
 			continue;
 		for (i = 0; i < views[v]->ncols; i++) {
 			const struct column *c = &views[v]->cols[i];

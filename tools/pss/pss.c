@@ -27,12 +27,13 @@ const char *prog = "pss";
 const struct viewdef *const views[V_NR] = {
 	[V_SHOW] = &view_show, [V_THREADS] = &view_threads,
 	[V_FDS] = &view_fds, [V_MAPS] = &view_maps, [V_SNAPSHOT] = NULL,
-	[V_DIFF] = NULL,
+	[V_DIFF] = NULL, [V_STACK] = &view_stack, [V_DUMP] = NULL,
 };
 
 static const char *const view_names[V_NR] = {
 	[V_SHOW] = "show", [V_THREADS] = "threads", [V_FDS] = "fds",
 	[V_MAPS] = "maps", [V_SNAPSHOT] = "snapshot", [V_DIFF] = "diff",
+	[V_STACK] = "stack", [V_DUMP] = "dump",
 };
 
 static pid_t parse_pid(const char *s)
@@ -61,6 +62,20 @@ static int parse_fd(const char *s)
 	return (int)v;
 }
 
+/* --timeout MS: 1 .. the module's maximum */
+static __u32 parse_timeout(const char *s)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < 1 || v > PSS_QUIESCE_TIMEOUT_MAX_MS)
+		usage_error("invalid timeout '%s' (milliseconds, 1 to %d)", s,
+			    PSS_QUIESCE_TIMEOUT_MAX_MS);
+	return (__u32)v;
+}
+
 static void usage(void)
 {
 	printf(
@@ -70,6 +85,9 @@ static void usage(void)
 " %1$s [options] fds PID...        open file descriptors, like lsof -p\n"
 " %1$s [options] maps PID...       memory mappings, as /proc/PID/maps\n"
 " %1$s [options] snapshot PID...   the four views from one capture each\n"
+" %1$s [options] stack PID...      kernel and user backtrace of every thread\n"
+" %1$s dump PID [-o FILE] [--memory stacks|writable|all]\n"
+"                                 an ELF core for gdb (default core.PID)\n"
 " %1$s [options] VIEW --pidfd=FD   the process of an inherited pidfd\n"
 " %1$s [options] VIEW --file FILE  a saved snapshot (see --save)\n"
 " %1$s [options] diff A B          what changed from A to B (FILEs or PIDs)\n"
@@ -91,6 +109,9 @@ static void usage(void)
 " -P, --pairs            KEY=\"value\" output\n"
 " -J, --json             JSON output\n"
 " -b, --bytes            sizes in bytes rather than human readable\n"
+"     --memory WHAT      dump: the memory the core holds (default writable)\n"
+"     --timeout MS       stack, dump: longest wait for the threads to park\n"
+"                        (default 100)\n"
 " -h, --help             this help\n"
 " -V, --version          version\n"
 "\n"
@@ -114,7 +135,7 @@ static void version(void)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_OUTPUT_ALL = 256, OPT_PIDFD, OPT_SORT };
+	enum { OPT_OUTPUT_ALL = 256, OPT_PIDFD, OPT_SORT, OPT_MEMORY, OPT_TIMEOUT };
 	static const struct option longopts[] = {
 		{ "output",	  required_argument, NULL, 'o' },
 		{ "output-all",	  no_argument,	     NULL, OPT_OUTPUT_ALL },
@@ -128,6 +149,8 @@ int main(int argc, char **argv)
 		{ "sort",	  required_argument, NULL, OPT_SORT },
 		{ "file",	  required_argument, NULL, 'f' },
 		{ "save",	  required_argument, NULL, 's' },
+		{ "memory",	  required_argument, NULL, OPT_MEMORY },
+		{ "timeout",	  required_argument, NULL, OPT_TIMEOUT },
 		{ "help",	  no_argument,	     NULL, 'h' },
 		{ "version",	  no_argument,	     NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -151,6 +174,8 @@ int main(int argc, char **argv)
 		case 'J': opt.json = true; break;
 		case 'b': opt.bytes = true; break;
 		case OPT_SORT: opt.sort = optarg; break;
+		case OPT_MEMORY: opt.memory = optarg; break;
+		case OPT_TIMEOUT: opt.timeout_ms = parse_timeout(optarg); break;
 		case OPT_PIDFD:
 			if (optarg)
 				opt.pidfd_arg = parse_fd(optarg);
@@ -180,7 +205,7 @@ int main(int argc, char **argv)
 		optind++;
 	}
 	if (opt.list_columns)
-		return list_columns(vw == V_DIFF ? -1 : vw);
+		return list_columns(vw == V_DIFF || vw == V_DUMP ? -1 : vw);
 	if (vw < 0)
 		usage_error("no command given");
 
@@ -194,6 +219,28 @@ int main(int argc, char **argv)
 		if (fflush(stdout) || ferror(stdout)) {
 			warnx_("write error: %s", strerror(errno));
 			ret = EXIT_TROUBLE;
+		}
+		return ret;
+	}
+	if (opt.memory && vw != V_DUMP)
+		usage_error("--memory applies to dump");
+	if (opt.timeout_ms && vw != V_DUMP && (vw != V_STACK || opt.file))
+		usage_error("--timeout applies to stack and dump");
+	if (vw == V_DUMP) {
+		pid_t pid = 0;
+		int pidfd = opt.pidfd_arg;
+
+		if (opt.file || opt.save || opt.output_all || opt.sort ||
+		    opt.raw || opt.pairs || opt.json)
+			usage_error("dump: only -o FILE, --memory, --timeout and --pidfd apply");
+		if (pidfd >= 0 ? argc - optind != 0 : argc - optind != 1)
+			usage_error("dump: one PID (or --pidfd=FD) expected");
+		if (pidfd < 0)
+			pid = parse_pid(argv[optind]);
+		ret = dump_main(pid, pidfd);
+		if (fflush(stdout) || ferror(stdout)) {
+			warnx_("write error: %s", strerror(errno));
+			ret = EXIT_FAIL;
 		}
 		return ret;
 	}
@@ -239,8 +286,16 @@ int main(int argc, char **argv)
 	for (k = 0; k < npids; k++) {
 		__u64 facets = vw == V_SNAPSHOT ? PSS_FACETS_ALL : views[vw]->facets;
 		struct snapdata *d = xcalloc(1, sizeof(*d));
-		int r = opt.file ? file_load(opt.file, facets, d) :
-			capture(pids[k], opt.pidfd_arg, facets, d);
+		int r;
+
+		if (opt.file)
+			r = file_load(opt.file, facets, d);
+		else if (vw == V_STACK)
+			r = stack_capture(pids[k], opt.pidfd_arg, d);
+		else
+			r = capture(pids[k], opt.pidfd_arg, facets, d);
+		if (r == EXIT_OK && vw == V_STACK && opt.file)
+			stack_unwind(d);
 
 		if (r != EXIT_OK) {
 			snapdata_free(d);

@@ -41,7 +41,8 @@ enum {
 	EXIT_TROUBLE	= 9,	/* diff: the failures that are 1 elsewhere */
 };
 
-enum view { V_SHOW, V_THREADS, V_FDS, V_MAPS, V_SNAPSHOT, V_DIFF, V_NR };
+enum view { V_SHOW, V_THREADS, V_FDS, V_MAPS, V_SNAPSHOT, V_DIFF, V_STACK, V_DUMP,
+	    V_NR };
 
 struct options {
 	const char *output;	/* -o */
@@ -57,6 +58,8 @@ struct options {
 	int pidfd_arg;		/* --pidfd=FD: an inherited pidfd, else -1 */
 	const char *file;	/* --file: a saved snapshot instead of a PID */
 	const char *save;	/* --save: write the capture to this file */
+	const char *memory;	/* dump --memory: stacks, writable, all */
+	__u32 timeout_ms;	/* stack, dump --timeout: quiesce bound, 0: default */
 };
 
 extern struct options opt;
@@ -82,6 +85,10 @@ struct snapdata {
 	bool have_perf;
 	bool have_threads, have_fds, have_maps;
 	struct recs threads, fds, maps;
+	/* thread state (pss stack) */
+	bool have_ctx, have_kstacks, have_mem;
+	struct recs ctx, kstacks, mem;
+	struct recs frames;	/* struct frame: pss stack's rows */
 };
 
 /* A record, zero-extended (older kernel) or truncated (newer) to our size. */
@@ -95,6 +102,12 @@ struct snapdata {
 
 /* capture.c */
 int capture(pid_t pid, int pidfd, __u64 facets, struct snapdata *d);
+/* the same with the thread-state options; *snapp keeps the snapshot */
+int capture_opts(pid_t pid, int pidfd, struct pss_capture_opts *o,
+		 __u64 load, struct snapdata *d, struct pss_snapshot **snapp);
+int capture_try_kstacks(pid_t pid, int pidfd, struct pss_capture_opts *o,
+			__u64 load, struct snapdata *d, struct pss_snapshot **snapp,
+			bool *kstacks);
 int snapdata_load(struct pss_snapshot *snap, __u64 facets, struct snapdata *d,
 		  const char **what);
 void snapdata_free(struct snapdata *d);
@@ -105,6 +118,34 @@ int file_load(const char *path, __u64 facets, struct snapdata *d);
 
 /* diff.c */
 int diff_main(const char *a, const char *b);
+
+/* stack.c: pss stack's rows, one per frame */
+struct frame {
+	pid_t tid;
+	__u32 park;		/* enum pss_park, or PSS_PARK_NONE */
+	bool kernel;
+	bool has_pc;
+	int n;			/* frame number within its kind */
+	__u64 pc;
+	__u64 off;		/* pc - function start (has_off) */
+	bool has_off;
+	__u32 kflags;		/* PSS_KSTACK_* of the thread (kernel rows) */
+	char *function;		/* NULL: not symbolised */
+	char *symbol;		/* "function+0xoff", or the kernel's line */
+	char *module;		/* user: the mapped file; kernel: the module */
+};
+
+extern const struct viewdef view_stack;
+#define PSS_STACK_FACETS (PSS_FACET_THREADS | PSS_FACET_THREAD_CONTEXT | \
+			  PSS_FACET_THREAD_KSTACK | PSS_FACET_MEMORY | \
+			  PSS_FACET_VA_SPACE | PSS_FACET_VA_SPACE_SECTION)
+/* fill d->frames from d's contexts, kernel stacks, memory and maps */
+void stack_unwind(struct snapdata *d);
+/* capture for pss stack (stacks copied, threads parked) and unwind */
+int stack_capture(pid_t pid, int pidfd, struct snapdata *d);
+
+/* dump.c */
+int dump_main(pid_t pid, int pidfd);
 
 /* ------------------------------------------------------------ values */
 

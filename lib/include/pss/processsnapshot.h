@@ -12,8 +12,12 @@
  * - wchar_t is Linux's 32-bit wchar_t (UTF-32): strings work with wcslen(),
  *   wprintf("%ls"), ...; *Length fields are in bytes, as on Windows, and
  *   exclude the terminating L'\0'.
- * - CONTEXT is declared but not defined: thread contexts are not captured
- *   (PSS_CAPTURE_THREAD_CONTEXT fails with ERROR_NOT_SUPPORTED).
+ * - CONTEXT is the x64 one. PSS_CAPTURE_THREAD_CONTEXT parks the target's
+ *   threads for the capture (see pss_windows(3)); a thread the module could
+ *   not hold has ContextRecord NULL. CONTEXT_DEBUG_REGISTERS and
+ *   CONTEXT_XSTATE are never set in a record's ContextFlags: Linux has no
+ *   debug-register regset, and the AVX state (libpss's
+ *   pss_context_entry_xstate()) is not put in a CONTEXT_EX.
  * Define PSS_NO_WIN32_TYPES if another header already supplies the base
  * Win32 types (DWORD, HANDLE, FILETIME, ...) and error codes.
  */
@@ -40,6 +44,8 @@ typedef uint16_t WORD;
 typedef uint32_t DWORD;
 typedef int32_t LONG;
 typedef int64_t LONGLONG;
+typedef uint64_t ULONGLONG;
+typedef uint64_t DWORD64;
 typedef uint64_t UINT64;
 typedef int BOOL;
 typedef uintptr_t ULONG_PTR;
@@ -75,8 +81,71 @@ typedef struct _MEMORY_BASIC_INFORMATION {
 	DWORD Type;
 } MEMORY_BASIC_INFORMATION;
 
-/* Not captured on Linux (yet): an incomplete type, pointers are NULL. */
-typedef struct _CONTEXT CONTEXT, *PCONTEXT;
+/* x64 thread context (winnt.h), as PSS_THREAD_ENTRY.ContextRecord holds it */
+#define CONTEXT_AMD64		0x00100000
+#define CONTEXT_CONTROL		(CONTEXT_AMD64 | 0x01)	/* Rip Rsp EFlags Cs Ss */
+#define CONTEXT_INTEGER		(CONTEXT_AMD64 | 0x02)	/* Rax..R15 */
+#define CONTEXT_SEGMENTS	(CONTEXT_AMD64 | 0x04)	/* Ds Es Fs Gs */
+#define CONTEXT_FLOATING_POINT	(CONTEXT_AMD64 | 0x08)	/* FltSave, MxCsr */
+#define CONTEXT_DEBUG_REGISTERS	(CONTEXT_AMD64 | 0x10)
+#define CONTEXT_FULL		(CONTEXT_CONTROL | CONTEXT_INTEGER | \
+				 CONTEXT_FLOATING_POINT)
+#define CONTEXT_ALL		(CONTEXT_FULL | CONTEXT_SEGMENTS | \
+				 CONTEXT_DEBUG_REGISTERS)
+#define CONTEXT_XSTATE		(CONTEXT_AMD64 | 0x40)
+
+typedef struct _M128A {
+	ULONGLONG Low;
+	LONGLONG High;
+} __attribute__((aligned(16))) M128A, *PM128A;
+
+/* the FXSAVE image: NT_PRFPREG's struct user_fpregs_struct too */
+typedef struct _XSAVE_FORMAT {
+	WORD ControlWord;
+	WORD StatusWord;
+	BYTE TagWord;
+	BYTE Reserved1;
+	WORD ErrorOpcode;
+	DWORD ErrorOffset;
+	WORD ErrorSelector;
+	WORD Reserved2;
+	DWORD DataOffset;
+	WORD DataSelector;
+	WORD Reserved3;
+	DWORD MxCsr;
+	DWORD MxCsr_Mask;
+	M128A FloatRegisters[8];
+	M128A XmmRegisters[16];
+	BYTE Reserved4[96];
+} XSAVE_FORMAT, XMM_SAVE_AREA32, *PXMM_SAVE_AREA32;
+
+typedef struct _CONTEXT {
+	DWORD64 P1Home, P2Home, P3Home, P4Home, P5Home, P6Home;
+	DWORD ContextFlags;	/* CONTEXT_*: which parts below are valid */
+	DWORD MxCsr;
+	WORD SegCs, SegDs, SegEs, SegFs, SegGs, SegSs;
+	DWORD EFlags;
+	DWORD64 Dr0, Dr1, Dr2, Dr3, Dr6, Dr7;
+	DWORD64 Rax, Rcx, Rdx, Rbx, Rsp, Rbp, Rsi, Rdi;
+	DWORD64 R8, R9, R10, R11, R12, R13, R14, R15;
+	DWORD64 Rip;
+	union {
+		XMM_SAVE_AREA32 FltSave;
+		__extension__ struct {
+			M128A Header[2];
+			M128A Legacy[8];
+			M128A Xmm0, Xmm1, Xmm2, Xmm3, Xmm4, Xmm5, Xmm6, Xmm7;
+			M128A Xmm8, Xmm9, Xmm10, Xmm11, Xmm12, Xmm13, Xmm14, Xmm15;
+		};
+	};
+	M128A VectorRegister[26];
+	DWORD64 VectorControl;
+	DWORD64 DebugControl;
+	DWORD64 LastBranchToRip;
+	DWORD64 LastBranchFromRip;
+	DWORD64 LastExceptionToRip;
+	DWORD64 LastExceptionFromRip;
+} __attribute__((aligned(16))) CONTEXT, *PCONTEXT;
 
 #ifndef WINAPI
 #define WINAPI

@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pss dump: an ELF core of a running process, like gcore, from one
+ * capture: the target's threads are parked only while the registers and
+ * the memory are copied, not while the file is written.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pss.h"
+
+/* What --memory copies besides the threads' stacks. */
+static int memory_flags(const char *how, __u32 *flags, bool *all)
+{
+	*all = how && !strcmp(how, "all");
+	if (!how || !strcmp(how, "writable") || *all)
+		*flags = PSS_MEMORY_STACKS | PSS_MEMORY_WRITABLE;
+	else if (!strcmp(how, "stacks"))
+		*flags = PSS_MEMORY_STACKS;
+	else
+		return -1;
+	return 0;
+}
+
+/* Append [start, start + len) to r, merging, at most PSS_MEMORY_RANGES_MAX. */
+static void add_range(struct pss_memory_range *r, size_t *n, __u64 start,
+		      __u64 len)
+{
+	if (*n && r[*n - 1].start + r[*n - 1].len == start) {
+		r[*n - 1].len += len;
+		return;
+	}
+	if (*n == PSS_MEMORY_RANGES_MAX) {
+		size_t k, best = 1;
+		__u64 gap, bestgap = ~0ULL;
+
+		/*
+		 * A range may span unmapped gaps (they are left out): merge
+		 * the two neighbours with the smallest gap between them.
+		 */
+		for (k = 1; k < *n; k++) {
+			gap = r[k].start - (r[k - 1].start + r[k - 1].len);
+			if (gap < bestgap) {
+				bestgap = gap;
+				best = k;
+			}
+		}
+		r[best - 1].len = r[best].start + r[best].len - r[best - 1].start;
+		memmove(&r[best], &r[best + 1], (*n - best - 1) * sizeof(*r));
+		(*n)--;
+	}
+	r[*n].start = start;
+	r[*n].len = len;
+	(*n)++;
+}
+
+static bool same_file(const struct pss_vma_entry *a, const struct pss_vma_entry *b)
+{
+	return a->name_kind == PSS_VMA_NAME_FILE && b->name_kind == PSS_VMA_NAME_FILE &&
+	       a->ino == b->ino && a->dev_major == b->dev_major &&
+	       a->dev_minor == b->dev_minor;
+}
+
+/*
+ * The read-only memory a debugger needs beyond the writable mappings, as
+ * ranges of a first, stall-free capture of the layout:
+ * - writable: what the kernel's default coredump filter adds - the ELF
+ *   header page of each mapped file (build-ids, and the program headers
+ *   through which gdb and elfutils find the dynamic section), the RELRO
+ *   part of each (written by the dynamic linker, then made read-only: the
+ *   executable's DT_DEBUG, hence the list of shared libraries) and the
+ *   vdso;
+ * - all: every readable mapping not already copied (text, read-only data,
+ *   [vdso]).
+ */
+static int readonly_ranges(pid_t pid, int pidfd, bool all,
+			   struct pss_memory_range *r, __u32 *nr)
+{
+	struct snapdata d;
+	size_t i, n = 0;
+	int code;
+
+	code = capture(pid, pidfd, PSS_FACET_VA_SPACE | PSS_FACET_VA_SPACE_SECTION, &d);
+	if (code != EXIT_OK)
+		return code;
+	for (i = 0; i < d.maps.n; i++) {
+		FIXED(struct pss_vma_entry, v, &d.maps.v[i]);
+		const char *name = pss_vma_entry_name(d.maps.v[i].p);
+		bool priv_rw = (v.prot & PSS_PROT_WRITE) && !(v.flags & PSS_VMA_MAYSHARE);
+
+		if (!(v.prot & PSS_PROT_READ) || priv_rw ||
+		    (v.flags & (PSS_VMA_IO | PSS_VMA_PFNMAP | PSS_VMA_DONTDUMP)) ||
+		    (name && !strcmp(name, "[vvar]")))
+			continue;
+		if (all) {
+			add_range(r, &n, v.start, v.end - v.start);
+			continue;
+		}
+		/* the kernel always dumps the vdso: unwinders need its CFI */
+		if (v.name_kind == PSS_VMA_NAME_SPECIAL && name &&
+		    !strcmp(name, "[vdso]")) {
+			add_range(r, &n, v.start, v.end - v.start);
+			continue;
+		}
+		if (v.name_kind != PSS_VMA_NAME_FILE || (v.prot & PSS_PROT_WRITE))
+			continue;
+		if (!v.pgoff_bytes) {
+			add_range(r, &n, v.start, v.page_size ? v.page_size : 4096);
+		} else if (!(v.prot & PSS_PROT_EXEC) && i + 1 < d.maps.n) {
+			FIXED(struct pss_vma_entry, w, &d.maps.v[i + 1]);
+
+			/* RELRO: read-only right below the same file's data */
+			if (w.start == v.end && same_file(&v, &w) &&
+			    (w.prot & PSS_PROT_WRITE) && !(w.flags & PSS_VMA_MAYSHARE))
+				add_range(r, &n, v.start, v.end - v.start);
+		}
+	}
+	snapdata_free(&d);
+	*nr = (__u32)n;
+	return EXIT_OK;
+}
+
+/* Write to PATH.tmp.PID and rename, as --save does. */
+static int write_core(struct pss_snapshot *snap, const char *path)
+{
+	size_t n = strlen(path) + 32;
+	char *tmp = xcalloc(1, n);
+	int fd, err;
+
+	snprintf(tmp, n, "%s.tmp.%d", path, (int)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		warnx_("%s: %s", tmp, strerror(errno));
+		free(tmp);
+		return EXIT_FAIL;
+	}
+	err = pss_snapshot_write_core(snap, fd, 0);
+	if (close(fd) && !err)
+		err = -errno;
+	if (!err && rename(tmp, path))
+		err = -errno;
+	if (err) {
+		if (err == -EOPNOTSUPP)
+			warnx_("%s: cannot write the core: 32-bit processes are not supported",
+			       path);
+		else
+			warnx_("%s: cannot write the core: %s", path, strerror(-err));
+		unlink(tmp);
+		free(tmp);
+		return EXIT_FAIL;
+	}
+	free(tmp);
+	return EXIT_OK;
+}
+
+int dump_main(pid_t pid, int pidfd)
+{
+	struct pss_memory_range ranges[PSS_MEMORY_RANGES_MAX];
+	PSS_OPTS(pss_capture_opts, o,
+		 .facets = PSS_FACETS_ALL | PSS_FACET_THREAD_CONTEXT |
+			   PSS_FACET_THREAD_KSTACK | PSS_FACET_MEMORY,
+		 .quiesce_timeout_ms = opt.timeout_ms);
+	struct pss_snapshot *snap = NULL;
+	struct pss_walk_marker *m;
+	struct snapdata d;
+	char defpath[64];
+	const char *path = opt.output;
+	__u64 bytes = 0;
+	bool all = false, kstacks;
+	int code;
+
+	if (memory_flags(opt.memory, &o.memory_flags, &all))
+		usage_error("dump: --memory takes stacks, writable or all, not '%s'",
+			    opt.memory);
+	if (o.memory_flags & PSS_MEMORY_WRITABLE) {
+		o.memory_flags |= PSS_MEMORY_RANGES;
+		code = readonly_ranges(pid, pidfd, all, ranges, &o.nr_ranges);
+		if (code != EXIT_OK)
+			return code;
+		if (o.nr_ranges)
+			o.ranges = ranges;
+		else
+			o.memory_flags &= ~PSS_MEMORY_RANGES;
+	}
+	/* kernel stacks when we may have them: the core is useful without */
+	/* the memory goes from the snapshot to the file, not through us */
+	code = capture_try_kstacks(pid, pidfd, &o, o.facets & ~PSS_FACET_MEMORY,
+				   &d, &snap, &kstacks);
+	if (code != EXIT_OK)
+		return code;
+	if (!path) {
+		snprintf(defpath, sizeof(defpath), "core.%d", (int)d.pi.pid);
+		path = defpath;
+	}
+	code = write_core(snap, path);
+	if (!pss_walk_marker_create(snap, PSS_WALK_MEMORY, NULL, &m)) {
+		const struct pss_memory_entry *e;
+		int ret;
+
+		pss_for_each_memory(m, e, ret)
+			bytes += e->data_len;
+		pss_walk_marker_free(m);
+	}
+	if (code == EXIT_OK && d.have_perf)
+		printf("%s: pid %d, %zu threads (%u parked, %u held asleep or stopped, %u not parked), %llu bytes of memory, stall %.3f ms, capture %.3f ms\n",
+		       path, (int)d.pi.pid, d.ctx.n, d.perf.nr_parked, d.perf.nr_held,
+		       d.perf.nr_not_parked, (unsigned long long)bytes,
+		       d.perf.stall_ns / 1e6, d.perf.phase_ns[PSS_PHASE_TOTAL] / 1e6);
+	else if (code == EXIT_OK)
+		printf("%s: pid %d, %zu threads, %llu bytes of memory\n", path,
+		       (int)d.pi.pid, d.ctx.n, (unsigned long long)bytes);
+	snapdata_free(&d);
+	pss_snapshot_free(snap);
+	return code;
+}
