@@ -325,6 +325,46 @@ static void gen_thread_state(struct fuzzer *f, struct pss_capture_args *c)
 	}
 }
 
+/* From legal VER1 fields, break one rule: each reaches its own check. */
+static void break_one_rule(struct fuzzer *f, struct pss_capture_args *c)
+{
+	switch (pssi_rand_below(&f->rng, 9)) {
+	case 0:
+		c->facets &= ~PSS_FACET_THREADS;
+		break;
+	case 1:
+		c->quiesce_timeout_ms = PSS_QUIESCE_TIMEOUT_MAX_MS + 1 +
+					pssi_rand_below(&f->rng, 1000);
+		break;
+	case 2:
+		c->quiesce_timeout_ms = 1;
+		c->facets &= ~(PSS_FACET_THREAD_CONTEXT | PSS_FACET_MEMORY);
+		c->memory_flags = c->stack_bytes = c->nr_ranges = 0;
+		c->ranges = 0;
+		break;
+	case 3:
+		c->stack_bytes = PSS_STACK_BYTES_MAX + 1 + pssi_rand_below(&f->rng, 4096);
+		break;
+	case 4:
+		c->stack_bytes = 1 + pssi_rand_below(&f->rng, 4096);
+		c->memory_flags &= ~PSS_MEMORY_STACKS;
+		break;
+	case 5:
+		c->memory_flags |= 1u << (3 + pssi_rand_below(&f->rng, 29));
+		break;
+	case 6:
+		c->memory_flags = 0;
+		break;
+	case 7:
+		c->nr_ranges = pssi_rand_below(&f->rng, 2) ? 0 :
+			       PSS_MEMORY_RANGES_MAX + 1 + pssi_rand_below(&f->rng, 100);
+		break;
+	default:
+		c->memory_flags &= ~PSS_MEMORY_RANGES;
+		break;
+	}
+}
+
 static void gen_capture(struct fuzzer *f, struct pss_capture_args *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -343,6 +383,8 @@ static void gen_capture(struct fuzzer *f, struct pss_capture_args *c)
 	if (!pssi_rand_below(&f->rng, 3)) {
 		c->facets |= pssi_rand(&f->rng) & PSS_FACETS_THREAD_STATE;
 		gen_thread_state(f, c);
+		if (!pssi_rand_below(&f->rng, 3))
+			break_one_rule(f, c);
 	}
 	switch (pssi_rand_below(&f->rng, 10)) {
 	case 0: c->target_pid = getpid(); break;
