@@ -46,6 +46,7 @@ struct pss_park_req {
 	u64 arrived_ns;			/* when it parked */
 	bool queued;			/* a request is out (not withdrawn) */
 	bool arrived;			/* it is in pss_park_fn() */
+	bool leaving;			/* past its park, maybe exiting */
 	char state;			/* its state letter when asked */
 };
 
@@ -53,6 +54,7 @@ struct pss_quiesce {
 	refcount_t ref;
 	wait_queue_head_t arrive_wq;	/* the capture waits for arrivals */
 	wait_queue_head_t release_wq;	/* parked threads wait for release */
+	bool reading;			/* settled: the capture reads threads */
 	bool released;
 	u64 release_ns;
 	u64 deadline_ns;
@@ -101,6 +103,15 @@ static void pss_park_fn(struct callback_head *work)
 		/* Killable: SIGKILL (or an exec's de_thread()) ends the park. */
 		wait_event_killable(q->release_wq, pss_quiesce_released(q));
 	}
+	/*
+	 * Leaving - released, killed, or exiting (exit runs its task_works):
+	 * a thread the capture is reading must keep its stack until the
+	 * release, a short wait. Pairs with the barrier in settle: either
+	 * we see reading and wait, or settle sees leaving and skips us.
+	 */
+	smp_store_mb(p->leaving, true);
+	if (READ_ONCE(q->reading))
+		wait_event(q->release_wq, pss_quiesce_released(q));
 	pss_quiesce_put(q);
 	module_put(THIS_MODULE);
 }
@@ -118,12 +129,19 @@ static bool pss_thread_held(struct task_struct *t)
 	       !READ_ONCE(t->on_rq) && !pss_task_on_cpu(t);
 }
 
-/* Still to wait for: asked, not parked, not held, not exiting. */
+/*
+ * Still to wait for: asked and not exiting, and neither held nor parked
+ * off its CPU. A thread that has just arrived keeps its FPU registers and
+ * fs/gs bases in the CPU until it is switched out, which saves them: the
+ * regsets of a task read them from memory (ptrace waits for that too).
+ */
 static bool pss_park_pending(const struct pss_park_req *p)
 {
-	return p->queued && !pss_park_arrived(p) &&
-	       !(READ_ONCE(p->task->flags) & PF_EXITING) &&
-	       !pss_thread_held(p->task);
+	if (!p->queued || (READ_ONCE(p->task->flags) & PF_EXITING))
+		return false;
+	if (pss_park_arrived(p))
+		return pss_task_on_cpu(p->task);
+	return !pss_thread_held(p->task);
 }
 
 static bool pss_quiesce_ready(struct pss_quiesce *q)
@@ -290,6 +308,8 @@ int pss_quiesce_settle(struct pss_capture *c)
 	err = pss_quiesce_wait(q);
 	if (err)
 		return err;
+	/* From here a thread leaving its park waits: see pss_park_fn(). */
+	smp_store_mb(q->reading, true);
 	for (i = 0; i < c->nr_threads; i++) {
 		struct pss_raw_thread *r = &c->threads[i];
 		struct pss_park_req *p;
@@ -299,7 +319,8 @@ int pss_quiesce_settle(struct pss_capture *c)
 			continue;
 		}
 		p = pss_park_of(q, r->task);
-		if (!p || !p->queued)
+		/* Gone past its park: its stack may be freed any time. */
+		if (!p || !p->queued || READ_ONCE(p->leaving))
 			continue;
 		if (pss_park_arrived(p)) {
 			r->park = PSS_PARK_WAITED;

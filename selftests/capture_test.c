@@ -7,6 +7,8 @@
 #include <pthread.h>
 #include <sys/resource.h>
 
+#include <linux/capability.h>
+
 #include "pss_test_util.h"
 
 FIXTURE(capture) {
@@ -74,8 +76,9 @@ FIXTURE_VARIANT_ADD(capture_inval, flag_bit1) {
 FIXTURE_VARIANT_ADD(capture_inval, flag_bit31) {
 	.flags = 1U << 31, .facets = PSS_FACETS_ALL, .err = EINVAL,
 };
-FIXTURE_VARIANT_ADD(capture_inval, facet_bit8) {
-	.facets = PSS_FACETS_ALL | (1ULL << 8), .err = EINVAL,
+FIXTURE_VARIANT_ADD(capture_inval, facet_bit11) {
+	/* the first bit beyond the thread-state facets */
+	.facets = PSS_FACETS_ALL | (PSS_FACETS_KNOWN + 1), .err = EINVAL,
 };
 FIXTURE_VARIANT_ADD(capture_inval, facet_bit63) {
 	.facets = 1ULL << 63, .err = EINVAL,
@@ -139,6 +142,298 @@ TEST_F(capture, baseline_all_facets_self)
 
 	ASSERT_LE(0, snap) TH_LOG("%s", strerror(-snap));
 	close(snap);
+}
+
+/* ------------------------------------------------ VER1: thread state */
+
+/*
+ * Each variant breaks exactly one rule of the VER1 fields (quiesce timeout,
+ * stack bytes, memory flags and ranges); the rest is a valid capture of
+ * the caller's own process. ranges names which array args.ranges points
+ * to: none, a valid one, or one broken in one way.
+ */
+enum ranges_kind {
+	R_NONE,		/* ranges = 0 */
+	R_VALID,	/* PSS_MEMORY_RANGES_MAX readable, valid ranges */
+	R_LEN0,		/* the last range has length 0 */
+	R_WRAPS,	/* the last range wraps around the address space */
+	R_BEYOND,	/* the last range lies beyond any user address space */
+	R_UNMAPPED,	/* the pointer points at an unmapped page */
+	R_STRADDLE,	/* the last entry lies on an unmapped page */
+};
+
+FIXTURE(capture_ver1) {
+	int dev;
+	char *map;			/* two pages; the second unmapped */
+	struct pss_memory_range *ranges;
+};
+
+FIXTURE_VARIANT(capture_ver1) {
+	__u64 facets;
+	__u32 quiesce_timeout_ms;
+	__u32 stack_bytes;
+	__u32 memory_flags;
+	__u32 nr_ranges;
+	enum ranges_kind ranges;
+	int err;		/* 0: accepted */
+};
+
+FIXTURE_SETUP(capture_ver1)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	int i;
+
+	self->dev = pss_open_dev();
+	ASSERT_LE(0, self->dev) TH_LOG("open %s: %s", PSS_DEVICE_PATH, strerror(errno));
+	self->map = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->map);
+	ASSERT_EQ(0, munmap(self->map + pg, pg));
+	/* the whole array ends where the mapping does */
+	self->ranges = (void *)(self->map + pg -
+				PSS_MEMORY_RANGES_MAX * sizeof(*self->ranges));
+	for (i = 0; i < PSS_MEMORY_RANGES_MAX; i++) {
+		self->ranges[i].start = (uintptr_t)self->map + i;
+		self->ranges[i].len = 1 + i;
+	}
+}
+
+FIXTURE_TEARDOWN(capture_ver1)
+{
+	munmap(self->map, sysconf(_SC_PAGESIZE));
+	close(self->dev);
+}
+
+#define CTX	(PSS_FACET_THREADS | PSS_FACET_THREAD_CONTEXT)
+#define MEM	(PSS_FACET_THREADS | PSS_FACET_MEMORY)
+
+/* pss_check_thread_state(): a thread-state facet needs the thread walk */
+FIXTURE_VARIANT_ADD(capture_ver1, context_without_threads) {
+	.facets = PSS_FACET_THREAD_CONTEXT, .err = EINVAL,
+};
+FIXTURE_VARIANT_ADD(capture_ver1, kstack_without_threads) {
+	.facets = PSS_FACET_THREAD_KSTACK | PSS_FACET_HANDLES, .err = EINVAL,
+};
+FIXTURE_VARIANT_ADD(capture_ver1, memory_without_threads) {
+	.facets = PSS_FACET_MEMORY | PSS_FACET_VA_SPACE,
+	.memory_flags = PSS_MEMORY_STACKS, .err = EINVAL,
+};
+/* quiesce_timeout_ms: only with a facet that parks, at most the maximum */
+FIXTURE_VARIANT_ADD(capture_ver1, quiesce_without_parking_facet) {
+	.facets = PSS_FACETS_ALL, .quiesce_timeout_ms = 10, .err = EINVAL,
+};
+FIXTURE_VARIANT_ADD(capture_ver1, quiesce_with_kstack_only) {
+	/* kernel stacks are read without parking anyone */
+	.facets = PSS_FACET_THREADS | PSS_FACET_THREAD_KSTACK,
+	.quiesce_timeout_ms = 10, .err = EINVAL,
+};
+FIXTURE_VARIANT_ADD(capture_ver1, quiesce_above_max) {
+	.facets = CTX, .quiesce_timeout_ms = PSS_QUIESCE_TIMEOUT_MAX_MS + 1,
+	.err = EINVAL,
+};
+FIXTURE_VARIANT_ADD(capture_ver1, quiesce_u32_max) {
+	.facets = MEM, .memory_flags = PSS_MEMORY_STACKS,
+	.quiesce_timeout_ms = 0xffffffff, .err = EINVAL,
+};
+/* memory_flags: exactly with PSS_FACET_MEMORY, at least one, known ones */
+FIXTURE_VARIANT_ADD(capture_ver1, memory_flags_without_memory) {
+	.facets = CTX, .memory_flags = PSS_MEMORY_STACKS, .err = EINVAL,
+};
+FIXTURE_VARIANT_ADD(capture_ver1, memory_without_memory_flags) {
+	.facets = MEM, .err = EINVAL,
+};
+FIXTURE_VARIANT_ADD(capture_ver1, memory_flag_unknown) {
+	.facets = MEM, .memory_flags = PSS_MEMORY_STACKS | (PSS_MEMORY_FLAGS_ALL + 1),
+	.err = EINVAL,
+};
+FIXTURE_VARIANT_ADD(capture_ver1, memory_flag_bit31) {
+	.facets = MEM, .memory_flags = 1U << 31, .err = EINVAL,
+};
+/* stack_bytes: only with PSS_MEMORY_STACKS, at most the maximum */
+FIXTURE_VARIANT_ADD(capture_ver1, stack_bytes_without_memory) {
+	.facets = CTX, .stack_bytes = 4096, .err = EINVAL,
+};
+FIXTURE_VARIANT_ADD(capture_ver1, stack_bytes_without_stacks_flag) {
+	.facets = MEM, .memory_flags = PSS_MEMORY_RANGES, .nr_ranges = 1,
+	.ranges = R_VALID, .stack_bytes = 4096, .err = EINVAL,
+};
+FIXTURE_VARIANT_ADD(capture_ver1, stack_bytes_above_max) {
+	.facets = MEM, .memory_flags = PSS_MEMORY_STACKS,
+	.stack_bytes = PSS_STACK_BYTES_MAX + 1, .err = EINVAL,
+};
+/* nr_ranges and ranges: exactly with PSS_MEMORY_RANGES, 1..the maximum */
+FIXTURE_VARIANT_ADD(capture_ver1, ranges_flag_nr_zero) {
+	.facets = MEM, .memory_flags = PSS_MEMORY_RANGES, .ranges = R_VALID,
+	.err = EINVAL,
+};
+FIXTURE_VARIANT_ADD(capture_ver1, nr_ranges_above_max) {
+	.facets = MEM, .memory_flags = PSS_MEMORY_RANGES,
+	.nr_ranges = PSS_MEMORY_RANGES_MAX + 1, .ranges = R_VALID, .err = EINVAL,
+};
+FIXTURE_VARIANT_ADD(capture_ver1, nr_ranges_without_ranges_flag) {
+	.facets = MEM, .memory_flags = PSS_MEMORY_STACKS, .nr_ranges = 1,
+	.err = EINVAL,
+};
+FIXTURE_VARIANT_ADD(capture_ver1, ranges_pointer_without_ranges_flag) {
+	.facets = MEM, .memory_flags = PSS_MEMORY_STACKS, .ranges = R_VALID,
+	.err = EINVAL,
+};
+FIXTURE_VARIANT_ADD(capture_ver1, nr_ranges_without_memory) {
+	.facets = PSS_FACETS_ALL, .nr_ranges = 1, .err = EINVAL,
+};
+/* pss_get_ranges(): each range's length and end */
+FIXTURE_VARIANT_ADD(capture_ver1, range_len_zero) {
+	.facets = MEM, .memory_flags = PSS_MEMORY_RANGES,
+	.nr_ranges = PSS_MEMORY_RANGES_MAX, .ranges = R_LEN0, .err = EINVAL,
+};
+FIXTURE_VARIANT_ADD(capture_ver1, range_wraps) {
+	.facets = MEM, .memory_flags = PSS_MEMORY_RANGES,
+	.nr_ranges = PSS_MEMORY_RANGES_MAX, .ranges = R_WRAPS, .err = EINVAL,
+};
+FIXTURE_VARIANT_ADD(capture_ver1, range_beyond_user_space) {
+	.facets = MEM, .memory_flags = PSS_MEMORY_RANGES,
+	.nr_ranges = PSS_MEMORY_RANGES_MAX, .ranges = R_BEYOND, .err = EINVAL,
+};
+FIXTURE_VARIANT_ADD(capture_ver1, ranges_unmapped) {
+	.facets = MEM, .memory_flags = PSS_MEMORY_RANGES, .nr_ranges = 1,
+	.ranges = R_UNMAPPED, .err = EFAULT,
+};
+FIXTURE_VARIANT_ADD(capture_ver1, ranges_straddle_unmapped) {
+	.facets = MEM, .memory_flags = PSS_MEMORY_RANGES,
+	.nr_ranges = PSS_MEMORY_RANGES_MAX, .ranges = R_STRADDLE, .err = EFAULT,
+};
+/* each bound itself is accepted: the rules above are exact */
+FIXTURE_VARIANT_ADD(capture_ver1, ok_quiesce_max) {
+	.facets = CTX, .quiesce_timeout_ms = PSS_QUIESCE_TIMEOUT_MAX_MS,
+};
+FIXTURE_VARIANT_ADD(capture_ver1, ok_quiesce_with_memory) {
+	.facets = MEM, .memory_flags = PSS_MEMORY_STACKS, .quiesce_timeout_ms = 1,
+};
+FIXTURE_VARIANT_ADD(capture_ver1, ok_stack_bytes_max) {
+	.facets = MEM, .memory_flags = PSS_MEMORY_STACKS,
+	.stack_bytes = PSS_STACK_BYTES_MAX,
+};
+FIXTURE_VARIANT_ADD(capture_ver1, ok_ranges_max) {
+	.facets = MEM, .memory_flags = PSS_MEMORY_RANGES | PSS_MEMORY_STACKS,
+	.nr_ranges = PSS_MEMORY_RANGES_MAX, .ranges = R_VALID, .stack_bytes = 1,
+};
+FIXTURE_VARIANT_ADD(capture_ver1, ok_every_memory_flag) {
+	.facets = MEM | PSS_FACET_THREAD_CONTEXT | PSS_FACET_THREAD_KSTACK,
+	.memory_flags = PSS_MEMORY_FLAGS_ALL, .nr_ranges = 1, .ranges = R_VALID,
+};
+FIXTURE_VARIANT_ADD(capture_ver1, ok_kstack) {
+	.facets = PSS_FACET_THREADS | PSS_FACET_THREAD_KSTACK,
+};
+
+TEST_F(capture_ver1, checked)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	struct pss_memory_range *last = &self->ranges[PSS_MEMORY_RANGES_MAX - 1];
+	struct pss_capture_args a;
+	int ret;
+
+	pss_capture_init(&a, 0, variant->facets);
+	a.quiesce_timeout_ms = variant->quiesce_timeout_ms;
+	a.stack_bytes = variant->stack_bytes;
+	a.memory_flags = variant->memory_flags;
+	a.nr_ranges = variant->nr_ranges;
+	switch (variant->ranges) {
+	case R_NONE:
+		break;
+	case R_LEN0:
+		last->len = 0;
+		a.ranges = (uintptr_t)self->ranges;
+		break;
+	case R_WRAPS:
+		last->start = ~0ULL - 4095;
+		last->len = 8192;
+		a.ranges = (uintptr_t)self->ranges;
+		break;
+	case R_BEYOND:
+		/* above 57-bit user space too, and no wrap */
+		last->start = 1ULL << 62;
+		last->len = 4096;
+		a.ranges = (uintptr_t)self->ranges;
+		break;
+	case R_UNMAPPED:
+		a.ranges = (uintptr_t)self->map + pg;
+		break;
+	case R_STRADDLE:
+		/* the same count, one entry later: the last one unmapped */
+		a.ranges = (uintptr_t)(self->ranges + 1);
+		break;
+	case R_VALID:
+		a.ranges = (uintptr_t)self->ranges;
+		break;
+	}
+	ret = pss_capture_args(self->dev, &a);
+	if (ret >= 0)
+		close(ret);
+	if (variant->err) {
+		EXPECT_EQ(-variant->err, ret) TH_LOG("got %d (%s)", ret,
+						     ret < 0 ? strerror(-ret) : "success");
+		return;
+	}
+	EXPECT_LE(0, ret) TH_LOG("%s", strerror(-ret));
+}
+
+/* /proc/PID/stack's rule: kernel stacks need CAP_SYS_ADMIN, the rest not. */
+TEST_F(capture, kstack_without_cap_sys_admin_eacces)
+{
+	int status;
+	pid_t pid = fork();
+
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct __user_cap_header_struct h = {
+			.version = _LINUX_CAPABILITY_VERSION_3,
+		};
+		struct __user_cap_data_struct d[2];
+		struct pss_capture_args a;
+		int ret;
+
+		if (syscall(SYS_capget, &h, d))
+			_exit(10);
+		d[CAP_SYS_ADMIN / 32].effective &= ~(1u << (CAP_SYS_ADMIN % 32));
+		if (syscall(SYS_capset, &h, d))
+			_exit(11);
+		pss_capture_init(&a, 0, PSS_FACET_THREADS | PSS_FACET_THREAD_KSTACK);
+		ret = pss_capture_args(self->dev, &a);
+		if (ret != -EACCES)
+			_exit(12);
+		/* the same without kernel stacks: nothing else needs it */
+		pss_capture_init(&a, 0, PSS_FACETS_ALL);
+		ret = pss_capture_args(self->dev, &a);
+		if (ret < 0)
+			_exit(13);
+		pss_capture_init(&a, 0, PSS_FACET_THREADS | PSS_FACET_THREAD_CONTEXT);
+		ret = pss_capture_args(self->dev, &a);
+		_exit(ret >= 0 ? 0 : 14);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status)) TH_LOG("status %#x", status);
+	EXPECT_EQ(0, WEXITSTATUS(status))
+		TH_LOG("10/11: capget/capset; 12: KSTACK without CAP_SYS_ADMIN not EACCES;"
+		       " 13: every other facet refused; 14: CONTEXT refused");
+}
+
+/* An old caller's 40-byte args: whatever lies beyond them is not read. */
+TEST_F(capture, ver0_size_ignores_ver1_bytes)
+{
+	struct pss_capture_args a;
+	int snap;
+
+	pss_capture_init(&a, 0, PSS_FACETS_ALL);
+	a.size = PSS_CAPTURE_ARGS_SIZE_VER0;
+	a.quiesce_timeout_ms = 0xffffffff;
+	a.memory_flags = 0xffffffff;
+	a.ranges = 1;
+	snap = pss_capture_args(self->dev, &a);
+	ASSERT_LE(0, snap) TH_LOG("%s", strerror(-snap));
+	close(snap);
+	/* the same bytes inside the size are read and refused */
+	a.size = PSS_CAPTURE_ARGS_SIZE_VER1;
+	EXPECT_EQ(-EINVAL, pss_capture_args(self->dev, &a));
 }
 
 /* ------------------------------------------------ sizes */

@@ -270,9 +270,12 @@ static int capture_until_gone(int dev, pid_t pid, int pidfd, uint64_t *rng,
 
 	for (i = 0;; i++) {
 		bool by_pidfd = (i & 1) || reaped;
-		uint64_t facets = pssi_rand_below(rng, 2) ? PSS_FACETS_ALL :
-				  (PSS_FACET_THREADS | PSS_FACET_HANDLES |
-				   PSS_FACET_VA_SPACE);
+		uint64_t r = pssi_rand_below(rng, 3);
+		uint64_t facets = r == 0 ? PSS_FACETS_ALL :
+				  r == 1 ? (PSS_FACET_THREADS | PSS_FACET_HANDLES |
+					    PSS_FACET_VA_SPACE) :
+				  /* thread state: parked threads die too */
+				  PSS_FACETS_ALL | PSS_FACETS_THREAD_STATE;
 		struct pssi_opts o = {
 			.pid = pid, .facets = facets, .tid_mode = PSSI_TID_PROC,
 			.rng = rng, .restore_checks = 1,
@@ -282,7 +285,7 @@ static int capture_until_gone(int dev, pid_t pid, int pidfd, uint64_t *rng,
 
 		if (!reaped && waitpid(pid, &status, WNOHANG) == pid)
 			reaped = true;
-		snap = pssi_capture(dev, pid, by_pidfd ? pidfd : -1, facets);
+		snap = pssi_capture_ts(dev, pid, by_pidfd ? pidfd : -1, facets);
 		if (snap == -ESRCH) {
 			st->esrch++;
 			if (!reaped) {

@@ -365,12 +365,14 @@ FIXTURE(failnth) {
 	int pidfd;
 	double secs;
 	unsigned int max_n;
+	uint64_t facets;	/* the variant's, and the thread state built */
 };
 
 FIXTURE_VARIANT(failnth) {
 	bool self;		/* capture ourselves (else a child target) */
 	bool by_pidfd;
 	uint64_t facets;
+	bool thread_state;	/* + every thread-state facet */
 };
 
 FIXTURE_VARIANT_ADD(failnth, child_all) {
@@ -403,6 +405,18 @@ FIXTURE_VARIANT_ADD(failnth, child_process_only) {
 	.facets = 0,
 };
 
+/* the park, the registers, the stacks and memory: their allocations too */
+FIXTURE_VARIANT_ADD(failnth, child_thread_state) {
+	.facets = PSS_FACET_THREADS | PSS_FACET_MEASURE_PERFORMANCE,
+	.thread_state = true,
+};
+
+FIXTURE_VARIANT_ADD(failnth, self_thread_state) {
+	.self = true,
+	.facets = PSS_FACET_THREADS | PSS_FACET_MEASURE_PERFORMANCE,
+	.thread_state = true,
+};
+
 FIXTURE_SETUP(failnth)
 {
 	const char *e = getenv("PSS_FAILNTH_MAX");
@@ -420,6 +434,9 @@ FIXTURE_SETUP(failnth)
 	ASSERT_LE(0, self->dev) TH_LOG("open %s: %s", PSS_DEVICE_PATH, strerror(errno));
 	self->secs = pssi_budget("PSS_FAILNTH_SECS", 60, 120);
 	self->max_n = e && *e ? strtoul(e, NULL, 0) : 100000;
+	self->facets = variant->facets;
+	if (variant->thread_state)
+		self->facets |= PSS_FACETS_THREAD_STATE;
 	if (!variant->self) {
 		self->pid = target_start(&self->pidfd);
 		ASSERT_LT(0, self->pid);
@@ -446,18 +463,18 @@ TEST_F_TIMEOUT(failnth, capture, 1200)
 	/* the reference: the same capture without fault injection */
 	{
 		struct pssi_opts o = {
-			.pid = want_pid, .facets = variant->facets,
+			.pid = want_pid, .facets = self->facets,
 			.tid_mode = PSSI_TID_STRICT, .self = variant->self,
 			.caller_tid = variant->self ? pssi_gettid() : 0,
 		};
-		int snap = variant->self ? pssi_capture(self->dev, 0, -1, variant->facets) :
-			   pssi_capture(self->dev, self->pid, -1, variant->facets);
+		int snap = variant->self ? pssi_capture_ts(self->dev, 0, -1, self->facets) :
+			   pssi_capture_ts(self->dev, self->pid, -1, self->facets);
 
 		ASSERT_LE(0, snap) TH_LOG("reference capture: %s", strerror(-snap));
 		ASSERT_EQ(0, pssi_check(snap, &o, &ref)) TH_LOG("reference: %s", pssi_errmsg);
 		close(snap);
 	}
-	if (!variant->self && (variant->facets & PSS_FACET_VA_SPACE_SECTION) &&
+	if (!variant->self && (self->facets & PSS_FACET_VA_SPACE_SECTION) &&
 	    named_vmas(&ref) >= NAMED_VMAS) {
 		/* the names overflow the first arena: one retry, every time */
 		EXPECT_EQ(1, ref.si.retries);
@@ -468,9 +485,9 @@ TEST_F_TIMEOUT(failnth, capture, 1200)
 
 		nth_arm(n);
 		snap = variant->by_pidfd ?
-		       pssi_capture(self->dev, 0, self->pidfd, variant->facets) :
-		       pssi_capture(self->dev, variant->self ? 0 : self->pid, -1,
-				    variant->facets);
+		       pssi_capture_ts(self->dev, 0, self->pidfd, self->facets) :
+		       pssi_capture_ts(self->dev, variant->self ? 0 : self->pid, -1,
+				    self->facets);
 		left = nth_read_disarm();
 		if (snap < 0) {
 			err = -snap;
@@ -491,7 +508,7 @@ TEST_F_TIMEOUT(failnth, capture, 1200)
 		}
 		{
 			struct pssi_opts o = {
-				.pid = want_pid, .facets = variant->facets,
+				.pid = want_pid, .facets = self->facets,
 				.tid_mode = PSSI_TID_STRICT, .self = variant->self,
 				.caller_tid = variant->self ? pssi_gettid() : 0,
 			};
@@ -519,7 +536,7 @@ TEST_F_TIMEOUT(failnth, capture, 1200)
 	}
 	PSSI_LOG("capture facets %#llx of %s%s: %u fault sites covered (%lu failed "
 		 "cleanly, %lu ENOMEM, %lu survived a fault), %s, %.1f s",
-		 (unsigned long long)variant->facets, variant->self ? "self" : "a child",
+		 (unsigned long long)self->facets, variant->self ? "self" : "a child",
 		 variant->by_pidfd ? " by pidfd" : "", done ? n - 1 : n,
 		 injected_failed, enomem, injected_survived,
 		 done ? "complete" : "INCOMPLETE (budget or PSS_FAILNTH_MAX)",
@@ -665,32 +682,51 @@ TEST_F_TIMEOUT(failnth1, capture_resizing_target, 600)
 	EXPECT_LT(0, failed);
 }
 
+/* The facet a query class needs (0: always there). */
+static uint64_t query_facet(uint32_t cls)
+{
+	switch (cls) {
+	case PSS_QUERY_SNAPSHOT:
+	case PSS_QUERY_PROCESS:		return 0;
+	case PSS_QUERY_PERFORMANCE:	return PSS_FACET_MEASURE_PERFORMANCE;
+	case PSS_QUERY_AUXV:		return PSS_FACET_THREAD_CONTEXT;
+	}
+	return pssi_facet_of(cls == PSS_QUERY_THREADS ? PSS_WALK_THREADS :
+			     cls == PSS_QUERY_HANDLES ? PSS_WALK_HANDLES :
+			     cls == PSS_QUERY_VA_SPACE ? PSS_WALK_VA_SPACE :
+			     cls == PSS_QUERY_CONTEXTS ? PSS_WALK_CONTEXTS :
+			     cls == PSS_QUERY_KSTACKS ? PSS_WALK_KSTACKS : PSS_WALK_MEMORY);
+}
+
+/* Every query and walk class of a snapshot of every facet. */
 TEST_F_TIMEOUT(failnth1, query_and_walk, 600)
 {
-	static const uint32_t qcls[] = {
-		PSS_QUERY_SNAPSHOT, PSS_QUERY_PROCESS, PSS_QUERY_THREADS,
-		PSS_QUERY_HANDLES, PSS_QUERY_VA_SPACE, PSS_QUERY_PERFORMANCE,
-	};
 	static union {
 		struct pss_process_info pi;
 		char raw[8192];
 	} out;
 	static char buf[1 << 16];
 	unsigned int n, left, sites = 0, c;
+	uint64_t facets = PSS_FACETS_ALL | PSS_FACETS_THREAD_STATE;
 	int snap, fds0, r;
 
-	snap = pssi_capture(self->dev, self->pid, -1, PSS_FACETS_ALL);
+	snap = pssi_capture_ts(self->dev, self->pid, -1, facets);
 	ASSERT_LE(0, snap);
 	fds0 = pssi_count_fds();
-	for (c = 0; c < sizeof(qcls) / sizeof(qcls[0]); c++) {
+	for (c = 0; c < PSS_QUERY_NR_CLASSES; c++) {
+		if ((facets & query_facet(c)) != query_facet(c)) {
+			EXPECT_EQ(-ENODATA, ioc_query(snap, c, &out, sizeof(out), NULL))
+				TH_LOG("query %u of facets %#llx", c, (unsigned long long)facets);
+			continue;
+		}
 		for (n = 1; n < 10000; n++) {
 			nth_arm(n);
-			r = ioc_query(snap, qcls[c], &out, sizeof(out), NULL);
+			r = ioc_query(snap, c, &out, sizeof(out), NULL);
 			left = nth_read_disarm();
 			if (r) {
 				ASSERT_TRUE(!left && acceptable(-r))
 					TH_LOG("query %u, fail-nth %u: %s (injected %s)",
-					       qcls[c], n, strerror(-r), left ? "no" : "yes");
+					       c, n, strerror(-r), left ? "no" : "yes");
 			}
 			if (left)
 				break;
@@ -698,6 +734,17 @@ TEST_F_TIMEOUT(failnth1, query_and_walk, 600)
 		}
 	}
 	for (c = 0; c < PSS_WALK_NR_CLASSES; c++) {
+		if (!(facets & pssi_facet_of(c))) {
+			struct pss_walk_args w = {
+				.size = sizeof(w), .walk_class = c,
+				.buf = (uintptr_t)buf, .buf_len = sizeof(buf),
+			};
+
+			EXPECT_EQ(-1, ioctl(snap, PSS_IOC_WALK, &w));
+			EXPECT_EQ(ENODATA, errno) TH_LOG("walk %u of facets %#llx", c,
+							 (unsigned long long)facets);
+			continue;
+		}
 		for (n = 1; n < 10000; n++) {
 			struct pss_walk_args w;
 
@@ -721,7 +768,7 @@ TEST_F_TIMEOUT(failnth1, query_and_walk, 600)
 	}
 	/* the snapshot is intact */
 	{
-		struct pssi_opts o = { .pid = self->pid, .facets = PSS_FACETS_ALL,
+		struct pssi_opts o = { .pid = self->pid, .facets = facets,
 				       .tid_mode = PSSI_TID_STRICT };
 
 		EXPECT_EQ(0, pssi_check(snap, &o, NULL)) TH_LOG("%s", pssi_errmsg);

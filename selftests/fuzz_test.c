@@ -15,6 +15,11 @@
  * against total, which records fit in buf_len (from a reference walk), which
  * pointers are readable or writable - the exact errno (or success) is
  * predicted and must be what the call returns: about 99% of the calls.
+ * Captures ask for thread state a third of the time, with the VER1 fields
+ * (quiesce timeout, stack bytes, memory flags, ranges written into the
+ * arena) legal or broken; their errnos are predicted in the module's order
+ * of checks, EACCES for kernel stacks included (one fuzzer thread drops
+ * CAP_SYS_ADMIN).
  * Successful calls whose arguments we can read back get their bookkeeping
  * checked. Snapshot fds
  * returned by captures are closed as we go; at the end the fd count is
@@ -36,6 +41,8 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+
+#include <linux/capability.h>
 
 #include "pss_invariants.h"
 #include "kselftest_harness.h"
@@ -167,7 +174,7 @@ static bool allowed(enum fdkind k, unsigned int cmd, int ret, int e)
 		return ret >= 0 || e == EFAULT || e == EINVAL || e == E2BIG ||
 		       e == EBADF || e == EBADFD || e == ESRCH || e == EPERM ||
 		       e == EAGAIN || e == ENOBUFS || e == ENOMEM || e == EINTR ||
-		       e == EMFILE || e == ENFILE;
+		       e == EMFILE || e == ENFILE || e == EACCES;
 	if (k == K_SNAP && is_cmd(cmd, PSS_IOC_QUERY))
 		return ret == 0 || e == EFAULT || e == EINVAL || e == E2BIG ||
 		       e == ENODATA;
@@ -205,8 +212,8 @@ static void gen_walk(struct fuzzer *f, struct pss_walk_args *w, uint64_t *buf_le
 
 	memset(w, 0, sizeof(*w));
 	w->size = sizeof(*w);
-	w->walk_class = pssi_rand_below(&f->rng, 8) ? pssi_rand_below(&f->rng, 3) :
-			(uint32_t)rand_u64(f);
+	w->walk_class = pssi_rand_below(&f->rng, 8) ?
+			pssi_rand_below(&f->rng, PSS_WALK_NR_CLASSES) : (uint32_t)rand_u64(f);
 	w->pos = pssi_rand_below(&f->rng, 3) ? pssi_rand_below(&f->rng, 64) : rand_u64(f);
 	switch (pssi_rand_below(&f->rng, 8)) {
 	case 0: w->buf_len = 0; break;
@@ -232,8 +239,8 @@ static void gen_query(struct fuzzer *f, struct pss_query_args *q)
 
 	memset(q, 0, sizeof(*q));
 	q->size = sizeof(*q);
-	q->query_class = pssi_rand_below(&f->rng, 8) ? pssi_rand_below(&f->rng, 6) :
-			 (uint32_t)rand_u64(f);
+	q->query_class = pssi_rand_below(&f->rng, 8) ?
+			 pssi_rand_below(&f->rng, PSS_QUERY_NR_CLASSES) : (uint32_t)rand_u64(f);
 	switch (pssi_rand_below(&f->rng, 6)) {
 	case 0: q->out_size = 0; break;
 	case 1: q->out_size = pssi_rand_below(&f->rng, 128); break;
@@ -251,6 +258,113 @@ static void gen_query(struct fuzzer *f, struct pss_query_args *q)
 		q->size = rand_size(f, PSS_QUERY_ARGS_SIZE_VER0, sizeof(*q));
 }
 
+static uint32_t rand_u32_near(struct fuzzer *f, uint32_t max)
+{
+	switch (pssi_rand_below(&f->rng, 6)) {
+	case 0: return 1;
+	case 1: return max;
+	case 2: return max + 1;
+	case 3: return (uint32_t)rand_u64(f);
+	default: return 1 + pssi_rand_below(&f->rng, max);
+	}
+}
+
+/*
+ * The VER1 fields: legal for the facets more often than not, else one or
+ * more rules broken. Ranges are written into the arena when the pointer
+ * lands in its RW pages: valid ones mostly, one broken now and then.
+ */
+static void gen_thread_state(struct fuzzer *f, struct pss_capture_args *c)
+{
+	bool legal = pssi_rand_below(&f->rng, 4);
+	bool park = c->facets & (PSS_FACET_THREAD_CONTEXT | PSS_FACET_MEMORY);
+	bool rw;
+
+	if (legal && (c->facets & PSS_FACETS_THREAD_STATE))
+		c->facets |= PSS_FACET_THREADS;
+	if ((!legal || park) && !pssi_rand_below(&f->rng, 3))
+		/* short: a target thread busy in the kernel holds the caller */
+		c->quiesce_timeout_ms = legal ? 1 + pssi_rand_below(&f->rng, 20) :
+				       rand_u32_near(f, PSS_QUIESCE_TIMEOUT_MAX_MS);
+	if (c->facets & PSS_FACET_MEMORY || !legal) {
+		/* the whole writable memory of a target is costly: rarely */
+		c->memory_flags = legal ? (pssi_rand_below(&f->rng, 2) ? PSS_MEMORY_STACKS : 0) |
+				  (pssi_rand_below(&f->rng, 2) ? PSS_MEMORY_RANGES : 0) |
+				  (pssi_rand_below(&f->rng, 16) ? 0 : PSS_MEMORY_WRITABLE) :
+				  (uint32_t)rand_u64(f);
+		if (legal && !c->memory_flags)
+			c->memory_flags = PSS_MEMORY_STACKS;
+	}
+	if ((c->memory_flags & PSS_MEMORY_STACKS || !legal) && pssi_rand_below(&f->rng, 2))
+		c->stack_bytes = legal ? 1 + pssi_rand_below(&f->rng, 3 * PSSI_PAGE) :
+				 rand_u32_near(f, PSS_STACK_BYTES_MAX);
+	if (c->memory_flags & PSS_MEMORY_RANGES || !legal) {
+		struct pss_memory_range *r;
+		uint32_t i;
+
+		c->nr_ranges = legal ? 1 + pssi_rand_below(&f->rng, PSS_MEMORY_RANGES_MAX) :
+			       rand_u32_near(f, PSS_MEMORY_RANGES_MAX);
+		c->ranges = rand_ptr(f, (c->nr_ranges <= PSS_MEMORY_RANGES_MAX ?
+					 c->nr_ranges : 1) * sizeof(*r), &rw);
+		if (!rw || c->nr_ranges > PSS_MEMORY_RANGES_MAX)
+			return;
+		r = (void *)(uintptr_t)c->ranges;
+		for (i = 0; i < c->nr_ranges; i++) {
+			r[i].start = (uintptr_t)f->arena + pssi_rand_below(&f->rng, 8 * PSSI_PAGE);
+			r[i].len = 1 + pssi_rand_below(&f->rng, 2 * PSSI_PAGE);
+		}
+		if (!pssi_rand_below(&f->rng, 4)) {
+			i = pssi_rand_below(&f->rng, c->nr_ranges);
+			switch (pssi_rand_below(&f->rng, 4)) {
+			case 0: r[i].len = 0; break;
+			case 1: r[i].start = ~0ULL - pssi_rand_below(&f->rng, 8192); break;
+			case 2: r[i].start = rand_u64(f); break;
+			default: r[i].len = rand_u64(f);
+			}
+		}
+	}
+}
+
+/* From legal VER1 fields, break one rule: each reaches its own check. */
+static void break_one_rule(struct fuzzer *f, struct pss_capture_args *c)
+{
+	switch (pssi_rand_below(&f->rng, 9)) {
+	case 0:
+		c->facets &= ~PSS_FACET_THREADS;
+		break;
+	case 1:
+		c->quiesce_timeout_ms = PSS_QUIESCE_TIMEOUT_MAX_MS + 1 +
+					pssi_rand_below(&f->rng, 1000);
+		break;
+	case 2:
+		c->quiesce_timeout_ms = 1;
+		c->facets &= ~(PSS_FACET_THREAD_CONTEXT | PSS_FACET_MEMORY);
+		c->memory_flags = c->stack_bytes = c->nr_ranges = 0;
+		c->ranges = 0;
+		break;
+	case 3:
+		c->stack_bytes = PSS_STACK_BYTES_MAX + 1 + pssi_rand_below(&f->rng, 4096);
+		break;
+	case 4:
+		c->stack_bytes = 1 + pssi_rand_below(&f->rng, 4096);
+		c->memory_flags &= ~PSS_MEMORY_STACKS;
+		break;
+	case 5:
+		c->memory_flags |= 1u << (3 + pssi_rand_below(&f->rng, 29));
+		break;
+	case 6:
+		c->memory_flags = 0;
+		break;
+	case 7:
+		c->nr_ranges = pssi_rand_below(&f->rng, 2) ? 0 :
+			       PSS_MEMORY_RANGES_MAX + 1 + pssi_rand_below(&f->rng, 100);
+		break;
+	default:
+		c->memory_flags &= ~PSS_MEMORY_RANGES;
+		break;
+	}
+}
+
 static void gen_capture(struct fuzzer *f, struct pss_capture_args *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -264,6 +378,13 @@ static void gen_capture(struct fuzzer *f, struct pss_capture_args *c)
 			c->facets |= PSS_FACET_HANDLES;
 		if (c->facets & PSS_FACET_VA_SPACE_SECTION)
 			c->facets |= PSS_FACET_VA_SPACE;
+	}
+	/* a third of the captures ask for thread state, or set its fields */
+	if (!pssi_rand_below(&f->rng, 3)) {
+		c->facets |= pssi_rand(&f->rng) & PSS_FACETS_THREAD_STATE;
+		gen_thread_state(f, c);
+		if (!pssi_rand_below(&f->rng, 3))
+			break_one_rule(f, c);
 	}
 	switch (pssi_rand_below(&f->rng, 10)) {
 	case 0: c->target_pid = getpid(); break;
@@ -386,14 +507,27 @@ static int predict_version(struct fuzzer *f, uint64_t argp)
 
 static int predict_query(struct fuzzer *f, int fd, uint64_t argp)
 {
-	static const uint32_t ver0[] = {
-		PSS_SNAPSHOT_INFO_SIZE_VER0, PSS_PROCESS_INFO_SIZE_VER0,
-		PSS_COUNT_INFO_SIZE_VER0, PSS_COUNT_INFO_SIZE_VER0,
-		PSS_COUNT_INFO_SIZE_VER0, PSS_PERF_INFO_SIZE_VER0,
+	static const uint32_t ver0[PSS_QUERY_NR_CLASSES] = {
+		[PSS_QUERY_SNAPSHOT] = PSS_SNAPSHOT_INFO_SIZE_VER0,
+		[PSS_QUERY_PROCESS] = PSS_PROCESS_INFO_SIZE_VER0,
+		[PSS_QUERY_THREADS] = PSS_COUNT_INFO_SIZE_VER0,
+		[PSS_QUERY_HANDLES] = PSS_COUNT_INFO_SIZE_VER0,
+		[PSS_QUERY_VA_SPACE] = PSS_COUNT_INFO_SIZE_VER0,
+		[PSS_QUERY_PERFORMANCE] = PSS_PERF_INFO_SIZE_VER0,
+		[PSS_QUERY_AUXV] = PSS_AUXV_INFO_SIZE_VER0,
+		[PSS_QUERY_CONTEXTS] = PSS_COUNT_INFO_SIZE_VER0,
+		[PSS_QUERY_KSTACKS] = PSS_COUNT_INFO_SIZE_VER0,
+		[PSS_QUERY_MEMORY] = PSS_COUNT_INFO_SIZE_VER0,
 	};
-	static const uint64_t facet[] = {
-		0, 0, PSS_FACET_THREADS, PSS_FACET_HANDLES, PSS_FACET_VA_SPACE,
-		PSS_FACET_MEASURE_PERFORMANCE,
+	static const uint64_t facet[PSS_QUERY_NR_CLASSES] = {
+		[PSS_QUERY_THREADS] = PSS_FACET_THREADS,
+		[PSS_QUERY_HANDLES] = PSS_FACET_HANDLES,
+		[PSS_QUERY_VA_SPACE] = PSS_FACET_VA_SPACE,
+		[PSS_QUERY_PERFORMANCE] = PSS_FACET_MEASURE_PERFORMANCE,
+		[PSS_QUERY_AUXV] = PSS_FACET_THREAD_CONTEXT,
+		[PSS_QUERY_CONTEXTS] = PSS_FACET_THREAD_CONTEXT,
+		[PSS_QUERY_KSTACKS] = PSS_FACET_THREAD_KSTACK,
+		[PSS_QUERY_MEMORY] = PSS_FACET_MEMORY,
 	};
 	struct pss_query_args q;
 	uint64_t have;
@@ -436,9 +570,7 @@ static int predict_walk(struct fuzzer *f, int fd, uint64_t argp)
 		return -1;
 	if (!(have & pssi_facet_of(w.walk_class)))
 		return ENODATA;
-	e = ioc_query(fd, (uint32_t[]){ PSS_QUERY_THREADS, PSS_QUERY_HANDLES,
-					PSS_QUERY_VA_SPACE }[w.walk_class],
-		      &ci, sizeof(ci), NULL);
+	e = ioc_query(fd, pss_walk_query(w.walk_class), &ci, sizeof(ci), NULL);
 	if (e)
 		return -1;
 	if (w.pos > ci.count)
@@ -469,6 +601,73 @@ static int predict_walk(struct fuzzer *f, int fd, uint64_t argp)
 	return arena_ok(f, argp, usize < sizeof(w) ? usize : sizeof(w), true) ? 0 : EFAULT;
 }
 
+/* Does the calling thread have CAP_SYS_ADMIN in its effective set? */
+static bool have_sys_admin(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d))
+		return false;
+	return d[CAP_SYS_ADMIN / 32].effective & (1u << (CAP_SYS_ADMIN % 32));
+}
+
+/* The VER1 rules, in the order the module checks them. */
+static int predict_thread_state(const struct pss_capture_args *c)
+{
+	bool park = c->facets & (PSS_FACET_THREAD_CONTEXT | PSS_FACET_MEMORY);
+	bool mem = c->facets & PSS_FACET_MEMORY;
+	uint32_t mf = c->memory_flags;
+
+	if ((c->facets & PSS_FACETS_THREAD_STATE) && !(c->facets & PSS_FACET_THREADS))
+		return EINVAL;
+	if (c->quiesce_timeout_ms &&
+	    (!park || c->quiesce_timeout_ms > PSS_QUIESCE_TIMEOUT_MAX_MS))
+		return EINVAL;
+	if (mem ? !mf || (mf & ~PSS_MEMORY_FLAGS_ALL) : mf)
+		return EINVAL;
+	if (c->stack_bytes && (!(mf & PSS_MEMORY_STACKS) ||
+			       c->stack_bytes > PSS_STACK_BYTES_MAX))
+		return EINVAL;
+	if (mf & PSS_MEMORY_RANGES) {
+		if (!c->nr_ranges || c->nr_ranges > PSS_MEMORY_RANGES_MAX)
+			return EINVAL;
+	} else if (c->nr_ranges || c->ranges) {
+		return EINVAL;
+	}
+	if ((c->facets & PSS_FACET_THREAD_KSTACK) && !have_sys_admin())
+		return EACCES;
+	return 0;
+}
+
+/*
+ * The ranges, copied after every other argument check: readable, then each
+ * of length > 0, not wrapping, ending in user space. Where that ends
+ * depends on the paging mode (47 or 56 bits): an end between the two is
+ * not predicted.
+ */
+static int predict_ranges(struct fuzzer *f, const struct pss_capture_args *c)
+{
+	const uint64_t top48 = (1ULL << 47) - PSSI_PAGE, top57 = (1ULL << 56) - PSSI_PAGE;
+	const struct pss_memory_range *r = (const void *)(uintptr_t)c->ranges;
+	int ret = 0;
+	uint32_t i;
+
+	if (!(c->memory_flags & PSS_MEMORY_RANGES))
+		return 0;
+	if (!arena_ok(f, c->ranges, (uint64_t)c->nr_ranges * sizeof(*r), false))
+		return EFAULT;
+	for (i = 0; i < c->nr_ranges; i++) {
+		uint64_t end = r[i].start + r[i].len;
+
+		if (!r[i].len || end < r[i].start || end > top57)
+			return EINVAL;
+		if (end > top48)
+			ret = -1;
+	}
+	return ret;
+}
+
 static int predict_capture(struct fuzzer *f, uint64_t argp)
 {
 	const uint64_t levels = PSS_FACET_HANDLE_NAME | PSS_FACET_HANDLE_BASIC |
@@ -479,23 +678,34 @@ static int predict_capture(struct fuzzer *f, uint64_t argp)
 
 	if (e)
 		return e;
-	memcpy(&c, (void *)(uintptr_t)argp, sizeof(c));
-	if ((c.flags & ~PSS_CAPTURE_FLAGS_ALL) || (c.facets & ~PSS_FACETS_ALL) ||
-	    c.reserved[0] || c.reserved[1] ||
-	    ((c.facets & levels) && !(c.facets & PSS_FACET_HANDLES)) ||
+	/* an older caller's args: the fields beyond its size read as zero */
+	memset(&c, 0, sizeof(c));
+	memcpy(&c, (void *)(uintptr_t)argp, usize < sizeof(c) ? usize : sizeof(c));
+	if ((c.flags & ~PSS_CAPTURE_FLAGS_ALL) || (c.facets & ~PSS_FACETS_KNOWN) ||
+	    c.reserved[0] || c.reserved[1])
+		return EINVAL;
+	e = predict_thread_state(&c);
+	if (e)
+		return e;
+	if (((c.facets & levels) && !(c.facets & PSS_FACET_HANDLES)) ||
 	    ((c.facets & PSS_FACET_VA_SPACE_SECTION) && !(c.facets & PSS_FACET_VA_SPACE)))
 		return EINVAL;
 	if (c.flags & PSS_CAPTURE_PIDFD) {
 		if (c.target_pid)
 			return EINVAL;
+	} else if (c.target_pid < 0 || c.target_pidfd) {
+		return EINVAL;
+	}
+	e = predict_ranges(f, &c);
+	if (e)
+		return e;
+	if (c.flags & PSS_CAPTURE_PIDFD) {
 		if (c.target_pidfd < 0)
 			return EBADF;
 		if (c.target_pidfd == f->dev)
 			return EBADFD;
 		return -1;	/* other threads open and close fds meanwhile */
 	}
-	if (c.target_pid < 0 || c.target_pidfd)
-		return EINVAL;
 	if (c.target_pid >= g.pid_max)
 		return ESRCH;
 	if (c.target_pid == 2)
@@ -704,6 +914,24 @@ static void *fuzz_thread(void *arg)
 	struct fuzzer *f = arg;
 	unsigned int i = 0;
 
+	/* one thread without CAP_SYS_ADMIN: kernel stacks are EACCES for it */
+	if (f->idx == 1) {
+		struct __user_cap_header_struct h = {
+			.version = _LINUX_CAPABILITY_VERSION_3,
+		};
+		struct __user_cap_data_struct d[2];
+
+		if (syscall(SYS_capget, &h, d)) {
+			fail(f, "capget: %s", strerror(errno));
+			return NULL;
+		}
+		d[CAP_SYS_ADMIN / 32].effective &= ~(1u << (CAP_SYS_ADMIN % 32));
+		if (syscall(SYS_capset, &h, d)) {
+			fail(f, "capset: %s", strerror(errno));
+			return NULL;
+		}
+	}
+
 	while (!g.stop) {
 		if (one_call(f))
 			break;
@@ -784,7 +1012,7 @@ TEST_F_TIMEOUT(fuzz, random_ioctls, 1200)
 	}
 	g.self_pidfd = pssi_pidfd_open(getpid());
 	ASSERT_LE(0, g.self_pidfd);
-	g.shared[0] = pssi_capture(self->dev, 0, -1, PSS_FACETS_ALL);
+	g.shared[0] = pssi_capture_ts(self->dev, 0, -1, PSS_FACETS_KNOWN);
 	g.shared[1] = pssi_capture(self->dev, 0, -1, 0);
 	g.shared[2] = pssi_capture(self->dev, 0, -1, PSS_FACET_THREADS | PSS_FACET_VA_SPACE);
 	ASSERT_LE(0, g.shared[0]) TH_LOG("capture all: %s", strerror(-g.shared[0]));
@@ -904,6 +1132,7 @@ static struct {
 	volatile int stop;
 	int dev;
 	pid_t target;
+	uint64_t thread_state;	/* the thread-state facets the module has */
 	unsigned long replaced, eagain;
 	char *ro;		/* a read-only page: EFAULT for output */
 } sw;
@@ -927,12 +1156,14 @@ static void sw_put(struct sw_ref *r)
 
 static struct sw_ref *sw_capture(uint64_t *rng)
 {
-	static const uint64_t facets[] = {
+	const uint64_t facets[] = {
 		PSS_FACETS_ALL, PSS_FACETS_ALL & ~PSS_FACET_MEASURE_PERFORMANCE,
 		PSS_FACET_THREADS | PSS_FACET_VA_SPACE,
 		PSS_FACET_HANDLES | PSS_FACET_HANDLE_NAME,
+		/* thread state of a churning target: parked under the walks */
+		PSS_FACETS_ALL | sw.thread_state,
 	};
-	uint64_t f = facets[pssi_rand_below(rng, 4)];
+	uint64_t f = facets[pssi_rand_below(rng, 5)];
 	struct pssi_opts o = { .pid = sw.target, .facets = f };
 	struct sw_ref *r = calloc(1, sizeof(*r));
 	int fd;
@@ -940,7 +1171,7 @@ static struct sw_ref *sw_capture(uint64_t *rng)
 	if (!r)
 		return NULL;
 	do {
-		fd = pssi_capture(sw.dev, sw.target, -1, f);
+		fd = pssi_capture_ts(sw.dev, sw.target, -1, f);
 		if (fd == -EAGAIN)
 			sw.eagain++;
 	} while (fd == -EAGAIN);
@@ -1145,10 +1376,10 @@ static int sw_one(struct sw_walker *w, char *buf, size_t bufsz)
 {
 	struct sw_slot *sl = &sw.slot[pssi_rand_below(&w->rng, SW_SLOTS)];
 	unsigned int i, calls = 1 + pssi_rand_below(&w->rng, 16);
-	uint32_t cls = pssi_rand_below(&w->rng, PSS_WALK_NR_CLASSES);
 	uint64_t pos = ~0ULL;
 	struct sw_ref *ref;
 	unsigned long gen;
+	uint32_t cls;
 	int ret = 0;
 
 	pthread_mutex_lock(&sl->lock);
@@ -1156,6 +1387,10 @@ static int sw_one(struct sw_walker *w, char *buf, size_t bufsz)
 	__atomic_add_fetch(&ref->refs, 1, __ATOMIC_ACQ_REL);
 	gen = sl->gen;
 	pthread_mutex_unlock(&sl->lock);
+	/* mostly a class the snapshot has: the records are the point */
+	do
+		cls = pssi_rand_below(&w->rng, PSS_WALK_NR_CLASSES);
+	while (!ref->s.have[cls] && pssi_rand_below(&w->rng, 8));
 	for (i = 0; i < calls && !ret; i++)
 		ret = sw_call(w, sl, ref, gen, cls, &pos, buf, bufsz);
 	sw_put(ref);
@@ -1224,6 +1459,7 @@ TEST_F_TIMEOUT(fuzz, structured_walks, 1200)
 
 	memset(&sw, 0, sizeof(sw));
 	sw.dev = self->dev;
+	sw.thread_state = PSS_FACETS_THREAD_STATE;
 	sw.ro = mmap(NULL, PSSI_PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, sw.ro);
 	sw.target = fork();

@@ -24,6 +24,11 @@
  *            non-overlapping, known prot/flag bits and name kinds;
  *  process   comm and exe_path NUL-terminated, exe_path_len == strlen, the
  *            pid is the one expected, known mask/flag bits;
+ *  contexts  one per thread, in the thread walk's order; a known park;
+ *            PSS_THREAD_PARKED and register data exactly on the threads
+ *            held, the caller's own thread PSS_PARK_CALLER; the perf
+ *            counts of parked, held and not parked threads and the
+ *            longest park are the context walk's;
  *  positions a walk restarted from a random saved position returns exactly
  *            the tail of the full walk (byte for byte), pos == total gives
  *            an empty END batch, pos > total gives ERANGE.
@@ -318,18 +323,24 @@ static inline int pssi_check_batch(uint32_t cls, const char *b, uint64_t bytes,
 					 PRIu64 ", bytes %" PRIu64 ")", cls, first + i,
 					 len, off, bytes);
 		if (voff) {
-			uint64_t need = (uint64_t)voff + vlen +
-					(cls == PSS_WALK_THREADS ? 0 : 1);
+			enum pss_var_kind kind = pss_rec_var_kind(cls);
+			uint64_t need = (uint64_t)voff + vlen + (kind != PSS_VAR_WORDS);
 
 			if (voff < pss_rec_min(cls) || need > len)
 				return pssi_fail("class %u rec %" PRIu64 ": variable part %u+%u"
 						 " outside rec_len %u", cls, first + i,
 						 voff, vlen, len);
-			if (cls == PSS_WALK_THREADS) {
+			if (kind == PSS_VAR_WORDS) {
 				if (vlen % 8 || voff % 8)
 					return pssi_fail("thread rec %" PRIu64 ": cpus %u+%u"
 							 " not in u64 words", first + i,
 							 voff, vlen);
+			} else if (kind == PSS_VAR_BYTES) {
+				/* register sets and memory: any bytes, then NUL */
+				if (b[off + voff + vlen] != '\0')
+					return pssi_fail("class %u rec %" PRIu64 ": bytes at"
+							 " %u+%u without their NUL", cls,
+							 first + i, voff, vlen);
 			} else if (b[off + voff + vlen] != '\0' ||
 				   strnlen(b + off + voff, vlen) != vlen) {
 				return pssi_fail("class %u rec %" PRIu64 ": string at %u is"
@@ -548,7 +559,12 @@ struct pssi_snap {
 	bool have[PSS_WALK_NR_CLASSES];
 	struct pssi_recs r[PSS_WALK_NR_CLASSES];
 	unsigned int unverified_tids;	/* gone before membership check */
+	struct pss_perf_info pf;	/* MEASURE_PERFORMANCE, else zero */
+	uint32_t pf_size;		/* the kernel's size of pf */
 };
+
+/* The facets that park the target's threads for the capture. */
+#define PSSI_PARK_FACETS	(PSS_FACET_THREAD_CONTEXT | PSS_FACET_MEMORY)
 
 static inline void pssi_snap_free(struct pssi_snap *s)
 {
@@ -594,9 +610,15 @@ static inline int pssi_check_threads(struct pssi_snap *s, const struct pssi_opts
 		tids[i] = t->tid;
 		if (t->flags & ~(uint32_t)(PSS_THREAD_LEADER | PSS_THREAD_EXITING |
 					   PSS_THREAD_STOPPED | PSS_THREAD_TRACED |
-					   PSS_THREAD_CALLER)) {
+					   PSS_THREAD_CALLER | PSS_THREAD_PARKED)) {
 			free(tids);
 			return pssi_fail("thread %d: unknown flags %#x", t->tid, t->flags);
+		}
+		if ((t->flags & PSS_THREAD_PARKED) && !(s->si.facets & PSSI_PARK_FACETS)) {
+			free(tids);
+			return pssi_fail("thread %d PARKED by a capture that parks nobody"
+					 " (facets %#" PRIx64 ")", t->tid,
+					 (uint64_t)s->si.facets);
 		}
 		if (memchr(t->comm, 0, sizeof(t->comm)) == NULL) {
 			free(tids);
@@ -944,9 +966,22 @@ static inline int pssi_load(int snap, const struct pssi_opts *o, struct pssi_sna
 		int i;
 
 		memset(&pf, 0, sizeof(pf));
-		ret = ioc_query(snap, PSS_QUERY_PERFORMANCE, &pf, sizeof(pf), NULL);
+		ret = ioc_query(snap, PSS_QUERY_PERFORMANCE, &pf, sizeof(pf), &s->pf_size);
 		if (ret)
 			return pssi_fail("query PERFORMANCE: %s", strerror(-ret));
+		s->pf = pf;
+		if (s->pf_size >= PSS_PERF_INFO_SIZE_VER1 && !(s->si.facets & PSSI_PARK_FACETS) &&
+		    (pf.stall_ns || pf.park_max_ns || pf.nr_parked || pf.nr_held ||
+		     pf.nr_not_parked || pf.phase_ns[PSS_PHASE_QUIESCE]))
+			return pssi_fail("perf: stall %" PRIu64 " park_max %" PRIu64
+					 " parked/held/not %u/%u/%u quiesce %" PRIu64
+					 " ns without a parking facet",
+					 (uint64_t)pf.stall_ns, (uint64_t)pf.park_max_ns,
+					 pf.nr_parked, pf.nr_held, pf.nr_not_parked,
+					 (uint64_t)pf.phase_ns[PSS_PHASE_QUIESCE]);
+		if (pf.reserved || pf.reserved1)
+			return pssi_fail("perf: reserved fields %u %u", pf.reserved,
+					 pf.reserved1);
 		for (i = 1; i < PSS_PHASE_NR; i++)
 			if (pf.phase_ns[i] > pf.phase_ns[PSS_PHASE_TOTAL])
 				return pssi_fail("phase %d took %" PRIu64 " ns > total %"
@@ -965,6 +1000,97 @@ static inline int pssi_load(int snap, const struct pssi_opts *o, struct pssi_sna
 			return pssi_fail("query PERFORMANCE without the facet: %s "
 					 "(want ENODATA)", ret ? strerror(-ret) : "success");
 	}
+	return 0;
+}
+
+/*
+ * Register contexts (THREAD_CONTEXT): one per thread of the thread walk, in
+ * its order; the park a known kind, PSS_THREAD_PARKED exactly on the
+ * threads held, register data exactly on them, inside the record; the
+ * caller's own thread PSS_PARK_CALLER. With the parking facets and
+ * MEASURE_PERFORMANCE, the perf counts are the context walk's, a stall
+ * when a thread was parked, at least the longest park.
+ */
+static inline int pssi_check_contexts(struct pssi_snap *s, const struct pssi_opts *o)
+{
+	const struct pssi_recs *r = &s->r[PSS_WALK_CONTEXTS], *t = &s->r[PSS_WALK_THREADS];
+	unsigned int n[PSS_PARK_CALLER + 1] = { 0 };
+	uint64_t park_max = 0;
+	size_t i;
+
+	if (!s->have[PSS_WALK_THREADS] || r->n != t->n)
+		return pssi_fail("%zu contexts for %zu threads", r->n, t->n);
+	for (i = 0; i < r->n; i++) {
+		const struct pss_context_entry *c = pssi_rec(r, i);
+		const struct pss_thread_entry *te = pssi_rec(t, i);
+		const uint32_t set[3][2] = {
+			{ c->gregs_off, c->gregs_len }, { c->fpregs_off, c->fpregs_len },
+			{ c->xstate_off, c->xstate_len },
+		};
+		bool caller = te->flags & PSS_THREAD_CALLER;
+		int k;
+
+		if (c->tid != te->tid)
+			return pssi_fail("context %zu: tid %d, thread walk's %d", i, c->tid,
+					 te->tid);
+		if (c->flags || c->reserved)
+			return pssi_fail("context %d: flags %#x reserved %#x", c->tid, c->flags,
+					 c->reserved);
+		if (c->park > PSS_PARK_CALLER)
+			return pssi_fail("context %d: park %u", c->tid, c->park);
+		n[c->park]++;
+		if (!!(te->flags & PSS_THREAD_PARKED) != (c->park != PSS_PARK_NONE))
+			return pssi_fail("thread %d: flags %#x, park %u", c->tid, te->flags,
+					 c->park);
+		if (caller != (c->park == PSS_PARK_CALLER))
+			return pssi_fail("thread %d: flags %#x (caller %d), park %u", c->tid,
+					 te->flags, caller, c->park);
+		if (c->park != PSS_PARK_WAITED && c->park_ns)
+			return pssi_fail("context %d: park %u with park_ns %" PRIu64, c->tid,
+					 c->park, (uint64_t)c->park_ns);
+		if (c->park_ns > park_max)
+			park_max = c->park_ns;
+		if (c->park == PSS_PARK_NONE) {
+			if (c->data_len || c->gregs_len || c->fpregs_len || c->xstate_len ||
+			    c->elf_machine)
+				return pssi_fail("context %d not parked has data %u (gregs %u"
+						 " fpregs %u xstate %u machine %u)", c->tid,
+						 c->data_len, c->gregs_len, c->fpregs_len,
+						 c->xstate_len, c->elf_machine);
+			continue;
+		}
+		if (!c->gregs_len || (c->elf_machine != 62 && c->elf_machine != 3))
+			return pssi_fail("context %d parked (%u) gregs_len %u machine %u",
+					 c->tid, c->park, c->gregs_len, c->elf_machine);
+		for (k = 0; k < 3; k++)
+			if (set[k][1] && (set[k][0] < c->data_off ||
+					  (uint64_t)set[k][0] + set[k][1] >
+					  (uint64_t)c->data_off + c->data_len))
+				return pssi_fail("context %d: set %d at %u+%u outside data"
+						 " %u+%u", c->tid, k, set[k][0], set[k][1],
+						 c->data_off, c->data_len);
+	}
+	if (o->self && o->caller_tid && n[PSS_PARK_CALLER] != 1)
+		return pssi_fail("self-capture: %u CALLER contexts", n[PSS_PARK_CALLER]);
+	if (!(s->si.facets & PSS_FACET_MEASURE_PERFORMANCE) ||
+	    s->pf_size < PSS_PERF_INFO_SIZE_VER1)
+		return 0;
+	/* the caller's own thread counts as held: its state cannot move */
+	if (s->pf.nr_parked != n[PSS_PARK_WAITED] ||
+	    s->pf.nr_held != n[PSS_PARK_STOPPED] + n[PSS_PARK_BLOCKED] +
+			     n[PSS_PARK_CALLER] ||
+	    s->pf.nr_not_parked != n[PSS_PARK_NONE])
+		return pssi_fail("perf parked/held/not parked %u/%u/%u, contexts %u/%u/%u"
+				 " (caller %u)", s->pf.nr_parked, s->pf.nr_held,
+				 s->pf.nr_not_parked, n[PSS_PARK_WAITED],
+				 n[PSS_PARK_STOPPED] + n[PSS_PARK_BLOCKED],
+				 n[PSS_PARK_NONE], n[PSS_PARK_CALLER]);
+	/* a thread that parked may have died before the cut: >=, not == */
+	if (s->pf.park_max_ns < park_max || s->pf.stall_ns < s->pf.park_max_ns ||
+	    (n[PSS_PARK_WAITED] && !s->pf.stall_ns))
+		return pssi_fail("perf park_max %" PRIu64 " (contexts' longest %" PRIu64
+				 "), stall %" PRIu64, (uint64_t)s->pf.park_max_ns, park_max,
+				 (uint64_t)s->pf.stall_ns);
 	return 0;
 }
 
@@ -988,6 +1114,8 @@ static inline int pssi_check(int snap, const struct pssi_opts *o, struct pssi_sn
 		ret = pssi_check_handles(s);
 	if (!ret && s->have[PSS_WALK_VA_SPACE])
 		ret = pssi_check_vmas(s);
+	if (!ret && s->have[PSS_WALK_CONTEXTS])
+		ret = pssi_check_contexts(s, o);
 	for (c = 0; !ret && c < PSS_WALK_NR_CLASSES; c++)
 		for (k = 0; !ret && s->have[c] && k < nrest; k++)
 			ret = pssi_check_restore(snap, c, &s->r[c], o->rng);
@@ -1048,5 +1176,29 @@ static inline const char *pssi_rec_name(const void *rec)
 }
 
 #define PSSI_LOG(fmt, ...) fprintf(stderr, "# " fmt "\n", ##__VA_ARGS__)
+
+/*
+ * A capture that may ask for thread state: PSS_FACET_MEMORY gets the
+ * stacks (memory_flags must name something), the rest the defaults.
+ */
+static inline int pssi_capture_ts(int dev, pid_t pid, int pidfd, uint64_t facets)
+{
+	struct pss_capture_args a;
+	int r;
+
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	a.facets = facets;
+	if (facets & PSS_FACET_MEMORY)
+		a.memory_flags = PSS_MEMORY_STACKS;
+	if (pidfd >= 0) {
+		a.flags = PSS_CAPTURE_PIDFD;
+		a.target_pidfd = pidfd;
+	} else {
+		a.target_pid = pid;
+	}
+	r = ioctl(dev, PSS_IOC_CAPTURE, &a);
+	return r < 0 ? -errno : r;
+}
 
 #endif /* PSS_INVARIANTS_H */

@@ -46,10 +46,43 @@ static inline size_t pss_rec_min(__u32 cls)
 	return 8;
 }
 
-/* Classes whose variable part is bytes, not a string (NUL-terminated all the same). */
+/* The count query (struct pss_count_info) that describes a walk class. */
+static inline __u32 pss_walk_query(__u32 cls)
+{
+	switch (cls) {
+	case PSS_WALK_THREADS:	return PSS_QUERY_THREADS;
+	case PSS_WALK_HANDLES:	return PSS_QUERY_HANDLES;
+	case PSS_WALK_VA_SPACE:	return PSS_QUERY_VA_SPACE;
+	case PSS_WALK_CONTEXTS:	return PSS_QUERY_CONTEXTS;
+	case PSS_WALK_KSTACKS:	return PSS_QUERY_KSTACKS;
+	case PSS_WALK_MEMORY:	return PSS_QUERY_MEMORY;
+	}
+	return PSS_QUERY_NR_CLASSES;
+}
+
+/*
+ * What a record's variable part (offset and length at 8 and 12) holds: a
+ * NUL-terminated string, the thread walk's cpu words, or bytes (register
+ * sets, memory) whose NUL the walk still appends but which may hold NULs.
+ */
+enum pss_var_kind { PSS_VAR_STRING, PSS_VAR_WORDS, PSS_VAR_BYTES };
+
+static inline enum pss_var_kind pss_rec_var_kind(__u32 cls)
+{
+	switch (cls) {
+	case PSS_WALK_THREADS:	return PSS_VAR_WORDS;
+	case PSS_WALK_CONTEXTS:
+	case PSS_WALK_MEMORY:	return PSS_VAR_BYTES;
+	}
+	return PSS_VAR_STRING;
+}
+
+/* Classes whose variable part is bytes, not a string (NUL-terminated all
+ * the same).
+ */
 static inline int pss_rec_binary(__u32 cls)
 {
-	return cls == PSS_WALK_CONTEXTS || cls == PSS_WALK_MEMORY;
+	return pss_rec_var_kind(cls) == PSS_VAR_BYTES;
 }
 
 #endif /* PSS_IOC_H */

@@ -204,18 +204,18 @@ static inline int pss_check_batch(__u32 cls, const char *b, __u64 bytes,
 			return -EPROTO;
 		}
 		if (voff) {
-			/* strings carry a NUL beyond len; cpus are len bytes */
-			__u64 need = (__u64)voff + vlen +
-				     (cls == PSS_WALK_THREADS ? 0 : 1);
+			/* strings and bytes carry a NUL beyond len; cpus do not */
+			enum pss_var_kind kind = pss_rec_var_kind(cls);
+			__u64 need = (__u64)voff + vlen + (kind != PSS_VAR_WORDS);
 
 			if (voff < pss_rec_min(cls) || need > len) {
 				pss_seterr("record %u: variable part %u+%u outside rec_len %u",
 					   i, voff, vlen, len);
 				return -EPROTO;
 			}
-			if (cls != PSS_WALK_THREADS &&
+			if (kind != PSS_VAR_WORDS &&
 			    (b[off + voff + vlen] != '\0' ||
-			     (!pss_rec_binary(cls) &&
+			     (kind == PSS_VAR_STRING &&
 			      strnlen(b + off + voff, vlen) != vlen))) {
 				pss_seterr("record %u: string at %u not %u chars + NUL",
 					   i, voff, vlen);
@@ -779,6 +779,22 @@ static inline int pss_parse_cpulist(const char *s, __u64 *mask, size_t words)
 		s = *end == ',' ? end + 1 : end;
 	}
 	return nset;
+}
+
+/* ------------------------------------------------------- thread state */
+
+/*
+ * Capture @pid (0: self) with @facets; PSS_FACET_MEMORY gets the stacks
+ * (memory_flags must name something). Returns the snapshot fd or -errno.
+ */
+static inline int pss_capture_ts(int devfd, pid_t pid, __u64 facets)
+{
+	struct pss_capture_args a;
+
+	pss_capture_init(&a, pid, facets);
+	if (facets & PSS_FACET_MEMORY)
+		a.memory_flags = PSS_MEMORY_STACKS;
+	return pss_capture_args(devfd, &a);
 }
 
 /*
