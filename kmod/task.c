@@ -222,9 +222,6 @@ int pss_task_copy_locked(struct pss_capture *c, struct sighand_struct *sighand)
 			r->park_ns = 0;
 			/* An exited leader: not a live thread. */
 			r->live = !t->exit_state;
-			/* until pss_quiesce_settle() says otherwise */
-			r->park = PSS_PARK_NONE;
-			r->park_ns = 0;
 			c->nr_threads = n + 1;
 		}
 		n++;
