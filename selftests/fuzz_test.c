@@ -269,6 +269,8 @@ static uint32_t rand_u32_near(struct fuzzer *f, uint32_t max)
 	}
 }
 
+static bool arena_ok(struct fuzzer *f, uint64_t p, uint64_t len, bool write);
+
 /*
  * The VER1 fields: legal for the facets more often than not, else one or
  * more rules broken. Ranges are written into the arena when the pointer
@@ -306,7 +308,9 @@ static void gen_thread_state(struct fuzzer *f, struct pss_capture_args *c)
 			       rand_u32_near(f, PSS_MEMORY_RANGES_MAX);
 		c->ranges = rand_ptr(f, (c->nr_ranges <= PSS_MEMORY_RANGES_MAX ?
 					 c->nr_ranges : 1) * sizeof(*r), &rw);
-		if (!rw || c->nr_ranges > PSS_MEMORY_RANGES_MAX)
+		/* written only where the whole array fits in the RW pages */
+		if (!rw || !c->nr_ranges || c->nr_ranges > PSS_MEMORY_RANGES_MAX ||
+		    !arena_ok(f, c->ranges, (uint64_t)c->nr_ranges * sizeof(*r), true))
 			return;
 		r = (void *)(uintptr_t)c->ranges;
 		for (i = 0; i < c->nr_ranges; i++) {
