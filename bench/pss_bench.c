@@ -17,6 +17,10 @@
  *          + stack memory) of a 100- and a 1000-thread target, as the
  *          module reports it and as the target's ticking threads see it,
  *          beside that of eu-stack -p and gdb -p ... 'thread apply all bt'.
+ *          `pss stack` makes this capture (+ stack memory) and the VMAs.
+ *   dump   the stall of `pss dump --memory all` (the pss tool, /bin/pss)
+ *          against gdb's gcore, on a target with 64 and 512 MiB touched,
+ *          and the size of the core each writes (not in --smoke).
  *
  * Every syscall this program issues while taking a snapshot goes through a
  * counting wrapper (sc_*), so the syscall counts are counted, not estimated.
@@ -26,11 +30,12 @@
  * Output: a human-readable table, and one "#BENCH key=value..." line per
  * figure for scripts/bench.sh (bench/report.py) to turn into results.md.
  *
- *   pss_bench [--smoke] [--parts full,vma,stall,tstall,threads] [--budget SECONDS]
+ *   pss_bench [--smoke] [--parts full,vma,stall,tstall,dump,threads]
+ *             [--budget SECONDS]
  *             (a part may also name one cell: full:headline, vma:100000,
- *             stall:10000, tstall:1000)
+ *             stall:10000, tstall:1000, dump:512)
  *             [--stall-secs S] [--tstall-reps N] [--tool-reps N]
- *             [--target PATH] [--tmp DIR]
+ *             [--dump-reps N] [--target PATH] [--pss PATH] [--tmp DIR]
  *
  * --smoke: tiny sizes, few repetitions; exits non-zero on any error (any
  * failing capture, walk framing error, or count mismatch with procfs).
@@ -51,6 +56,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -921,6 +927,8 @@ struct target {
 
 /* Set by cell_tstall() for the next start_target(): tick mode. */
 static int tick_period_us, tick_spinners;
+/* Set by cell_dump() for the next start_target(): MiB of touched memory. */
+static int target_mib;
 
 static char target_path[PATH_MAX];
 
@@ -952,7 +960,7 @@ static void raise_limits(int F, int V)
 
 static int start_target(struct target *t, int T, int F, int V, bool churn)
 {
-	char a_t[16], a_f[16], a_v[16], a_s[16], a_r[16], a_k[16], a_p[16], a_n[16];
+	char a_t[16], a_f[16], a_v[16], a_s[16], a_r[16], a_k[16], a_p[16], a_n[16], a_m[16];
 	int rp[2];
 	char c;
 	pid_t pid;
@@ -989,6 +997,7 @@ static int start_target(struct target *t, int T, int F, int V, bool churn)
 	snprintf(a_k, sizeof(a_k), "%d", t->tick_fd);
 	snprintf(a_p, sizeof(a_p), "%d", tick_period_us);
 	snprintf(a_n, sizeof(a_n), "%d", tick_spinners);
+	snprintf(a_m, sizeof(a_m), "%d", target_mib);
 	pid = fork();
 	if (pid < 0)
 		fatal("fork");
@@ -1012,6 +1021,10 @@ static int start_target(struct target *t, int T, int F, int V, bool churn)
 			argv[i++] = a_p;
 			argv[i++] = "-n";
 			argv[i++] = a_n;
+		}
+		if (target_mib) {
+			argv[i++] = "-m";
+			argv[i++] = a_m;
 		}
 		argv[i] = NULL;
 		execv(target_path, argv);
@@ -1803,6 +1816,262 @@ out:
 	stop_target(&t);
 }
 
+/* ------------------------------------------------------------ dump stall */
+/*
+ * pss dump --memory all against gdb's gcore on a target with MIB MiB of
+ * touched memory and 4 ticking threads (pss_target -k -m, one spinner).
+ * Both run as an operator runs them, as child processes, one per window,
+ * and write their core into the guest's tmpfs; its size is noted and the
+ * file removed at once. The target's hiccup is measured as tstall's; pss's
+ * own account of its stall is the summary line `pss dump` prints
+ * (PSS_QUERY_PERFORMANCE stall_ns). A run takes seconds, so each method's
+ * baseline is windows of nothing as long as its median run.
+ */
+enum { DS_PSS, DS_GCORE, DS_NR };
+static const char *const ds_name[DS_NR] = { "pss-dump", "gcore" };
+static char pss_path[PATH_MAX] = "/bin/pss";
+
+struct ds_method {
+	bool skip;
+	const char *why;
+	int n;
+	uint64_t wall[MAXREPS], thr[MAXREPS], typ[MAXREPS], proc[MAXREPS];
+	uint64_t stall[MAXREPS], capture[MAXREPS], file[MAXREPS];
+};
+
+/*
+ * Run argv with its stdout in out (NUL-terminated, the rest dropped) and
+ * its stderr kept or dropped; *ns its wall time. Returns its wait status.
+ */
+static int run_child(char *const argv[], bool keep_stderr, char *out, size_t outlen,
+		     uint64_t *ns)
+{
+	char scratch[4096];
+	size_t len = 0;
+	int p[2], st;
+	uint64_t t0;
+	ssize_t r;
+	pid_t c;
+
+	if (pipe(p))
+		fatal("pipe");
+	t0 = now_ns();
+	c = fork();
+	if (c < 0)
+		fatal("fork");
+	if (!c) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(p[1], 1);
+		if (!keep_stderr)
+			dup2(null, 2);
+		close(p[0]);
+		close(p[1]);
+		if (pss_dev >= 0)
+			close(pss_dev);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	close(p[1]);
+	while ((r = read(p[0], scratch, sizeof(scratch))) != 0) {
+		size_t k;
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		k = (size_t)r < outlen - 1 - len ? (size_t)r : outlen - 1 - len;
+		memcpy(out + len, scratch, k);
+		len += k;
+	}
+	out[len] = 0;
+	close(p[0]);
+	if (waitpid(c, &st, 0) < 0)
+		fatal("waitpid");
+	*ns = now_ns() - t0;
+	return st;
+}
+
+/* pss dump's summary line: "..., N bytes of memory, stall X ms, capture Y ms" */
+static int ds_parse(const char *out, uint64_t *stall, uint64_t *capture)
+{
+	const char *q = strstr(out, "not parked), ");
+	unsigned long long bytes;
+	double s, c;
+
+	if (!q || sscanf(q, "not parked), %llu bytes of memory, stall %lf ms, capture %lf ms",
+			 &bytes, &s, &c) != 3)
+		return -1;
+	*stall = (uint64_t)(s * 1e6);
+	*capture = (uint64_t)(c * 1e6);
+	return 0;
+}
+
+static int ds_run(struct target *t, int which, struct ds_method *m, int mib)
+{
+	char pid[16], path[PATH_MAX], gc[PATH_MAX + 8], out[4096];
+	char *pss_argv[] = { pss_path, "dump", "--memory", "all", "--timeout", "2000",
+			     "-o", path, pid, NULL };
+	char *gdb_argv[] = { "gdb", "-nx", "-batch", "-p", pid, "-ex", gc, NULL };
+	struct stat sb;
+	int st;
+
+	snprintf(pid, sizeof(pid), "%d", t->pid);
+	snprintf(path, sizeof(path), "%s/pss-bench-core", tmpdir);
+	snprintf(gc, sizeof(gc), "gcore %s", path);
+	unlink(path);
+	st = run_child(which == DS_PSS ? pss_argv : gdb_argv, which == DS_PSS, out,
+		       sizeof(out), &m->wall[m->n]);
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
+		return -ENOENT;
+	if (!WIFEXITED(st) || WEXITSTATUS(st)) {
+		fail("dump: %s of pid %d: status %#x", ds_name[which], t->pid, st);
+		unlink(path);
+		return -EIO;
+	}
+	if (stat(path, &sb)) {
+		fail("dump: %s wrote no %s", ds_name[which], path);
+		return -EIO;
+	}
+	unlink(path);
+	m->file[m->n] = sb.st_size;
+	/* every touched byte must be in the core: it is what is timed */
+	if ((uint64_t)sb.st_size < (uint64_t)mib << 20)
+		fail("dump: %s wrote %lld bytes for %d MiB", ds_name[which],
+		     (long long)sb.st_size, mib);
+	if (which == DS_PSS && ds_parse(out, &m->stall[m->n], &m->capture[m->n])) {
+		fail("dump: no stall in pss dump's output: %.200s", out);
+		return -EIO;
+	}
+	return 0;
+}
+
+/* A snapshot holds the copied memory: raise the module's cap to fit. */
+static void ds_raise_cap(int mib)
+{
+	const char *p = "/sys/module/pss/parameters/max_snapshot_bytes";
+	unsigned long long cur = 0, want = ((unsigned long long)mib + 256) << 20;
+	FILE *f = fopen(p, "r+");
+
+	if (f && fscanf(f, "%llu", &cur) == 1 && cur < want) {
+		rewind(f);
+		fprintf(f, "%llu\n", want);
+	}
+	if (!f || fclose(f))
+		fail("raising %s to %llu: %s", p, want, strerror(errno));
+}
+
+static void cell_dump(int mib, int reps)
+{
+	struct ds_method ms[DS_NR];
+	uint64_t settle_us, base_thr[DS_NR], base_typ[DS_NR], base_proc[DS_NR], base_win[DS_NR];
+	struct target t;
+
+	memset(ms, 0, sizeof(ms));
+	if (!no_pss)
+		ds_raise_cap(mib);
+	tick_period_us = 10000;
+	tick_spinners = 1;
+	target_mib = mib;
+	if (start_target(&t, 4, 10, 10, false)) {
+		tick_period_us = target_mib = 0;
+		return;
+	}
+	tick_period_us = target_mib = 0;
+	settle_us = 2 * t.ticks->period_ns / 1000 + 20000;
+	printf("== dump stall: %d MiB touched, 4 ticking threads (pid %d)\n", mib, t.pid);
+	fflush(stdout);
+	if (no_pss) {
+		ms[DS_PSS].skip = true;
+		ms[DS_PSS].why = "no-pss";
+	}
+	if (reps > MAXREPS)
+		reps = MAXREPS;
+	for (int r = 0; r < reps; r++) {
+		for (int i = 0; i < DS_NR; i++) {
+			struct ds_method *m = &ms[r & 1 ? DS_NR - 1 - i : i];
+			int which = m - ms, err;
+
+			if (m->skip)
+				continue;
+			if (tick_window(&t))
+				goto out;
+			err = ds_run(&t, which, m, mib);
+			usleep(settle_us);
+			if (err) {
+				m->skip = true;
+				m->why = err == -ENOENT ? "not-installed" : "error";
+				continue;
+			}
+			tick_read(&t, &m->thr[m->n], &m->typ[m->n], &m->proc[m->n]);
+			m->n++;
+		}
+	}
+	for (int i = 0; i < DS_NR; i++) {
+		struct ds_method *m = &ms[i];
+		uint64_t thr[2], typ[2], proc[2];
+		struct stat3 w, th, ty, pr, sl, ca, fi;
+		int n = 0;
+
+		if (m->skip || !m->n) {
+			printf("#BENCH kind=dump MiB=%d method=%s status=n/a why=%s\n", mib,
+			       ds_name[i], m->why ? m->why : "none");
+			printf("  dump %4d MiB %-9s n/a (%s)\n", mib, ds_name[i],
+			       m->why ? m->why : "?");
+			continue;
+		}
+		w = stat3(m->wall, m->n);
+		base_win[i] = w.med + settle_us * 1000;
+		for (int r = 0; r < 2; r++) {
+			if (tick_window(&t))
+				break;
+			usleep(w.med / 1000 + settle_us);
+			tick_read(&t, &thr[n], &typ[n], &proc[n]);
+			n++;
+		}
+		base_thr[i] = n ? stat3(thr, n).med : 0;
+		base_typ[i] = n ? stat3(typ, n).med : 0;
+		base_proc[i] = n ? stat3(proc, n).med : 0;
+		th = stat3(m->thr, m->n);
+		ty = stat3(m->typ, m->n);
+		pr = stat3(m->proc, m->n);
+		fi = stat3(m->file, m->n);
+		printf("#BENCH kind=dump MiB=%d method=%s T=%d reps=%d period_ns=%llu "
+		       "wall_med_ns=%llu wall_min_ns=%llu wall_max_ns=%llu thr_med_ns=%llu "
+		       "thr_max_ns=%llu typ_med_ns=%llu typ_max_ns=%llu proc_med_ns=%llu "
+		       "proc_max_ns=%llu base_thr_ns=%llu base_typ_ns=%llu base_proc_ns=%llu "
+		       "base_win_ns=%llu file_bytes=%llu",
+		       mib, ds_name[i], t.T, m->n, (unsigned long long)t.ticks->period_ns,
+		       (unsigned long long)w.med, (unsigned long long)w.min,
+		       (unsigned long long)w.max, (unsigned long long)th.med,
+		       (unsigned long long)th.max, (unsigned long long)ty.med,
+		       (unsigned long long)ty.max, (unsigned long long)pr.med,
+		       (unsigned long long)pr.max, (unsigned long long)base_thr[i],
+		       (unsigned long long)base_typ[i], (unsigned long long)base_proc[i],
+		       (unsigned long long)base_win[i], (unsigned long long)fi.med);
+		if (i == DS_PSS) {
+			sl = stat3(m->stall, m->n);
+			ca = stat3(m->capture, m->n);
+			printf(" stall_med_ns=%llu stall_max_ns=%llu capture_med_ns=%llu",
+			       (unsigned long long)sl.med, (unsigned long long)sl.max,
+			       (unsigned long long)ca.med);
+		}
+		printf("\n");
+		printf("  dump %4d MiB %-9s n=%2d  wall %10.1f ms  file %6.1f MiB  hiccup: worst "
+		       "thread %10.1f ms  process %10.1f ms (baseline %.1f / %.1f ms)",
+		       mib, ds_name[i], m->n, w.med / 1e6, fi.med / 1048576.0, th.med / 1e6,
+		       pr.med / 1e6, base_thr[i] / 1e6, base_proc[i] / 1e6);
+		if (i == DS_PSS)
+			printf("  stall %.1f ms  capture %.1f ms", stat3(m->stall, m->n).med / 1e6,
+			       stat3(m->capture, m->n).med / 1e6);
+		printf("\n");
+	}
+out:
+	fflush(stdout);
+	stop_target(&t);
+}
+
 /* ------------------------------------------------------------ main */
 static bool want(const char *parts, const char *p)
 {
@@ -1814,9 +2083,9 @@ static bool want(const char *parts, const char *p)
 
 int main(int argc, char **argv)
 {
-	const char *parts = "full,vma,stall,tstall,threads";
+	const char *parts = "full,vma,stall,tstall,dump,threads";
 	double stall_secs = 3;
-	int tstall_reps = 25, tool_reps = 3;
+	int tstall_reps = 25, tool_reps = 3, dump_reps = 3;
 	struct utsname u;
 	struct pss_version ver = { .size = sizeof(ver) };
 	time_t now = time(NULL);
@@ -1837,14 +2106,19 @@ int main(int argc, char **argv)
 			tstall_reps = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--tool-reps") && i + 1 < argc)
 			tool_reps = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--dump-reps") && i + 1 < argc)
+			dump_reps = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--pss") && i + 1 < argc)
+			snprintf(pss_path, sizeof(pss_path), "%s", argv[++i]);
 		else if (!strcmp(argv[i], "--target") && i + 1 < argc)
 			snprintf(target_path, sizeof(target_path), "%s", argv[++i]);
 		else if (!strcmp(argv[i], "--tmp") && i + 1 < argc)
 			tmpdir = argv[++i];
 		else {
-			fprintf(stderr, "usage: pss_bench [--smoke] [--parts full,vma,stall,tstall,threads] "
+			fprintf(stderr, "usage: pss_bench [--smoke] "
+				"[--parts full,vma,stall,tstall,dump,threads] "
 				"[--budget S] [--stall-secs S] [--tstall-reps N] [--tool-reps N] "
-				"[--target PATH] [--tmp DIR]\n");
+				"[--dump-reps N] [--target PATH] [--pss PATH] [--tmp DIR]\n");
 			return 2;
 		}
 	}
@@ -1929,6 +2203,12 @@ int main(int argc, char **argv)
 			snprintf(key, sizeof(key), "tstall:%d", n);
 			if (want(parts, "tstall") || want(parts, key))
 				cell_tstall(n, tstall_reps, tool_reps);
+		}
+		/* not in --smoke: it copies hundreds of MiB, seconds under TCG */
+		for (int mib = 64; mib <= 512; mib *= 8) {
+			snprintf(key, sizeof(key), "dump:%d", mib);
+			if (want(parts, "dump") || want(parts, key))
+				cell_dump(mib, dump_reps);
 		}
 	}
 	/* last: it leaves the caller with parked threads */

@@ -3,7 +3,7 @@
  * pss_target: the workload the benchmark snapshots.
  *
  *   pss_target -t T -f F -v V [-c] [-s STATS_FD] [-r READY_FD] [-d DIR]
- *              [-k TICK_FD [-p PERIOD_US] [-n SPINNERS]]
+ *              [-k TICK_FD [-p PERIOD_US] [-n SPINNERS]] [-m MIB]
  *
  * Builds a process with T threads (the main thread included), about F open
  * file descriptors of mixed types (regular files, pipes, AF_UNIX socket pairs,
@@ -26,6 +26,10 @@
  * multiple of PERIOD_US (default 10000) and note how late they woke. That
  * is how the thread-state stall bench sees the hiccup a capture or a
  * debugger causes from inside the target.
+ *
+ * With -m, it also maps MIB MiB of private anonymous memory and writes
+ * every page with a pattern (not zeroes, so none is a shared zero page):
+ * the touched memory the dump bench copies into a core.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -178,6 +182,21 @@ static void make_vmas(int want, const char *dir)
 	}
 }
 
+/* MIB MiB, each byte written, so each page is the target's own */
+static void touch_memory(long mib)
+{
+	size_t len = (size_t)mib << 20;
+	unsigned char *p;
+
+	if (mib <= 0)
+		return;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		die("mmap touched memory");
+	for (size_t i = 0; i < len; i += sizeof(uint64_t))
+		*(uint64_t *)(p + i) = i * 0x9e3779b97f4a7c15ull;
+}
+
 static void *idle_thread(void *arg)
 {
 	(void)arg;
@@ -304,13 +323,14 @@ static struct tick_slot *tick_slot(int i)
 int main(int argc, char **argv)
 {
 	int T = 1, F = 10, V = 10, churn = 0, stats_fd = -1, ready_fd = -1, tick_fd = -1, opt;
+	long mib = 0;
 	const char *dir = "/tmp";
 	pthread_attr_t attr;
 	size_t stack = 64 * 1024;
 	char *stacks = NULL;
 	struct rlimit rl;
 
-	while ((opt = getopt(argc, argv, "t:f:v:cs:r:d:k:p:n:")) != -1) {
+	while ((opt = getopt(argc, argv, "t:f:v:cs:r:d:k:p:n:m:")) != -1) {
 		switch (opt) {
 		case 't': T = atoi(optarg); break;
 		case 'f': F = atoi(optarg); break;
@@ -322,9 +342,10 @@ int main(int argc, char **argv)
 		case 'k': tick_fd = atoi(optarg); break;
 		case 'p': tick_period_ns = strtoull(optarg, NULL, 10) * 1000; break;
 		case 'n': nr_spinners = atoi(optarg); break;
+		case 'm': mib = atol(optarg); break;
 		default:
 			fprintf(stderr, "usage: pss_target -t T -f F -v V [-c] [-s FD] [-r FD] [-d DIR] "
-				"[-k FD [-p PERIOD_US] [-n SPINNERS]]\n");
+				"[-k FD [-p PERIOD_US] [-n SPINNERS]] [-m MIB]\n");
 			return 2;
 		}
 	}
@@ -391,6 +412,7 @@ int main(int argc, char **argv)
 	}
 	make_fds(F, dir);
 	make_vmas(V, dir);
+	touch_memory(mib);
 	if (churn) {
 		pthread_t th;
 		int err;

@@ -4,14 +4,18 @@
 # the only peer - PROCMAP_QUERY appeared in 6.11), print the table and write
 # bench/results.md and the plot bench/cost.svg. The thread-state stall part
 # (tstall) runs eu-stack and gdb in the guest: scripts/guest-tools.sh
-# carries them.
+# carries them. The dump part runs the pss tool (/bin/pss, built here)
+# and gdb's gcore on a target with up to 512 MiB touched: the guest then
+# holds that memory three times (the target, the snapshot, the core in
+# tmpfs), hence 3 GiB by default.
 #
 #   bench.sh [KERNEL...]          default: 612 61
 #   BENCH_ARGS="--budget 6"       passed to pss_bench on the primary kernel
 #   BENCH_ARGS_SECONDARY=...      passed on the other kernels
 #                                 (--parts tstall: only the stall of thread
-#                                 state; see pss_bench.c for the parts)
-#   BENCH_MEM=2048                guest memory (MiB)
+#                                 state; --parts dump: pss dump vs gcore;
+#                                 see pss_bench.c for the parts)
+#   BENCH_MEM=3072                guest memory (MiB)
 #
 # Guest logs are kept in build/bench-TAG.log. Takes about 20-25 minutes on a
 # 2-core machine (QEMU TCG). Exits non-zero if a guest run failed or the
@@ -28,6 +32,9 @@ primary_args=${BENCH_ARGS:---budget 8 --stall-secs 4}
 secondary_args=${BENCH_ARGS_SECONDARY:---budget 3 --stall-secs 2}
 
 make -s -C bench
+make -s -C lib
+make -s -C tools/pss
+export BENCH_MEM=${BENCH_MEM:-3072}
 command -v python3 >/dev/null || die "python3 is needed for the report (scripts/setup.sh installs it)"
 
 # The rig's bench mode: guest-run.sh copies bench/{pss_bench,pss_target,run.sh}
