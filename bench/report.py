@@ -33,6 +33,7 @@ REQUIRED = {
     "perf": ("of", "label", "T", "F", "V", "mem_bytes", "objs", "retries", "perf_n"),
     "stall": ("V", "T", "F", "reader"),
     "tstall": ("T", "method"),
+    "dump": ("MiB", "method"),
     "env": (),
     "done": ("errors",),
 }
@@ -46,8 +47,11 @@ REQUIRED_MEASURED = {
                "thr_min_ns", "thr_max_ns", "typ_med_ns", "typ_min_ns", "typ_max_ns",
                "proc_med_ns", "proc_min_ns", "proc_max_ns", "base_thr_ns", "base_typ_ns",
                "base_proc_ns", "base_win_ns", "seen"),
+    "dump": ("T", "reps", "period_ns", "wall_med_ns", "wall_min_ns", "wall_max_ns", "thr_med_ns",
+             "thr_max_ns", "typ_med_ns", "typ_max_ns", "proc_med_ns", "proc_max_ns",
+             "base_thr_ns", "base_typ_ns", "base_proc_ns", "base_win_ns", "file_bytes"),
 }
-NUMERIC = re.compile(r"^(T|F|V|reps|syscalls|threads|fds|vmas|objs|retries|perf_n|reads|ops|"
+NUMERIC = re.compile(r"^(T|F|V|MiB|file_bytes|reps|syscalls|threads|fds|vmas|objs|retries|perf_n|reads|ops|"
                      r"mem_bytes|errors|seen|parked|held|not_parked|.*_ns|lock_.*|ph_.*)$")
 
 
@@ -365,6 +369,7 @@ def report(runs, md_path, svg_path):
               "same guest, one after the other, against the same churning target.)")
             w("")
         tstall_section(run, w)
+        dump_section(run, w)
         # lock hold / phases
         if any(r.get("kind") == "perf" and int(r.get("perf_n", 0)) for r in run.recs):
             w("### pss performance counters (PSS_QUERY_PERFORMANCE; median of repeated captures)")
@@ -516,6 +521,81 @@ def tstall_section(run, w):
       "hiccups; pss's stall is the worse of those and the module's stall_ns. All medians. "
       "A hold not above the baseline's noise is bounded by its raw hiccup, and the ratio "
       "by that bound.)")
+    w("")
+
+
+DUMP_GOAL = 10
+
+
+def mib(b):
+    return "%.1f MiB" % (int(b) / 1048576)
+
+
+def dump_section(run, w):
+    recs = [r for r in run.recs if r.get("kind") == "dump"]
+    if not recs:
+        return
+    w("### 7. Core dump stall: pss dump --memory all vs gdb's gcore (goal: pss's stall ≥ %d× "
+      "shorter than gcore's)" % DUMP_GOAL)
+    w("")
+    w("Target: MiB of private anonymous memory, every byte written, and 4 threads ticking as in "
+      "section 6 (one spins, three wake every 10 ms). One run per window: `pss dump --memory all "
+      "--timeout 2000 -o FILE PID` (the pss tool) or `gdb -nx -batch -p PID -ex 'gcore FILE'`, "
+      "each writing its core into the guest's tmpfs (removed after each run). **wall**: the "
+      "tool's whole run, the file written; **capture**: pss's capture ioctl, its memory copy "
+      "included (the module's PSS_PHASE_TOTAL), so wall − capture is pss's start, its layout "
+      "capture and the file written, none of it stalling the target. Hiccups as in section 6, "
+      "less windows of nothing as long as the tool's median run. **stall**: the module's "
+      "stall_ns, as `pss dump` prints it.")
+    w("")
+    w("| touched | method | runs | wall | core file | worst thread's hiccup → net | "
+      "process hiccup → net | stall (med / max) | capture | wall − capture |")
+    w("|---|---|---|---|---|---|---|---|---|---|")
+    for r in recs:
+        if r.get("status") == "n/a":
+            w("| %s MiB | %s | n/a (%s) | | | | | | | |" % (r["MiB"], r["method"],
+                                                           r.get("why", "?")))
+            continue
+        thr = "%s (%s) → **%s**" % (ms_or_us(r["thr_med_ns"]), ms_or_us(r["thr_max_ns"]),
+                                    ms_or_us(tstall_net(r, "thr")))
+        prc = "%s (%s) → %s" % (ms_or_us(r["proc_med_ns"]), ms_or_us(r["proc_max_ns"]),
+                                ms_or_us(tstall_net(r, "proc")))
+        stall = cap = rest = ""
+        if "stall_med_ns" in r:
+            stall = "**%s** / %s" % (ms_or_us(r["stall_med_ns"]), ms_or_us(r["stall_max_ns"]))
+            cap = ms_or_us(r["capture_med_ns"])
+            rest = ms_or_us(max(0, int(r["wall_med_ns"]) - int(r["capture_med_ns"])))
+        w("| %s MiB | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            r["MiB"], r["method"], r["reps"], ms_or_us(r["wall_med_ns"]), mib(r["file_bytes"]),
+            thr, prc, stall, cap, rest))
+    w("")
+    w("| touched | gcore: its hold, net | pss dump: its stall | gcore / pss dump |")
+    w("|---|---|---|---|")
+    for m in sorted({int(r["MiB"]) for r in recs}):
+        by = {r["method"]: r for r in recs if int(r["MiB"]) == m}
+        tr, pr = by.get("gcore"), by.get("pss-dump")
+        tn, ps = tstall_held(tr), tstall_pss_stall(pr)
+        if tn is None or ps is None:
+            w("| %d MiB | %s | %s | n/a |" % (m, "n/a" if tn is None else ms_or_us(tn),
+                                               "n/a" if ps is None else ms_or_us(ps)))
+            continue
+        if ps == 0:
+            w("| %d MiB | %s | %s | n/a (a zero stall) |" % (m, ms_or_us(tn), ms_or_us(ps)))
+            continue
+        if tn == 0:
+            raw = max(int(tr["thr_med_ns"]), int(tr["typ_med_ns"]))
+            x = raw / ps
+            w("| %d MiB | not above the noise (≤ %s) | %s | ≤ %.1f× %s |" % (
+                m, ms_or_us(raw), ms_or_us(ps), x,
+                "❌ (goal %d×)" % DUMP_GOAL if x < DUMP_GOAL else "(inconclusive)"))
+            continue
+        x = tn / ps
+        w("| %d MiB | %s | %s | **%.1f×** %s |" % (
+            m, ms_or_us(tn), ms_or_us(ps), x,
+            "✅" if x >= DUMP_GOAL else "❌ (goal %d×)" % DUMP_GOAL))
+    w("")
+    w("(gcore's hold is the worse of the target's net worst-thread and net typical-thread "
+      "hiccups; pss dump's stall is the worse of those and the module's stall_ns. All medians.)")
     w("")
 
 

@@ -36,6 +36,17 @@ PSS_EXTRA = (" stall_med_ns=%d stall_max_ns=%d park_med_ns=1000 park_max_ns=2000
              "capture_med_ns=9000 parked=99 held=0 not_parked=0 mem_bytes=65536")
 
 
+DUMP = ("#BENCH kind=dump MiB=64 method=%s T=4 reps=3 period_ns=10000000 wall_med_ns=2000000000 "
+        "wall_min_ns=1 wall_max_ns=3000000000 thr_med_ns=%d thr_max_ns=%d typ_med_ns=%d "
+        "typ_max_ns=%d proc_med_ns=%d proc_max_ns=%d base_thr_ns=%d base_typ_ns=%d "
+        "base_proc_ns=%d base_win_ns=2000000000 file_bytes=%d%s\n")
+DUMP_PSS = " stall_med_ns=%d stall_max_ns=%d capture_med_ns=1998500000"
+
+
+def dump(method, thr, base, size, extra=""):
+    return DUMP % (method, thr, thr, thr, thr, thr, thr, base, base, base, size, extra)
+
+
 def tstall(method, thr, base, extra="", typ=None):
     typ = thr if typ is None else typ
     return TSTALL % (method, thr, thr, thr, thr, typ, typ, thr, thr, base, base, base, extra)
@@ -97,6 +108,38 @@ class ReportTest(unittest.TestCase):
         p = self.run_report(self.log(text))
         self.assertIn("| 100 | eu-stack: not above the noise (≤ 50.00 ms) | n/a | n/a | "
                       "10.00 ms | ≤ 5.0× ❌ (goal 20×)", p.stdout)
+
+    def test_dump(self):
+        # gcore held the target 600 ms over its baseline; pss dump's stall
+        # is the worse of the module's 30 ms and the target's 25 ms net
+        text = GOOD.replace("#BENCH kind=done errors=0\n", "") + \
+            dump("pss-dump", 55000000, 30000000, 3 << 20, DUMP_PSS % (30000000, 31000000)) + \
+            dump("gcore", 630000000, 30000000, 2 << 20) + \
+            "#BENCH kind=dump MiB=512 method=gcore status=n/a why=not-installed\n" + \
+            "#BENCH kind=done errors=0\n"
+        p = self.run_report(self.log(text))
+        self.assertEqual(0, p.returncode, p.stderr)
+        self.assertIn("### 7. Core dump stall", p.stdout)
+        self.assertIn("| 64 MiB | 600.00 ms | 30.00 ms | **20.0×** ✅ |", p.stdout)
+        # the core's size, and the time after the capture: wall less capture
+        self.assertIn("| 64 MiB | pss-dump | 3 | 2000.00 ms | 3.0 MiB |", p.stdout)
+        self.assertIn("| 64 MiB | gcore | 3 | 2000.00 ms | 2.0 MiB |", p.stdout)
+        self.assertIn("| 1998.50 ms | 1.50 ms |", p.stdout)
+        self.assertIn("| 512 MiB | gcore | n/a (not-installed) |", p.stdout)
+        self.assertIn("| 512 MiB | n/a | n/a | n/a |", p.stdout)
+        # a stall under the goal is marked
+        text = text.replace(DUMP_PSS % (30000000, 31000000), DUMP_PSS % (300000000, 310000000))
+        p = self.run_report(self.log(text))
+        self.assertIn("| 64 MiB | 600.00 ms | 300.00 ms | **2.0×** ❌ (goal 10×) |", p.stdout)
+        # the target saw a longer stall than the module reported: that counts
+        text = text.replace(DUMP_PSS % (300000000, 310000000), DUMP_PSS % (1000000, 2000000))
+        p = self.run_report(self.log(text))
+        self.assertIn("| 64 MiB | 600.00 ms | 25.00 ms | **24.0×** ✅ |", p.stdout)
+        # a record cut short of its file size is skipped, not rendered
+        cut = dump("gcore", 1, 1, 1).replace(" file_bytes=1", "").replace("MiB=64", "MiB=8")
+        p = self.run_report(self.log(text.replace("#BENCH kind=done", cut + "#BENCH kind=done")))
+        self.assertIn("(no file_bytes)", p.stderr)
+        self.assertNotIn("| 8 MiB |", p.stdout)
 
     def test_line_cut_short_at_end(self):
         text = GOOD.replace("#BENCH kind=done errors=0\n", "") + (FULL % ("pss", 1, 1, 1, 1))[:60]
