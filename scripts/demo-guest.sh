@@ -1,7 +1,9 @@
 #!/bin/sh
 # The pss demo, run inside a guest as /demo.sh (scripts/guest-run.sh TAG demo).
-# Busybox only, plus /bin/pss and the selftest binaries in /tests. Starts a
-# few real programs and shows every pss view of them:
+# Busybox, gdb and elfutils (scripts/guest-tools.sh), plus /bin/pss and the
+# selftest binaries in /tests. Starts a few real programs and shows every
+# pss view of them, then every thread's backtrace (pss stack) and an ELF
+# core (pss dump) that gdb reads back:
 #   - a multi-threaded program with named threads, a regular file, a pipe,
 #     an eventfd, an epoll fd, a unix socketpair, a listening TCP socket, a
 #     memfd and named/shared/PROT_NONE mappings (/tests/pss_tool_test --target,
@@ -80,6 +82,29 @@ done
 [ -n "$target" ] && run "$PSS" maps "$target"
 [ -n "$target" ] && run "$PSS" maps -o +FLAGS,KIND,PAGESIZE "$target"
 run "$PSS" maps "$cat_pid"
+
+# --- pss stack: every thread's kernel and user backtrace, one capture ---------
+[ -n "$target" ] && run "$PSS" stack "$target"
+# The benchmark's target (make -C bench), if built: 4 threads, one spinning
+# in user mode (pss parks it), three waking every 10 ms (tick area: -k FD).
+if [ -x /bench/pss_target ]; then
+	dd if=/dev/zero of=/tmp/ticks bs=4096 count=1 2>/dev/null
+	/bench/pss_target -t 4 -k 3 -n 1 3<>/tmp/ticks &
+	ticker=$!
+	usleep 500000
+	run "$PSS" stack -o TID,COMM,PARK,KIND,FRAME,SYMBOL "$ticker"
+	kill $ticker
+fi
+
+# --- pss dump: an ELF core from the same kind of capture, read by gdb ----------
+if [ -n "$target" ]; then
+	run "$PSS" dump -o /tmp/core.target "$target"
+	run ls -l /tmp/core.target
+	# the process is still running: the core is of the instant of the capture
+	run gdb -nx -batch /tests/pss_tool_test /tmp/core.target \
+		-ex 'info threads' -ex 'thread apply all bt'
+	rm -f /tmp/core.target
+fi
 
 # --- pss snapshot --json ------------------------------------------------------
 run "$PSS" snapshot --json "$cat_pid"
