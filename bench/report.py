@@ -538,7 +538,7 @@ def dump_section(run, w):
     w("### 7. Core dump stall: pss dump --memory all vs gdb's gcore (goal: pss's stall ≥ %d× "
       "shorter than gcore's)" % DUMP_GOAL)
     w("")
-    w("Target: MiB of private anonymous memory, every byte written, and 4 threads ticking as in "
+    w("Target: the given MiB of private anonymous memory, every byte written, and 4 threads ticking as in "
       "section 6 (one spins, three wake every 10 ms). One run per window: `pss dump --memory all "
       "--timeout 2000 -o FILE PID` (the pss tool) or `gdb -nx -batch -p PID -ex 'gcore FILE'`, "
       "each writing its core into the guest's tmpfs (removed after each run). **wall**: the "
