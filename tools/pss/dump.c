@@ -123,37 +123,17 @@ static int readonly_ranges(pid_t pid, int pidfd, bool all,
 	return EXIT_OK;
 }
 
-/* Write to PATH.tmp.PID and rename, as --save does. */
+/* Atomically, as --save does (no fsync: a core is written once, then read). */
 static int write_core(struct pss_snapshot *snap, const char *path)
 {
-	size_t n = strlen(path) + 32;
-	char *tmp = xcalloc(1, n);
-	int fd, err;
+	int err = file_write_atomic(snap, path, pss_snapshot_write_core, false);
 
-	snprintf(tmp, n, "%s.tmp.%d", path, (int)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		warnx_("%s: %s", tmp, strerror(errno));
-		free(tmp);
-		return EXIT_FAIL;
-	}
-	err = pss_snapshot_write_core(snap, fd, 0);
-	if (close(fd) && !err)
-		err = -errno;
-	if (!err && rename(tmp, path))
-		err = -errno;
-	if (err) {
-		if (err == -EOPNOTSUPP)
-			warnx_("%s: cannot write the core: 32-bit processes are not supported",
-			       path);
-		else
-			warnx_("%s: cannot write the core: %s", path, strerror(-err));
-		unlink(tmp);
-		free(tmp);
-		return EXIT_FAIL;
-	}
-	free(tmp);
-	return EXIT_OK;
+	if (err == -EOPNOTSUPP)
+		warnx_("%s: cannot write the core: 32-bit processes are not supported",
+		       path);
+	else if (err < 0)
+		warnx_("%s: cannot write the core: %s", path, strerror(-err));
+	return err ? EXIT_FAIL : EXIT_OK;
 }
 
 int dump_main(pid_t pid, int pidfd)

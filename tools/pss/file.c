@@ -13,10 +13,15 @@
 #include "pss.h"
 
 /*
- * Write to PATH.tmp.PID and rename: a reader never sees half a file, and a
- * failed save leaves an older file of the same name alone.
+ * Write @snap with @write to PATH.tmp.PID, fsync'd if @sync, and rename it
+ * to @path: a reader never sees half a file, and a failure leaves an older
+ * file of the same name alone. Returns 0; -errno of the write, the
+ * temporary removed, for the caller to say what failed; or 1 when the
+ * temporary could not be created (said here).
  */
-int file_save(struct pss_snapshot *snap, const char *path)
+int file_write_atomic(struct pss_snapshot *snap, const char *path,
+		      int (*write)(struct pss_snapshot *, int, unsigned int),
+		      bool sync)
 {
 	size_t n = strlen(path) + 32;
 	char *tmp = xcalloc(1, n);
@@ -27,23 +32,28 @@ int file_save(struct pss_snapshot *snap, const char *path)
 	if (fd < 0) {
 		warnx_("%s: %s", tmp, strerror(errno));
 		free(tmp);
-		return EXIT_FAIL;
+		return 1;
 	}
-	err = pss_snapshot_write_file(snap, fd, 0);
-	if (!err && fsync(fd))
+	err = write(snap, fd, 0);
+	if (!err && sync && fsync(fd))
 		err = -errno;
 	if (close(fd) && !err)
 		err = -errno;
 	if (!err && rename(tmp, path))
 		err = -errno;
-	if (err) {
-		warnx_("%s: cannot save the snapshot: %s", path, strerror(-err));
+	if (err)
 		unlink(tmp);
-		free(tmp);
-		return EXIT_FAIL;
-	}
 	free(tmp);
-	return EXIT_OK;
+	return err;
+}
+
+int file_save(struct pss_snapshot *snap, const char *path)
+{
+	int err = file_write_atomic(snap, path, pss_snapshot_write_file, true);
+
+	if (err < 0)
+		warnx_("%s: cannot save the snapshot: %s", path, strerror(-err));
+	return err ? EXIT_FAIL : EXIT_OK;
 }
 
 /* Read path into d (the facets it has, of those asked for). */

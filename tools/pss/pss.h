@@ -113,6 +113,9 @@ int snapdata_load(struct pss_snapshot *snap, __u64 facets, struct snapdata *d,
 void snapdata_free(struct snapdata *d);
 
 /* file.c: saved snapshots */
+int file_write_atomic(struct pss_snapshot *snap, const char *path,
+		      int (*write)(struct pss_snapshot *, int, unsigned int),
+		      bool sync);
 int file_save(struct pss_snapshot *snap, const char *path);
 int file_load(const char *path, __u64 facets, struct snapdata *d);
 
