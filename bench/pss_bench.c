@@ -36,6 +36,9 @@
  *             stall:10000, tstall:1000, dump:512)
  *             [--stall-secs S] [--tstall-reps N] [--tool-reps N]
  *             [--dump-reps N] [--target PATH] [--pss PATH] [--tmp DIR]
+ *             [--only METHOD [--profile-reps N]]   (only pss, procfs,
+ *             procmap or maps, and N more untimed runs of it: for a profile,
+ *             PSS_PERF=1 scripts/guest-run.sh 612 bench ...)
  *
  * --smoke: tiny sizes, few repetitions; exits non-zero on any error (any
  * failing capture, walk framing error, or count mismatch with procfs).
@@ -134,6 +137,8 @@ static long sc_getdents(int fd, void *b, size_t n)
 
 /* ------------------------------------------------------------ misc */
 static bool smoke, no_pss;
+static const char *only_method;	/* --only */
+static int profile_reps;		/* --profile-reps: untimed extra runs, with --only */
 static int errors;
 static const char *tmpdir = "/tmp";
 
@@ -462,8 +467,12 @@ static int pss_full(pid_t pid, uint64_t facets, struct pss_cap_result *res)
 	capture_ioctl_ns += now_ns() - t0;
 	if (snap < 0)
 		return -errno;
-	/* VMA-only asks for nothing else, like the PROCMAP_QUERY loop */
-	if ((facets & ~PSS_FACET_MEASURE_PERFORMANCE) != FACETS_VMA) {
+	/*
+	 * VMA-only asks for nothing else, like the PROCMAP_QUERY loop, and
+	 * threads-only for nothing else, like the reader of task/N/stat
+	 */
+	if ((facets & ~PSS_FACET_MEASURE_PERFORMANCE) != FACETS_VMA &&
+	    (facets & ~PSS_FACET_MEASURE_PERFORMANCE) != PSS_FACET_THREADS) {
 		if (pss_query(snap, PSS_QUERY_PROCESS, &pinfo, sizeof(pinfo))) {
 			err = -errno;
 			goto out;
@@ -1108,7 +1117,14 @@ static void run_cell(struct method *ms, int nm, pid_t pid)
 	int reps;
 
 	for (int i = 0; i < nm; i++) {
-		int err = no_pss && (ms[i].run == m_pss_full || ms[i].run == m_pss_vma) ? 0 :
+		int err;
+
+		/* --only: the other methods of the cell are left out */
+		if (only_method && strcmp(ms[i].name, only_method)) {
+			ms[i].skip = true;
+			continue;
+		}
+		err = no_pss && (ms[i].run == m_pss_full || ms[i].run == m_pss_vma) ? 0 :
 			  run_method_once(&ms[i], pid, &ns);
 
 		ms[i].n = 0;
@@ -1151,6 +1167,11 @@ static void run_cell(struct method *ms, int nm, pid_t pid)
 			m->t[m->n++] = ns;
 		}
 	}
+	/* --only ... --profile-reps N: more samples for a profile, untimed */
+	for (int r = 0; only_method && r < profile_reps; r++)
+		for (int i = 0; i < nm; i++)
+			if (!ms[i].skip)
+				run_method_once(&ms[i], pid, &ns);
 }
 
 static void print_method(const char *kind, const struct target *t, const char *label,
@@ -2096,6 +2117,10 @@ int main(int argc, char **argv)
 			smoke = true;
 		else if (!strcmp(argv[i], "--no-pss"))	/* procfs paths only, for testing */
 			no_pss = true;
+		else if (!strcmp(argv[i], "--only") && i + 1 < argc)	/* one method, for perf */
+			only_method = argv[++i];
+		else if (!strcmp(argv[i], "--profile-reps") && i + 1 < argc)
+			profile_reps = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--parts") && i + 1 < argc)
 			parts = argv[++i];
 		else if (!strcmp(argv[i], "--budget") && i + 1 < argc)

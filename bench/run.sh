@@ -3,7 +3,28 @@
 # with the arguments given to guest-run.sh, on the guest's tmpfs.
 cd /tmp || exit 1
 echo "# PSS-BENCH-BEGIN $(uname -r) cpus=$(nproc) mem=$(awk '/MemTotal/ {print $2}' /proc/meminfo)kB"
-/bench/pss_bench "$@"
-rc=$?
+if [ -n "${PSS_PERF:-}" ] && [ -x /usr/bin/perf ]; then
+	# A profile (PSS_PERF=1, e.g. with --only pss): cpu-clock sampling
+	# works under TCG; the module's symbols come from /proc/kallsyms.
+	echo 0 > /proc/sys/kernel/kptr_restrict
+	echo -1 > /proc/sys/kernel/perf_event_paranoid
+	perf record -q -e cpu-clock -F 2999 -g -o /tmp/perf.data -- /bench/pss_bench "$@"
+	rc=$?
+	echo "# PSS-PERF-BEGIN"
+	perf report -i /tmp/perf.data --stdio --no-children --sort sym \
+		--percent-limit 0.4 -g none 2>/dev/null | grep -v '^$'
+	echo "# PSS-PERF-CALLERS"
+	perf report -i /tmp/perf.data --stdio --children --sort sym \
+		--percent-limit 2 -g none 2>/dev/null | grep -v '^$' | head -n 80
+	# Addresses of the samples in the module, for objdump on the host.
+	echo "# PSS-PERF-TEXT $(cat /sys/module/pss/sections/.text 2>/dev/null)"
+	perf script -i /tmp/perf.data -G -F ip,sym 2>/dev/null |
+		awk '$2 ~ /^pss_/ { print "# PSS-PERF-IP", $1, $2 }' |
+		sort | uniq -c | sort -rn | head -n 400
+	echo "# PSS-PERF-END"
+else
+	/bench/pss_bench "$@"
+	rc=$?
+fi
 echo "# PSS-BENCH-EXIT $rc"
 exit $rc

@@ -372,6 +372,8 @@ int pss_capture_cut(struct pss_capture *c)
 		if (err != -EOVERFLOW && err != -EAGAIN)
 			return err;
 		pss_try_reset(c);
+		/* Not under siglock, where it would be 13 KiB with irqs off. */
+		memset(c->snap->proc, 0, sizeof(*c->snap->proc));
 		if (fatal_signal_pending(current))
 			return -EINTR;
 		cond_resched();

@@ -104,8 +104,10 @@ void pss_files_release(struct pss_capture *c)
 {
 	u32 i;
 
+	/* The build lets each file go as it is done with it. */
 	for (i = 0; i < c->nr_fds; i++) {
-		fput(c->fds[i].file);
+		if (c->fds[i].file)
+			fput(c->fds[i].file);
 		cond_resched();
 	}
 	c->nr_fds = 0;
@@ -332,101 +334,156 @@ static int pss_pseudo_name(struct pss_store *st, struct file *file,
 	return pss_intern(st, buf, len, out);
 }
 
-/* The VER1 part of a handle record: detail_mask and d. */
-#define PSS_FD_DETAIL_SIZE \
-	(PSS_HANDLE_ENTRY_SIZE_VER1 - PSS_HANDLE_ENTRY_SIZE_VER0)
+/* The VER1 part of a handle record: detail_mask and d, in words. */
+#define PSS_FD_DETAIL_WORDS \
+	((PSS_HANDLE_ENTRY_SIZE_VER1 - PSS_HANDLE_ENTRY_SIZE_VER0) / 8)
+
+/* What pss_fd_rec.u keeps of pss_handle_entry.u: the rest is reserved. */
+static_assert(offsetof(struct pss_handle_socket, reserved) <=
+	      sizeof_field(struct pss_fd_rec, u));
+static_assert(offsetof(struct pss_handle_pipe, reserved0) <=
+	      sizeof_field(struct pss_fd_rec, u));
+static_assert(PSS_HT_NR <= U8_MAX && PSS_FD_DETAIL_WORDS <= U8_MAX);
+
+/* Keep @e's detail, if any, without its trailing zero words. */
+static int pss_fd_keep_detail(struct pss_store *st, struct pss_fd_rec *rec,
+			      const struct pss_handle_entry *e)
+{
+	/* detail_mask and d, as one array (not through a field: FORTIFY) */
+	const u64 *words = (const u64 *)((const char *)e +
+					 PSS_HANDLE_ENTRY_SIZE_VER0);
+	u32 n = PSS_FD_DETAIL_WORDS;
+	u64 *d;
+
+	rec->detail = NULL;
+	rec->detail_words = 0;
+	if (!(e->flags & PSS_HANDLE_HAS_DETAIL))
+		return 0;
+	while (n && !words[n - 1])
+		n--;
+	if (!n)
+		return 0;
+	d = pss_keep(st, n * sizeof(u64));
+	if (IS_ERR(d))
+		return PTR_ERR(d);
+	memcpy(d, words, n * sizeof(u64));
+	rec->detail = d;
+	rec->detail_words = n;
+	return 0;
+}
 
 /*
- * After unlock: one record per pinned file, with its path (interned, see
- * pss_resolve_path()).
+ * One fd, from its file pinned at the cut: its name (interned, see
+ * pss_resolve_path()), its uapi record as the facets ask, kept compact.
+ */
+static int pss_fd_build(struct pss_capture *c, struct pss_fdinfo *fdi,
+			const struct pss_raw_fd *r, struct pss_fd_rec *rec,
+			struct pss_name *name)
+{
+	struct file *file = r->file;
+	struct pss_handle_entry e;
+	int err;
+
+	if (name) {
+		err = pss_pseudo_name(&c->store, file, name);
+		if (err == -ENOENT) {
+			u64 t = ktime_get_ns();
+
+			err = pss_resolve_path(&c->store, &file->f_path, name);
+			c->names_ns += ktime_get_ns() - t;
+		}
+		if (err)
+			return err;
+	}
+	memset(&e, 0, sizeof(e));
+	if (r->cloexec)
+		e.flags |= PSS_HANDLE_CLOEXEC;
+	if (file->f_mode & FMODE_PATH)
+		e.flags |= PSS_HANDLE_PATH_ONLY;
+	if (d_unlinked(file->f_path.dentry))
+		e.flags |= PSS_HANDLE_DELETED;
+	if (name && name->s)
+		e.flags |= PSS_HANDLE_HAS_NAME;
+	if (c->facets & PSS_FACET_HANDLE_BASIC)
+		pss_fill_basic(&e, file);
+	if (c->facets & PSS_FACET_HANDLE_TYPE_SPECIFIC) {
+		pss_fill_type_specific(&e, file);
+		err = pss_fdinfo_fill(fdi, &e, file, e.type ? e.type :
+				      pss_classify(file));
+		if (err)
+			return err;
+	}
+	rec->ino = e.ino;
+	rec->pos = e.pos;
+	rec->i_size = e.i_size;
+	memcpy(rec->u, &e.u, sizeof(rec->u));
+	rec->fd = r->fd;
+	rec->flags = e.flags;
+	rec->open_flags = e.open_flags;
+	rec->dev = MKDEV(e.dev_major, e.dev_minor);
+	rec->rdev = MKDEV(e.rdev_major, e.rdev_minor);
+	rec->i_mode = e.i_mode;
+	rec->type = e.type;
+	rec->fmode = e.fmode;
+	return pss_fd_keep_detail(&c->store, rec, &e);
+}
+
+/*
+ * After unlock, in one pass over the files pinned at the cut (each is
+ * touched once, then let go): one record per fd.
  */
 int pss_files_build(struct pss_capture *c)
 {
 	struct pss_walk_buf *wb = &c->snap->walk[PSS_WALK_HANDLES];
 	bool want_names = c->facets & PSS_FACET_HANDLE_NAME;
+	size_t recs_size = (size_t)c->nr_fds * sizeof(struct pss_fd_rec);
+	size_t names_size = (size_t)c->nr_fds * sizeof(struct pss_name);
+	struct pss_name *names = NULL;
+	struct pss_fd_rec *recs = NULL;
 	struct pss_fdinfo fdi;
-	int err;
-	u64 t;
+	int err = 0;
 	u32 i;
 
 	if (!(c->facets & PSS_FACET_HANDLES))
 		return 0;
-	err = pss_wbuf_alloc(&c->store, wb, c->nr_fds,
-			     sizeof(struct pss_fd_rec), want_names);
-	if (err)
-		return err;
-	wb->user_fixed = sizeof(struct pss_handle_entry);
-	wb->format = pss_fd_format;
 	if (want_names) {
-		t = ktime_get_ns();
-		pss_fs_build(c);
-		for (i = 0; i < c->nr_fds && !err; i++) {
-			struct file *file = c->fds[i].file;
+		u64 t = ktime_get_ns();
 
-			err = pss_pseudo_name(&c->store, file, &wb->names[i]);
-			if (err == -ENOENT)
-				err = pss_resolve_path(&c->store, &file->f_path,
-						       &wb->names[i]);
-			cond_resched();
-		}
+		pss_fs_build(c);
 		c->names_ns += ktime_get_ns() - t;
-		if (err)
-			return err;
+	}
+	if (c->nr_fds) {
+		recs = pss_alloc_raw(&c->store, recs_size);
+		if (IS_ERR(recs))
+			return PTR_ERR(recs);
+		if (want_names) {
+			names = pss_alloc_raw(&c->store, names_size);
+			if (IS_ERR(names)) {
+				pss_free(&c->store, recs, recs_size);
+				return PTR_ERR(names);
+			}
+		}
 	}
 
 	pss_fdinfo_init(&fdi, &c->store, c->pid_ns);
-	for (i = 0; i < c->nr_fds; i++) {
+	for (i = 0; i < c->nr_fds && !err; i++) {
 		struct pss_raw_fd *r = &c->fds[i];
-		struct file *file = r->file;
-		struct pss_handle_entry e;
-		struct pss_name name = { };
-		struct pss_fd_rec *rec;
 
-		if (want_names)
-			name = wb->names[i];
-		memset(&e, 0, sizeof(e));
-		e.fixed_len = sizeof(e);
-		e.fd = r->fd;
-		if (r->cloexec)
-			e.flags |= PSS_HANDLE_CLOEXEC;
-		if (file->f_mode & FMODE_PATH)
-			e.flags |= PSS_HANDLE_PATH_ONLY;
-		if (d_unlinked(file->f_path.dentry))
-			e.flags |= PSS_HANDLE_DELETED;
-		if (c->facets & PSS_FACET_HANDLE_BASIC)
-			pss_fill_basic(&e, file);
-		if (c->facets & PSS_FACET_HANDLE_TYPE_SPECIFIC) {
-			pss_fill_type_specific(&e, file);
-			err = pss_fdinfo_fill(&fdi, &e, file, e.type ? e.type :
-					      pss_classify(file));
-			if (err) {
-				pss_fdinfo_fini(&fdi);
-				return err;
-			}
-		}
-		if (name.s) {
-			e.name_off = sizeof(e);
-			e.name_len = name.len;
-			e.flags |= PSS_HANDLE_HAS_NAME;
-		}
-		rec = pss_wbuf_slot(wb);
-		memcpy(rec->ver0, &e, sizeof(rec->ver0));
-		rec->detail = NULL;
-		if (e.flags & PSS_HANDLE_HAS_DETAIL) {
-			void *d = pss_keep(&c->store, PSS_FD_DETAIL_SIZE);
-
-			if (IS_ERR(d)) {
-				pss_fdinfo_fini(&fdi);
-				return PTR_ERR(d);
-			}
-			memcpy(d, (char *)&e + PSS_HANDLE_ENTRY_SIZE_VER0,
-			       PSS_FD_DETAIL_SIZE);
-			rec->detail = d;
-		}
-		pss_wbuf_add(wb, rec, &name);
+		err = pss_fd_build(c, &fdi, r, &recs[i],
+				   names ? &names[i] : NULL);
+		fput(r->file);
+		r->file = NULL;
 		cond_resched();
 	}
 	pss_fdinfo_fini(&fdi);
+	if (err) {
+		pss_free(&c->store, names, names_size);
+		pss_free(&c->store, recs, recs_size);
+		return err;
+	}
+	pss_wbuf_adopt(wb, recs, c->nr_fds, sizeof(*recs),
+		       sizeof(struct pss_handle_entry), pss_fd_format, names);
+	c->nr_fds = 0;
 	return 0;
 }
 
@@ -436,12 +493,23 @@ void pss_fd_format(void *dst, const void *rec)
 	const struct pss_fd_rec *r = rec;
 	struct pss_handle_entry *e = dst;
 
-	memcpy(e, r->ver0, sizeof(r->ver0));
+	memset(e, 0, sizeof(*e));
+	e->flags = r->flags;
+	e->fd = r->fd;
+	e->type = r->type;
+	e->open_flags = r->open_flags;
+	e->fmode = r->fmode;
+	e->i_mode = r->i_mode;
+	e->dev_major = MAJOR(r->dev);
+	e->dev_minor = MINOR(r->dev);
+	e->rdev_major = MAJOR(r->rdev);
+	e->rdev_minor = MINOR(r->rdev);
 	e->fixed_len = sizeof(*e);
+	e->ino = r->ino;
+	e->pos = r->pos;
+	e->i_size = r->i_size;
+	memcpy(&e->u, r->u, sizeof(r->u));
 	if (r->detail)
 		memcpy((char *)e + PSS_HANDLE_ENTRY_SIZE_VER0, r->detail,
-		       PSS_FD_DETAIL_SIZE);
-	else
-		memset((char *)e + PSS_HANDLE_ENTRY_SIZE_VER0, 0,
-		       PSS_FD_DETAIL_SIZE);
+		       r->detail_words * sizeof(u64));
 }

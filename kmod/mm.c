@@ -127,6 +127,8 @@ int pss_mm_copy_locked(struct pss_capture *c)
 	c->start_stack = mm->start_stack;
 	c->nr_vnames = 0;
 	c->want_vnames = 0;
+	c->nr_vma_files = 0;
+	c->nr_vma_named = 0;
 
 	for_each_vma(vmi, vma) {
 		struct file *file = vma->vm_file;
@@ -161,8 +163,11 @@ int pss_mm_copy_locked(struct pss_capture *c)
 			r->ino = 0;
 			r->deleted = false;
 		}
-		if (section)
+		if (section) {
 			pss_copy_vma_name(c, r, ref, vma);
+			c->nr_vma_files += !!ref->file;
+			c->nr_vma_named += ref->file || ref->name;
+		}
 		c->nr_vmas = ++n;
 	}
 	if (n > c->cap_vmas) {
@@ -248,9 +253,10 @@ void pss_vma_format(void *dst, const void *rec)
 }
 
 /*
- * After unlock: intern every VMA's name (backing files' paths resolved, see
- * pss_resolve_path()), drop the files, and make the records copied under
- * the lock the walk class as they are.
+ * After unlock, in one pass over the VMAs: intern each one's name (backing
+ * files' paths resolved, see pss_resolve_path()), read its build-id, drop
+ * its file; then make the records copied under the lock the walk class as
+ * they are.
  */
 int pss_mm_build(struct pss_capture *c)
 {
@@ -259,7 +265,6 @@ int pss_mm_build(struct pss_capture *c)
 	size_t names_size = (size_t)c->nr_vmas * sizeof(*names);
 	struct pss_buildid bid;
 	int err = 0;
-	u64 t;
 	u32 i;
 
 	if (!(c->facets & PSS_FACET_VA_SPACE))
@@ -268,57 +273,54 @@ int pss_mm_build(struct pss_capture *c)
 		pss_mm_release(c);	/* the process dropped it: empty */
 		c->nr_vmas = 0;
 	}
-	if (c->nr_vmas) {
+	/* A class without names (all anonymous) frames its records faster. */
+	if (c->nr_vmas && c->nr_vma_named) {
 		names = pss_alloc_raw(&c->store, names_size);
 		if (IS_ERR(names))
 			return PTR_ERR(names);
 	}
+	/* Sized by the files mapped, not the VMAs: most have none. */
+	err = pss_buildid_init(&bid, &c->store, c->nr_vma_files);
+	if (err) {
+		pss_free(&c->store, names, names_size);
+		return err;
+	}
 
-	t = ktime_get_ns();
 	for (i = 0; i < c->nr_vmas && !err; i++) {
 		struct pss_vma_ref *ref = &c->vma_refs[i];
-		struct pss_name *n = &names[i];
-
-		n->s = NULL;
-		n->len = 0;
-		if (ref->file) {
-			err = pss_resolve_path(&c->store,
-					       pss_file_user_path(ref->file), n);
-			if (!err && !n->s)
-				c->vmas[i].name_kind = PSS_VMA_NAME_NONE;
-		} else if (ref->name) {
-			err = pss_intern(&c->store, ref->name, ref->name_len, n);
-		}
-		cond_resched();
-	}
-	c->names_ns += ktime_get_ns() - t;
-	if (err) {
-		pss_free(&c->store, names, names_size);
-		return err;
-	}
-
-	err = pss_buildid_init(&bid, &c->store,
-			       c->facets & PSS_FACET_VA_SPACE_SECTION ?
-			       c->nr_vmas : 0);
-	if (err) {
-		pss_free(&c->store, names, names_size);
-		return err;
-	}
-	for (i = 0; i < c->nr_vmas && !err; i++) {
 		struct pss_vma_rec *r = &c->vmas[i];
 
 		r->build_id = NULL;
 		r->build_id_state = PSS_BUILD_ID_NONE;
 		r->build_id_len = 0;
-		if (c->vma_refs[i].file)
-			err = pss_buildid_get(&bid, c->vma_refs[i].file, r);
+		if (!names)
+			continue;
+		names[i].s = NULL;
+		names[i].len = 0;
+		if (ref->file) {
+			u64 t = ktime_get_ns();
+
+			err = pss_resolve_path(&c->store,
+					       pss_file_user_path(ref->file),
+					       &names[i]);
+			c->names_ns += ktime_get_ns() - t;
+			if (!err && !names[i].s)
+				r->name_kind = PSS_VMA_NAME_NONE;
+			if (!err)
+				err = pss_buildid_get(&bid, ref->file, r);
+			fput(ref->file);
+			ref->file = NULL;
+		} else if (ref->name) {
+			err = pss_intern(&c->store, ref->name, ref->name_len,
+					 &names[i]);
+		}
+		cond_resched();
 	}
 	pss_buildid_fini(&bid);
 	if (err) {
 		pss_free(&c->store, names, names_size);
 		return err;
 	}
-	pss_mm_release(c);
 	pss_wbuf_adopt(wb, c->vmas, c->nr_vmas, sizeof(*c->vmas),
 		       sizeof(struct pss_vma_entry), pss_vma_format, names);
 	/* The snapshot has the records now: the capture frees no more. */

@@ -127,13 +127,23 @@ struct pss_vma_ref {
 };
 
 /*
- * An fd as the snapshot keeps it: the VER0 part of its uapi record, and the
- * VER1 detail (PSS_HANDLE_HAS_DETAIL: sockets, anon inodes...) kept apart,
- * only for the fds that have one. pss_fd_format() makes the record of it.
+ * An fd as the snapshot keeps it; pss_fd_format() makes the uapi record of
+ * it at walk time. The VER1 detail (detail_mask and d: sockets, anon
+ * inodes...) is kept apart, only for the fds that have one, without its
+ * trailing zero words: an unnamed unix socket's is 4 words, not 18.
  */
 struct pss_fd_rec {
-	u8 ver0[PSS_HANDLE_ENTRY_SIZE_VER0];
-	const void *detail;	/* detail_mask and d, or NULL */
+	u64 ino, pos, i_size;
+	const u64 *detail;	/* detail_words words, or NULL */
+	u64 u[2];		/* pss_handle_entry.u: what socket and pipe use */
+	s32 fd;
+	u32 flags;		/* PSS_HANDLE_* */
+	u32 open_flags;
+	u32 dev, rdev;		/* dev_t */
+	u16 i_mode;
+	u8 type;		/* enum pss_handle_type */
+	u8 fmode;
+	u8 detail_words;
 };
 
 /* An fd as copied under files->file_lock. */
@@ -186,6 +196,7 @@ struct pss_capture {
 	struct pss_vma_rec *vmas;	/* become the VA_SPACE class */
 	struct pss_vma_ref *vma_refs;
 	u32 nr_vmas, cap_vmas, cap_vma_refs, need_vmas;
+	u32 nr_vma_files, nr_vma_named;	/* VMAs with a file, with a name */
 
 	char *vnames;			/* special and anon VMA names */
 	u32 nr_vnames, cap_vnames, need_vnames, want_vnames;

@@ -256,7 +256,7 @@ int pss_task_copy_locked(struct pss_capture *c, struct sighand_struct *sighand)
 	acct->cmin_flt = sig->cmin_flt;
 	acct->cmaj_flt = sig->cmaj_flt;
 
-	memset(pi, 0, sizeof(*pi));
+	/* pi was zeroed before the locks (pss_capture_init(), each retry). */
 	pi->size = sizeof(*pi);
 	pss_fill_ids(c, pi);
 	pss_copy_comm(pi->comm, leader);
@@ -379,8 +379,12 @@ static int pss_threads_build(struct pss_capture *c)
 			pss_fill_thread(e, rec_len, r, ut, st);
 			pss_wbuf_add(wb, e, NULL);
 		}
+		/* The last use of the thread: let it go while it is at hand. */
+		put_task_struct(r->task);
+		c->threads[i].task = NULL;
 		cond_resched();
 	}
+	c->nr_threads = 0;
 
 	pi->utime_ns = ut_sum;
 	pi->stime_ns = st_sum;
@@ -427,12 +431,13 @@ int pss_task_build(struct pss_capture *c)
 	return pss_threads_build(c);
 }
 
-/* Drop the references the cut took on the threads. */
+/* Drop the references the cut took on the threads the build has not. */
 void pss_task_release(struct pss_capture *c)
 {
 	u32 i;
 
 	for (i = 0; i < c->nr_threads; i++)
-		put_task_struct(c->threads[i].task);
+		if (c->threads[i].task)
+			put_task_struct(c->threads[i].task);
 	c->nr_threads = 0;
 }

@@ -57,6 +57,14 @@ if [ -x "$top/bench/pss_bench" ]; then
 	cp "$top/bench/pss_bench" "$top/bench/pss_target" "$top/bench/run.sh" "$root/bench/"
 fi
 [ "$MODE" = bench ] && GUEST_MEM=${BENCH_MEM:-2048}
+# PSS_PERF=1: a profile of the bench (bench/run.sh): perf and its libraries.
+if [ "$MODE" = bench ] && [ -n "${PSS_PERF:-}" ]; then
+	[ -x /usr/bin/perf ] || die "PSS_PERF needs perf (apt-get install linux-perf)"
+	cp /usr/bin/perf "$root/usr/bin/perf"
+	for l in $(ldd /usr/bin/perf | grep -o '/[^ ]*'); do
+		mkdir -p "$root$(dirname "$l")" && cp -L "$l" "$root$l"
+	done
+fi
 {
 	echo "MODE=$MODE"
 	echo "TESTS=\"${tests[*]}\""
