@@ -291,47 +291,37 @@ static void pss_fill_type_specific(struct pss_handle_entry *e,
  * The names sockets, pipes and anon inodes get from their d_dname() for
  * readlink(/proc/PID/fd/N) - "socket:[INO]", "pipe:[INO]",
  * "anon_inode:NAME", a format userspace has parsed forever - made without
- * vsnprintf(): they are most of the fds of a busy process, and d_path()
- * formatting them was half the cost of a capture at 10,000 fds. -ENOENT:
- * not one of them (d_path() then).
+ * vsnprintf() or d_path(): they are most of the fds of a busy process.
+ * Socket and pipe names are unique per inode, so the snapshot keeps only
+ * the number and the walk writes them (pss_name_synth()). -ENOENT: not
+ * one of them (d_path() then).
  */
 static int pss_pseudo_name(struct pss_store *st, struct file *file,
 			   struct pss_name *out)
 {
 	struct dentry *d = file->f_path.dentry;
-	char buf[64], digits[24];
-	const char *prefix, *tail = "]";
-	unsigned long ino = file_inode(file)->i_ino;
-	int n = 0, len;
+	char buf[64];
+	int len;
 
 	if (!d->d_op || !d->d_op->d_dname)
 		return -ENOENT;
 	switch (file_inode(file)->i_sb->s_magic) {
 	case SOCKFS_MAGIC:
-		prefix = "socket:[";
-		break;
+		pss_name_synth(out, PSS_NAME_SOCKET, file_inode(file)->i_ino);
+		return 0;
 	case PIPEFS_MAGIC:
-		prefix = "pipe:[";
-		break;
+		pss_name_synth(out, PSS_NAME_PIPE, file_inode(file)->i_ino);
+		return 0;
 	case ANON_INODE_FS_MAGIC:
 		/* Named at creation, never renamed: "[eventfd]", "inotify"... */
 		if (d->d_name.len > sizeof(buf) - sizeof("anon_inode:"))
 			return -ENOENT;
-		len = scnprintf(buf, sizeof(buf), "anon_inode:%.*s",
-				d->d_name.len, d->d_name.name);
-		return pss_intern(st, buf, len, out);
-	default:
-		return -ENOENT;
+		len = sizeof("anon_inode:") - 1;
+		memcpy(buf, "anon_inode:", len);
+		memcpy(buf + len, d->d_name.name, d->d_name.len);
+		return pss_intern(st, buf, len + d->d_name.len, out);
 	}
-	do {
-		digits[n++] = '0' + ino % 10;
-		ino /= 10;
-	} while (ino);
-	len = strscpy(buf, prefix, sizeof(buf));
-	while (n)
-		buf[len++] = digits[--n];
-	buf[len++] = *tail;
-	return pss_intern(st, buf, len, out);
+	return -ENOENT;
 }
 
 /* The VER1 part of a handle record: detail_mask and d, in words. */
@@ -402,7 +392,7 @@ static int pss_fd_build(struct pss_capture *c, struct pss_fdinfo *fdi,
 		e.flags |= PSS_HANDLE_PATH_ONLY;
 	if (d_unlinked(file->f_path.dentry))
 		e.flags |= PSS_HANDLE_DELETED;
-	if (name && name->s)
+	if (name && pss_name_present(name))
 		e.flags |= PSS_HANDLE_HAS_NAME;
 	if (c->facets & PSS_FACET_HANDLE_BASIC)
 		pss_fill_basic(&e, file);

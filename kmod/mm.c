@@ -297,6 +297,7 @@ int pss_mm_build(struct pss_capture *c)
 			continue;
 		names[i].s = NULL;
 		names[i].len = 0;
+		names[i].kind = PSS_NAME_STR;
 		if (ref->file) {
 			u64 t = ktime_get_ns();
 

@@ -45,11 +45,31 @@ struct pss_arena_chunk;
 struct pss_intern_ent;
 struct pss_path_ent;
 
-/* An interned name (see pss_intern()): NUL-terminated, or s == NULL. */
-struct pss_name {
-	const char *s;
-	u32 len;
+/* How a record's name is kept (pss_name.kind). */
+enum pss_name_kind {
+	PSS_NAME_STR,		/* s: interned, NUL-terminated, or NULL: none */
+	PSS_NAME_SOCKET,	/* "socket:[ino]", written by the walk */
+	PSS_NAME_PIPE,		/* "pipe:[ino]", written by the walk */
 };
+
+/*
+ * A record's name: interned (see pss_intern()), or, for the names the
+ * kernel makes of an inode number and are unique per fd (sockets, pipes),
+ * only that number: the walk writes them, the snapshot keeps no string.
+ */
+struct pss_name {
+	union {
+		const char *s;
+		unsigned long ino;
+	};
+	u32 len;		/* strlen() of the name */
+	u8 kind;		/* enum pss_name_kind */
+};
+
+static inline bool pss_name_present(const struct pss_name *n)
+{
+	return n->kind != PSS_NAME_STR || n->s;
+}
 
 /*
  * Memory of one capture (store.c): its charge, the names it interned, its
@@ -235,6 +255,19 @@ static inline u64 pss_held_ns(u64 t)
 	return max_t(u64, ktime_get_ns() - t, 1);
 }
 
+/*
+ * The frame the walk gives record @i: fixed part, name, NUL, padding.
+ * Inline: the walk asks it twice per record.
+ */
+static inline u32 pss_wbuf_rec_len(const struct pss_walk_buf *wb, u64 i)
+{
+	u32 len = wb->user_fixed;
+
+	if (wb->names && pss_name_present(&wb->names[i]))
+		len += wb->names[i].len + 1;
+	return ALIGN(len, PSS_REC_ALIGN);
+}
+
 /* store.c: memory, records and names; calls nothing above it */
 void pss_store_limits(struct pss_version *ver);
 int pss_store_init(struct pss_store *st);
@@ -253,10 +286,11 @@ void pss_wbuf_adopt(struct pss_walk_buf *wb, void *recs, u32 count,
 		    void (*format)(void *dst, const void *rec),
 		    struct pss_name *names);
 void *pss_wbuf_slot(struct pss_walk_buf *wb);
-u32 pss_wbuf_rec_len(const struct pss_walk_buf *wb, u64 i);
 void *pss_keep(struct pss_store *st, size_t len);
 void pss_wbuf_add(struct pss_walk_buf *wb, const void *rec,
 		  const struct pss_name *name);
+void pss_name_synth(struct pss_name *out, u8 kind, unsigned long ino);
+void pss_name_write(char *dst, const struct pss_name *n);
 void pss_store_finish(struct pss_store *st, struct pss_snapshot *snap);
 void pss_store_free_snapshot(struct pss_snapshot *snap);
 

@@ -194,11 +194,11 @@ static int pss_walk_copy(const struct pss_walk_buf *wb, u64 pos, u64 end,
 		else
 			memcpy(dst, rec, fill);
 		memcpy(dst, &len, sizeof(len));
-		if (name && name->s) {
+		if (name && pss_name_present(name)) {
 			u32 frame[2] = { fill, name->len };	/* name_off, _len */
 
 			memcpy(dst + PSS_REC_NAME_AT, frame, sizeof(frame));
-			memcpy(dst + fill, name->s, name->len + 1);
+			pss_name_write(dst + fill, name);
 			fill += name->len + 1;
 		}
 		memset(dst + fill, 0, len - fill);
@@ -233,12 +233,20 @@ static long pss_ioctl_walk(struct pss_snapshot *snap, void __user *uarg)
 		return -ERANGE;
 
 	pos = args.pos;
-	for (end = pos; end < wb->count; end++) {
-		u32 len = pss_wbuf_rec_len(wb, end);
+	if (!wb->names) {
+		/* Records of one length: no need to look at each. */
+		u32 len = pss_wbuf_rec_len(wb, 0);
 
-		if (bytes + len > args.buf_len)
-			break;
-		bytes += len;
+		end = pos + min_t(u64, wb->count - pos, args.buf_len / len);
+		bytes = (end - pos) * len;
+	} else {
+		for (end = pos; end < wb->count; end++) {
+			u32 len = pss_wbuf_rec_len(wb, end);
+
+			if (bytes + len > args.buf_len)
+				break;
+			bytes += len;
+		}
 	}
 	if (end == pos && pos < wb->count) {
 		ret = -ENOSPC;

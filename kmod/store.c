@@ -352,6 +352,7 @@ int pss_intern(struct pss_store *st, const char *s, u32 len,
 	e->hash = h;
 	e->name.s = dst;
 	e->name.len = len;
+	e->name.kind = PSS_NAME_STR;
 	e->next = *bucket;
 	*bucket = e;
 	*out = e->name;
@@ -395,6 +396,7 @@ int pss_resolve_path(struct pss_store *st, const struct path *path,
 	}
 	out->s = NULL;
 	out->len = 0;
+	out->kind = PSS_NAME_STR;
 	p = d_path(path, st->scratch, PATH_MAX);
 	if (IS_ERR(p))
 		return 0;	/* no name: not cached, rare */
@@ -405,6 +407,49 @@ int pss_resolve_path(struct pss_store *st, const struct path *path,
 	e->dentry = path->dentry;
 	e->name = *out;
 	return 0;
+}
+
+static const char *const pss_synth_prefix[] = {
+	[PSS_NAME_SOCKET]	= "socket:[",
+	[PSS_NAME_PIPE]		= "pipe:[",
+};
+
+static u32 pss_digits(unsigned long v)
+{
+	u32 n = 1;
+
+	while (v >= 10) {
+		v /= 10;
+		n++;
+	}
+	return n;
+}
+
+/* The name @kind makes of inode number @ino, without a string kept. */
+void pss_name_synth(struct pss_name *out, u8 kind, unsigned long ino)
+{
+	out->ino = ino;
+	out->kind = kind;
+	out->len = strlen(pss_synth_prefix[kind]) + pss_digits(ino) + 1;
+}
+
+/* @n's text and its NUL at @dst (n->len + 1 bytes): at walk time. */
+void pss_name_write(char *dst, const struct pss_name *n)
+{
+	unsigned long v;
+	u32 plen, i;
+
+	if (n->kind == PSS_NAME_STR) {
+		memcpy(dst, n->s, n->len + 1);
+		return;
+	}
+	plen = strlen(pss_synth_prefix[n->kind]);
+	memcpy(dst, pss_synth_prefix[n->kind], plen);
+	i = n->len - 1;
+	dst[i] = ']';
+	dst[n->len] = '\0';
+	for (v = n->ino; i > plen; v /= 10)
+		dst[--i] = '0' + v % 10;
 }
 
 /*
@@ -431,16 +476,6 @@ int pss_wbuf_alloc(struct pss_store *st, struct pss_walk_buf *wb, u32 count,
 		return PTR_ERR(p);
 	wb->names = p;
 	return 0;
-}
-
-/* The frame the walk gives record @i: fixed part, name, NUL, padding. */
-u32 pss_wbuf_rec_len(const struct pss_walk_buf *wb, u64 i)
-{
-	u32 len = wb->user_fixed;
-
-	if (wb->names && wb->names[i].s)
-		len += wb->names[i].len + 1;
-	return ALIGN(len, PSS_REC_ALIGN);
 }
 
 /*
@@ -489,8 +524,13 @@ void pss_wbuf_add(struct pss_walk_buf *wb, const void *rec,
 	if (rec != dst)
 		memcpy(dst, rec, wb->rec_size);
 	if (wb->names) {
-		wb->names[wb->count].s = name ? name->s : NULL;
-		wb->names[wb->count].len = name ? name->len : 0;
+		if (name) {
+			wb->names[wb->count] = *name;
+		} else {
+			wb->names[wb->count].s = NULL;
+			wb->names[wb->count].len = 0;
+			wb->names[wb->count].kind = PSS_NAME_STR;
+		}
 	}
 	rec_len = pss_wbuf_rec_len(wb, wb->count);
 	memcpy(dst, &rec_len, sizeof(rec_len));
