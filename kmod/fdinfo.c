@@ -3,10 +3,10 @@
  * pss: handle detail (HANDLE_TYPE_SPECIFIC, VER1 part of the record).
  *
  * Everything here runs after the cut, from the file pinned at it, and may
- * sleep. Sockets are read through the exported socket calls
- * (kernel_getsockname(), kernel_getpeername(), unix_peer_get(), the unix
- * queue lengths) and the public struct sock / tcp_sock / udp_sock fields
- * /proc/net reads. The state of eventfd, timerfd, signalfd, inotify and
+ * sleep. Sockets are read through the public struct sock / inet_sock /
+ * tcp_sock / udp_sock fields /proc/net reads, as it reads them (addresses
+ * and ports too), and, for the other families, the exported socket calls
+ * (kernel_getsockname(), unix_peer_get(), the unix queue lengths). The state of eventfd, timerfd, signalfd, inotify and
  * epoll files lives in structs private to their .c files: pss asks the
  * file itself, through its f_op->show_fdinfo(), for the text
  * /proc/PID/fdinfo/N would show, and parses that - the kernel's own view,
@@ -33,6 +33,8 @@
 #include <linux/tty.h>
 #include <linux/un.h>
 #include <net/af_unix.h>
+#include <net/inet_sock.h>
+#include <net/ipv6.h>
 #include <net/sock.h>
 #include <net/udp.h>
 #include "compat.h"
@@ -100,23 +102,75 @@ static void pss_sock_queues(struct sock *sk, struct pss_handle_sock_detail *d)
 	}
 }
 
-static void pss_inet_addr(const struct sockaddr_storage *ss, u8 *addr,
-			  u16 *port)
+/*
+ * An inet socket's names as getsockname() and getpeername() give them, read
+ * as /proc/net/{tcp,udp}{,6} reads them: racy field reads, without the
+ * lock_sock() (twice per socket) of inet_getname(), and without the cgroup
+ * BPF hooks that may rewrite what the process itself is told.
+ */
+static void pss_inet_names(struct pss_handle_entry *e, struct sock *sk)
 {
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *sin = (const void *)ss;
+	struct pss_handle_sock_detail *d = &e->d.sock;
+	const struct inet_sock *inet = inet_sk(sk);
+	__be16 dport = READ_ONCE(inet->inet_dport);
+	int state = READ_ONCE(sk->sk_state);
 
-		memcpy(addr, &sin->sin_addr, sizeof(sin->sin_addr));
-		*port = ntohs(sin->sin_port);
-	} else if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *sin6 = (const void *)ss;
+	if (sk->sk_family == AF_INET) {
+		__be32 a = READ_ONCE(inet->inet_rcv_saddr);
 
-		memcpy(addr, &sin6->sin6_addr, sizeof(sin6->sin6_addr));
-		*port = ntohs(sin6->sin6_port);
+		if (!a)
+			a = READ_ONCE(inet->inet_saddr);
+		memcpy(d->in.local_addr, &a, sizeof(a));
+#if IS_ENABLED(CONFIG_IPV6)
+	} else {
+		const struct ipv6_pinfo *np = inet6_sk(sk);
+		struct in6_addr a = sk->sk_v6_rcv_saddr;
+
+		if (ipv6_addr_any(&a) && np)
+			a = np->saddr;
+		memcpy(d->in.local_addr, &a, sizeof(a));
+#endif
 	}
+	d->in.local_port = ntohs(READ_ONCE(inet->inet_sport));
+	e->detail_mask |= PSS_HD_SOCK_LOCAL;
+
+	/* inet_getname()'s -ENOTCONN */
+	if (!dport || ((1 << state) & (TCPF_CLOSE | TCPF_SYN_SENT)))
+		return;
+	if (sk->sk_family == AF_INET) {
+		__be32 a = READ_ONCE(inet->inet_daddr);
+
+		memcpy(d->in.remote_addr, &a, sizeof(a));
+#if IS_ENABLED(CONFIG_IPV6)
+	} else {
+		struct in6_addr a = sk->sk_v6_daddr;
+
+		memcpy(d->in.remote_addr, &a, sizeof(a));
+#endif
+	}
+	d->in.remote_port = ntohs(dport);
+	e->detail_mask |= PSS_HD_SOCK_REMOTE;
 }
 
-/* kernel_getsockname() and friends lock the socket: after the cut only. */
+/*
+ * sock_i_ino() without its read_lock_bh(): the socket's inode is freed
+ * only after an RCU grace period (sock_free_inode() is a ->free_inode),
+ * and a socket being closed reads as 0, as it would under the lock.
+ */
+static unsigned long pss_sock_ino(struct sock *sk)
+{
+	struct socket *sock;
+	unsigned long ino = 0;
+
+	rcu_read_lock();
+	sock = READ_ONCE(sk->sk_socket);
+	if (sock)
+		ino = SOCK_INODE(sock)->i_ino;
+	rcu_read_unlock();
+	return ino;
+}
+
+/* kernel_getsockname() and unix_peer_get() lock: after the cut only. */
 static void pss_sock_detail(struct pss_handle_entry *e, struct socket *sock)
 {
 	struct pss_handle_sock_detail *d = &e->d.sock;
@@ -130,23 +184,13 @@ static void pss_sock_detail(struct pss_handle_entry *e, struct socket *sock)
 	pss_sock_queues(sk, d);
 	e->detail_mask |= PSS_HD_SOCK_QUEUES;
 
+	if (sk->sk_family == AF_INET || sk->sk_family == AF_INET6) {
+		pss_inet_names(e, sk);
+		return;
+	}
 	memset(&ss, 0, sizeof(ss));
 	len = kernel_getsockname(sock, (struct sockaddr *)&ss);
 	switch (sk->sk_family) {
-	case AF_INET:
-	case AF_INET6:
-		if (len >= 0 && ss.ss_family == sk->sk_family) {
-			pss_inet_addr(&ss, d->in.local_addr, &d->in.local_port);
-			e->detail_mask |= PSS_HD_SOCK_LOCAL;
-		}
-		memset(&ss, 0, sizeof(ss));
-		len = kernel_getpeername(sock, (struct sockaddr *)&ss);
-		if (len >= 0 && ss.ss_family == sk->sk_family) {
-			pss_inet_addr(&ss, d->in.remote_addr,
-				      &d->in.remote_port);
-			e->detail_mask |= PSS_HD_SOCK_REMOTE;
-		}
-		break;
 	case AF_UNIX: {
 		const struct sockaddr_un *sun = (const void *)&ss;
 		int off = offsetof(struct sockaddr_un, sun_path);
@@ -162,7 +206,7 @@ static void pss_sock_detail(struct pss_handle_entry *e, struct socket *sock)
 		}
 		peer = unix_peer_get(sk);
 		if (peer) {
-			d->un.peer_ino = sock_i_ino(peer);
+			d->un.peer_ino = pss_sock_ino(peer);
 			sock_put(peer);
 			e->detail_mask |= PSS_HD_SOCK_PEER;
 		}
