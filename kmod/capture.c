@@ -72,8 +72,11 @@ static int pss_grow(struct pss_capture *c, void **buf, u32 *cap, u32 need,
 
 	if (need <= *cap)
 		return 0;
-	/* Some slack, so a target that grows a little does not cost a try. */
-	want = need + need / 8 + 8;
+	/*
+	 * Some slack, so a target that grows a little does not cost a try;
+	 * little, as the VMA array is kept by the snapshot as it is.
+	 */
+	want = need + need / 64 + 16;
 	if (want < need || check_mul_overflow((size_t)want, esize, &bytes))
 		return -ENOBUFS;
 	pss_free(&c->store, *buf, (size_t)*cap * esize);
