@@ -6,8 +6,9 @@
  * sleep. Sockets are read through the public struct sock / inet_sock /
  * tcp_sock / udp_sock fields /proc/net reads, as it reads them (addresses
  * and ports too), and, for the other families, the exported socket calls
- * (kernel_getsockname(), unix_peer_get(), the unix queue lengths). The state of eventfd, timerfd, signalfd, inotify and
- * epoll files lives in structs private to their .c files: pss asks the
+ * (kernel_getsockname(), unix_peer_get(), the unix queue lengths). The
+ * state of eventfd, timerfd, signalfd, inotify and epoll files lives in
+ * structs private to their .c files: pss asks the
  * file itself, through its f_op->show_fdinfo(), for the text
  * /proc/PID/fdinfo/N would show, and parses that - the kernel's own view,
  * with the kernel's own locking. pidfds, memfds and ttys are read from
