@@ -252,14 +252,13 @@ static int pss_parse(struct file *file, struct pss_buildid_ent *ent)
 	return state;
 }
 
-/* Fill @e's build-id fields for the VMA backed by @file. */
 /*
- * The build-id of the file @r maps, into the VMA's record: parsed once per
- * inode, and the id interned in the snapshot's store (the table is the
- * capture's, the record the snapshot's).
+ * The build-id of @file, into the entry @r of the VMAs that map it: parsed
+ * once per inode, and the id interned in the snapshot's store (the table
+ * is the capture's, the entry the snapshot's).
  */
 int pss_buildid_get(struct pss_buildid *b, struct file *file,
-		    struct pss_vma_rec *r)
+		    struct pss_vma_side *r)
 {
 	const struct inode *inode = file_inode(file);
 	struct pss_buildid_ent *ent;

@@ -11,7 +11,7 @@
 struct file;
 struct pss_buildid_ent;
 struct pss_store;
-struct pss_vma_rec;
+struct pss_vma_side;
 
 /* One per build of the VMA records: each inode parsed once. */
 struct pss_buildid {
@@ -22,7 +22,7 @@ struct pss_buildid {
 
 int pss_buildid_init(struct pss_buildid *b, struct pss_store *st, u32 nr);
 int pss_buildid_get(struct pss_buildid *b, struct file *file,
-		    struct pss_vma_rec *r);
+		    struct pss_vma_side *r);
 void pss_buildid_fini(struct pss_buildid *b);
 
 #endif /* _PSS_BUILDID_H */

@@ -76,13 +76,11 @@ static void pss_copy_vma_name(struct pss_capture *c, struct pss_vma_rec *r,
 #endif
 #endif
 	if (vma->vm_file) {
-		if (anon) {
+		if (anon)
 			pss_set_name(c, r, ref, PSS_VMA_NAME_ANON_SHMEM,
 				     "[anon_shmem:%s]", anon->name);
-		} else {
+		else
 			r->name_kind = PSS_VMA_NAME_FILE;
-			ref->file = get_file(vma->vm_file);
-		}
 		return;
 	}
 	if (vma->vm_ops && vma->vm_ops->name) {
@@ -108,13 +106,40 @@ static void pss_copy_vma_name(struct pss_capture *c, struct pss_vma_rec *r,
 			     anon->name);
 }
 
-/* Under mmap_read_lock(c->mm): copy every VMA, pin backing files. */
+/* Branch-free: this runs for every VMA, under the mmap lock. */
+static u32 pss_vma_flags(unsigned long vm_flags)
+{
+#define PSS_VM(vm, pss)	((vm_flags & (vm)) ? (pss) : 0)
+	return PSS_VM(VM_SHARED, PSS_VMA_SHARED) |
+		PSS_VM(VM_GROWSDOWN, PSS_VMA_GROWSDOWN) |
+		PSS_VM(VM_LOCKED, PSS_VMA_LOCKED) |
+		PSS_VM(VM_HUGETLB, PSS_VMA_HUGETLB) |
+		PSS_VM(VM_IO, PSS_VMA_IO) |
+		PSS_VM(VM_PFNMAP, PSS_VMA_PFNMAP) |
+		PSS_VM(VM_DONTDUMP, PSS_VMA_DONTDUMP) |
+		PSS_VM(VM_DONTCOPY, PSS_VMA_DONTFORK) |
+		PSS_VM(VM_WIPEONFORK, PSS_VMA_WIPEONFORK) |
+		PSS_VM(VM_MAYSHARE, PSS_VMA_MAYSHARE) |
+		PSS_VM(VM_ACCOUNT, PSS_VMA_ACCOUNT) |
+		PSS_VM(VM_NORESERVE, PSS_VMA_NORESERVE) |
+		PSS_VM(VM_MERGEABLE, PSS_VMA_MERGEABLE) |
+		PSS_VM(VM_HUGEPAGE, PSS_VMA_HUGEPAGE) |
+		PSS_VM(VM_NOHUGEPAGE, PSS_VMA_NOHUGEPAGE);
+#undef PSS_VM
+}
+
+/*
+ * Under mmap_read_lock(c->mm): copy every VMA, pin backing files. A file
+ * is pinned once per run of VMAs that map it (a library's text, data and
+ * relro are one run); its inode is read after the cut, from the pin.
+ */
 int pss_mm_copy_locked(struct pss_capture *c)
 {
 	VMA_ITERATOR(vmi, c->mm, 0);
 	bool section = c->facets & PSS_FACET_VA_SPACE_SECTION;
 	struct mm_struct *mm = c->mm;
 	struct vm_area_struct *vma;
+	struct file *prev_file = NULL;
 	u32 n = 0;
 
 	/*
@@ -131,7 +156,7 @@ int pss_mm_copy_locked(struct pss_capture *c)
 	c->nr_vma_named = 0;
 
 	for_each_vma(vmi, vma) {
-		struct file *file = vma->vm_file;
+		unsigned long vm_flags = vma->vm_flags;
 		struct pss_vma_ref *ref;
 		struct pss_vma_rec *r;
 
@@ -144,29 +169,26 @@ int pss_mm_copy_locked(struct pss_capture *c)
 		ref = &c->vma_refs[n];
 		r->start = vma->vm_start;
 		r->end = vma->vm_end;
-		r->vm_flags = vma->vm_flags;
 		r->pgoff = vma->vm_pgoff;
+		r->flags = pss_vma_flags(vm_flags);
+		r->prot = (vm_flags & VM_READ ? PSS_PROT_READ : 0) |
+			  (vm_flags & VM_WRITE ? PSS_PROT_WRITE : 0) |
+			  (vm_flags & VM_EXEC ? PSS_PROT_EXEC : 0);
 		r->page_shift = ilog2(vma_kernel_pagesize(vma));
 		r->name_kind = PSS_VMA_NAME_NONE;
-		r->has_file = file;
+		r->has_file = vma->vm_file;
+		r->side = 0;
 		ref->file = NULL;
 		ref->name = NULL;
 		ref->name_len = 0;
-		if (file) {
-			const struct inode *inode = pss_file_user_inode(file);
-
-			r->dev = inode->i_sb->s_dev;
-			r->ino = inode->i_ino;
-			r->deleted = d_unlinked(file->f_path.dentry);
-		} else {
-			r->dev = 0;
-			r->ino = 0;
-			r->deleted = false;
+		if (vma->vm_file != prev_file && vma->vm_file) {
+			ref->file = get_file(vma->vm_file);
+			c->nr_vma_files++;
 		}
+		prev_file = vma->vm_file;
 		if (section) {
 			pss_copy_vma_name(c, r, ref, vma);
-			c->nr_vma_files += !!ref->file;
-			c->nr_vma_named += ref->file || ref->name;
+			c->nr_vma_named += r->name_kind != PSS_VMA_NAME_NONE;
 		}
 		c->nr_vmas = ++n;
 	}
@@ -194,78 +216,138 @@ void pss_mm_release(struct pss_capture *c)
 	}
 }
 
-/* Branch-free: this runs for every VMA of every walk. */
-static u32 pss_vma_flags(unsigned long vm_flags, bool deleted)
+/* The side entry of @r, or NULL. */
+static const struct pss_vma_side *pss_vma_side_of(const struct pss_walk_buf *wb,
+						  const struct pss_vma_rec *r)
 {
-#define PSS_VM(vm, pss)	((vm_flags & (vm)) ? (pss) : 0)
-	return (deleted ? PSS_VMA_DELETED : 0) |
-		PSS_VM(VM_SHARED, PSS_VMA_SHARED) |
-		PSS_VM(VM_GROWSDOWN, PSS_VMA_GROWSDOWN) |
-		PSS_VM(VM_LOCKED, PSS_VMA_LOCKED) |
-		PSS_VM(VM_HUGETLB, PSS_VMA_HUGETLB) |
-		PSS_VM(VM_IO, PSS_VMA_IO) |
-		PSS_VM(VM_PFNMAP, PSS_VMA_PFNMAP) |
-		PSS_VM(VM_DONTDUMP, PSS_VMA_DONTDUMP) |
-		PSS_VM(VM_DONTCOPY, PSS_VMA_DONTFORK) |
-		PSS_VM(VM_WIPEONFORK, PSS_VMA_WIPEONFORK) |
-		PSS_VM(VM_MAYSHARE, PSS_VMA_MAYSHARE) |
-		PSS_VM(VM_ACCOUNT, PSS_VMA_ACCOUNT) |
-		PSS_VM(VM_NORESERVE, PSS_VMA_NORESERVE) |
-		PSS_VM(VM_MERGEABLE, PSS_VMA_MERGEABLE) |
-		PSS_VM(VM_HUGEPAGE, PSS_VMA_HUGEPAGE) |
-		PSS_VM(VM_NOHUGEPAGE, PSS_VMA_NOHUGEPAGE);
-#undef PSS_VM
+	const struct pss_vma_side *side = wb->side;
+
+	return r->side ? &side[r->side - 1] : NULL;
 }
 
-/* At walk time: the uapi record of a VMA as the snapshot keeps it. */
-void pss_vma_format(void *dst, const void *rec)
+static u32 pss_vma_rec_len(const struct pss_walk_buf *wb, const void *rec)
+{
+	const struct pss_vma_side *sd = pss_vma_side_of(wb, rec);
+	u32 len = sizeof(struct pss_vma_entry);
+
+	if (sd && sd->name.s)
+		len += sd->name.len + 1;
+	return ALIGN(len, PSS_REC_ALIGN);
+}
+
+/* At walk time: the uapi record of a VMA, its name and padding. */
+static void pss_vma_write(const struct pss_walk_buf *wb, void *dst,
+			  const void *rec, u32 rec_len)
 {
 	const struct pss_vma_rec *r = rec;
+	const struct pss_vma_side *sd = pss_vma_side_of(wb, r);
 	struct pss_vma_entry *e = dst;
+	u32 fill = sizeof(*e);
 
 	/*
 	 * Every field, no memset (the bounce buffer is not zeroed): a field
 	 * added to the record must be set here too.
 	 */
 	BUILD_BUG_ON(sizeof(*e) != PSS_VMA_ENTRY_SIZE_VER1);
-	e->flags = pss_vma_flags(r->vm_flags, r->deleted);
+	e->rec_len = rec_len;
+	e->flags = r->flags;
 	e->name_off = 0;
 	e->name_len = 0;
 	e->start = r->start;
 	e->end = r->end;
-	e->prot = (r->vm_flags & VM_READ ? PSS_PROT_READ : 0) |
-		  (r->vm_flags & VM_WRITE ? PSS_PROT_WRITE : 0) |
-		  (r->vm_flags & VM_EXEC ? PSS_PROT_EXEC : 0);
+	e->prot = r->prot;
 	e->name_kind = r->name_kind;
 	/* As /proc/PID/maps: an offset only for file mappings. */
 	e->pgoff_bytes = r->has_file ? r->pgoff << PAGE_SHIFT : 0;
-	e->dev_major = MAJOR(r->dev);
-	e->dev_minor = MINOR(r->dev);
-	e->ino = r->ino;
+	e->dev_major = 0;
+	e->dev_minor = 0;
+	e->ino = 0;
 	e->page_size = 1ULL << r->page_shift;
-	e->build_id_state = r->build_id_state;
-	e->build_id_len = r->build_id_len;
+	e->build_id_state = PSS_BUILD_ID_NONE;
+	e->build_id_len = 0;
 	memset(e->build_id, 0, sizeof(e->build_id));
-	if (r->build_id_state != PSS_BUILD_ID_NONE)
-		e->flags |= PSS_VMA_HAS_BUILD_ID;
-	if (r->build_id)
-		memcpy(e->build_id, r->build_id, r->build_id_len);
+	if (sd) {
+		if (sd->deleted)
+			e->flags |= PSS_VMA_DELETED;
+		e->dev_major = MAJOR(sd->dev);
+		e->dev_minor = MINOR(sd->dev);
+		e->ino = sd->ino;
+		e->build_id_state = sd->build_id_state;
+		if (sd->build_id_state != PSS_BUILD_ID_NONE)
+			e->flags |= PSS_VMA_HAS_BUILD_ID;
+		if (sd->build_id) {
+			e->build_id_len = sd->build_id_len;
+			memcpy(e->build_id, sd->build_id, sd->build_id_len);
+		}
+		if (sd->name.s) {
+			e->name_off = fill;
+			e->name_len = sd->name.len;
+			memcpy((char *)dst + fill, sd->name.s, sd->name.len + 1);
+			fill += sd->name.len + 1;
+		}
+	}
+	/* A file that has no path (a failed d_path()) has no name either. */
+	if (r->name_kind == PSS_VMA_NAME_FILE && !e->name_len)
+		e->name_kind = PSS_VMA_NAME_NONE;
+	memset((char *)dst + fill, 0, rec_len - fill);
+}
+
+static const struct pss_rec_ops pss_vma_ops = {
+	.rec_len	= pss_vma_rec_len,
+	.write		= pss_vma_write,
+};
+
+/* What one side entry is made of, while the VMAs are read. */
+struct pss_vma_key {
+	struct file *file;	/* pinned by c->vma_refs, or NULL */
+	struct pss_name name;	/* a special or anon name, or s == NULL */
+};
+
+/* One side entry, from its key: inode, path and build-id of a file. */
+static int pss_vma_side_fill(struct pss_capture *c, struct pss_buildid *bid,
+			     struct pss_vma_side *sd,
+			     const struct pss_vma_key *k)
+{
+	const struct inode *inode;
+	int err = 0;
+
+	memset(sd, 0, sizeof(*sd));
+	sd->name = k->name;
+	if (!k->file)
+		return 0;
+	inode = pss_file_user_inode(k->file);
+	sd->dev = inode->i_sb->s_dev;
+	sd->ino = inode->i_ino;
+	sd->deleted = d_unlinked(k->file->f_path.dentry);
+	if (!(c->facets & PSS_FACET_VA_SPACE_SECTION))
+		return 0;
+	if (!sd->name.s) {
+		u64 t = ktime_get_ns();
+
+		err = pss_resolve_path(&c->store,
+				       pss_file_user_path(k->file), &sd->name);
+		c->names_ns += ktime_get_ns() - t;
+	}
+	if (!err)
+		err = pss_buildid_get(bid, k->file, sd);
+	return err;
 }
 
 /*
- * After unlock, in one pass over the VMAs: intern each one's name (backing
- * files' paths resolved, see pss_resolve_path()), read its build-id, drop
- * its file; then make the records copied under the lock the walk class as
- * they are.
+ * After unlock: give each VMA its side entry - one per distinct (file,
+ * name) the VMAs have, made once - then drop the files and make the
+ * records copied under the lock the walk class as they are.
  */
 int pss_mm_build(struct pss_capture *c)
 {
 	struct pss_walk_buf *wb = &c->snap->walk[PSS_WALK_VA_SPACE];
-	struct pss_name *names = NULL;
-	size_t names_size = (size_t)c->nr_vmas * sizeof(*names);
+	u32 nr_keys = c->nr_vma_files + c->nr_vma_named, nside = 0, i;
+	struct pss_vma_side *side = NULL;
+	struct pss_vma_key *keys = NULL;
+	struct file *file = NULL;
+	struct pss_ptrmap map = { };
 	struct pss_buildid bid;
 	int err = 0;
-	u32 i;
 
 	if (!(c->facets & PSS_FACET_VA_SPACE))
 		return 0;
@@ -273,57 +355,70 @@ int pss_mm_build(struct pss_capture *c)
 		pss_mm_release(c);	/* the process dropped it: empty */
 		c->nr_vmas = 0;
 	}
-	/* A class without names (all anonymous) frames its records faster. */
-	if (c->nr_vmas && c->nr_vma_named) {
-		names = pss_alloc_raw(&c->store, names_size);
-		if (IS_ERR(names))
-			return PTR_ERR(names);
-	}
-	/* Sized by the files mapped, not the VMAs: most have none. */
-	err = pss_buildid_init(&bid, &c->store, c->nr_vma_files);
-	if (err) {
-		pss_free(&c->store, names, names_size);
-		return err;
-	}
-
-	for (i = 0; i < c->nr_vmas && !err; i++) {
-		struct pss_vma_ref *ref = &c->vma_refs[i];
-		struct pss_vma_rec *r = &c->vmas[i];
-
-		r->build_id = NULL;
-		r->build_id_state = PSS_BUILD_ID_NONE;
-		r->build_id_len = 0;
-		if (!names)
-			continue;
-		names[i].s = NULL;
-		names[i].len = 0;
-		names[i].kind = PSS_NAME_STR;
-		if (ref->file) {
-			u64 t = ktime_get_ns();
-
-			err = pss_resolve_path(&c->store,
-					       pss_file_user_path(ref->file),
-					       &names[i]);
-			c->names_ns += ktime_get_ns() - t;
-			if (!err && !names[i].s)
-				r->name_kind = PSS_VMA_NAME_NONE;
-			if (!err)
-				err = pss_buildid_get(&bid, ref->file, r);
-			fput(ref->file);
-			ref->file = NULL;
-		} else if (ref->name) {
-			err = pss_intern(&c->store, ref->name, ref->name_len,
-					 &names[i]);
+	if (c->nr_vmas && nr_keys) {
+		err = pss_ptrmap_init(&c->store, &map, nr_keys);
+		if (err)
+			return err;
+		keys = pss_alloc_raw(&c->store, (size_t)nr_keys * sizeof(*keys));
+		if (IS_ERR(keys)) {
+			pss_ptrmap_fini(&c->store, &map);
+			return PTR_ERR(keys);
 		}
-		cond_resched();
 	}
-	pss_buildid_fini(&bid);
+
+	/* The keys: a run of VMAs of one file has one pin, on its first. */
+	for (i = 0; keys && i < c->nr_vmas && !err; i++) {
+		const struct pss_vma_ref *ref = &c->vma_refs[i];
+		struct pss_vma_rec *r = &c->vmas[i];
+		struct pss_name name = { };
+		u32 *slot;
+
+		if (ref->file)
+			file = ref->file;
+		if (ref->name)
+			err = pss_intern(&c->store, ref->name, ref->name_len,
+					 &name);
+		if (err || (!r->has_file && !name.s))
+			continue;
+		slot = pss_ptrmap_get(&map, r->has_file ? file : NULL, name.s);
+		if (*slot == U32_MAX) {
+			*slot = nside;
+			keys[nside].file = r->has_file ? file : NULL;
+			keys[nside].name = name;
+			nside++;
+		}
+		r->side = *slot + 1;
+	}
+	pss_ptrmap_fini(&c->store, &map);
+
+	if (!err && nside) {
+		side = pss_alloc_raw(&c->store, (size_t)nside * sizeof(*side));
+		if (IS_ERR(side)) {
+			err = PTR_ERR(side);
+			side = NULL;
+		}
+	}
+	if (!err)
+		err = pss_buildid_init(&bid, &c->store,
+				       c->facets & PSS_FACET_VA_SPACE_SECTION ?
+				       c->nr_vma_files : 0);
+	if (!err) {
+		for (i = 0; i < nside && !err; i++) {
+			err = pss_vma_side_fill(c, &bid, &side[i], &keys[i]);
+			cond_resched();
+		}
+		pss_buildid_fini(&bid);
+	}
+	if (keys)
+		pss_free(&c->store, keys, (size_t)nr_keys * sizeof(*keys));
 	if (err) {
-		pss_free(&c->store, names, names_size);
+		if (side)
+			pss_free(&c->store, side, (size_t)nside * sizeof(*side));
 		return err;
 	}
-	pss_wbuf_adopt(wb, c->vmas, c->nr_vmas, sizeof(*c->vmas),
-		       sizeof(struct pss_vma_entry), pss_vma_format, names);
+	pss_mm_release(c);
+	pss_wbuf_adopt_ops(wb, c->vmas, c->nr_vmas, sizeof(*c->vmas),
+			   &pss_vma_ops, side);
 	/* The snapshot has the records now: the capture frees no more. */
 	c->vmas = NULL;
 	c->nr_vmas = 0;

@@ -95,10 +95,25 @@ struct pss_store {
  * padding: names are kept once per snapshot, records are framed on the way
  * out.
  */
+struct pss_walk_buf;
+
+/*
+ * A class whose records frame themselves: the walk asks each record's
+ * rec_len and has write() lay it out (fixed part, name, NUL, padding),
+ * names and shared fields from the class's side table.
+ */
+struct pss_rec_ops {
+	u32 (*rec_len)(const struct pss_walk_buf *wb, const void *rec);
+	void (*write)(const struct pss_walk_buf *wb, void *dst,
+		      const void *rec, u32 rec_len);
+};
+
 struct pss_walk_buf {
 	void *recs;
 	struct pss_name *names;	/* NULL: the class has no names */
 	void (*format)(void *dst, const void *rec); /* NULL: stored as is */
+	const struct pss_rec_ops *ops;	/* or: records frame themselves */
+	void *side;		/* with ops: what the records refer to */
 	u64 count;
 	u64 bytes;		/* sum of rec_len */
 	u32 rec_size;
@@ -121,19 +136,27 @@ struct pss_snapshot {
 
 /*
  * A VMA as the snapshot keeps it: written under the mmap lock, every field
- * (no memset), and kept as it is; the walk makes the uapi record of it
- * (pss_vma_format()).
+ * (no memset), and kept as it is. What VMAs share (a file's path, inode
+ * and build-id, a special or anon name) is in the class's side table
+ * (struct pss_vma_side), once; the walk makes the uapi record of both.
  */
 struct pss_vma_rec {
 	u64 start, end;
 	u64 pgoff;		/* pages */
-	u64 ino;
-	unsigned long vm_flags;
-	const u8 *build_id;	/* interned (VA_SPACE_SECTION), or NULL */
-	u32 dev;
+	u32 flags;		/* PSS_VMA_*, but DELETED (a file's) */
+	u32 side;		/* 1 + index in the side table, 0: none */
 	u8 name_kind;
 	u8 page_shift;
+	u8 prot;		/* PSS_PROT_* */
 	bool has_file;
+};
+
+/* What VMAs share: a mapped file, a name. */
+struct pss_vma_side {
+	struct pss_name name;	/* interned, or s == NULL */
+	u64 ino;
+	const u8 *build_id;	/* interned (VA_SPACE_SECTION), or NULL */
+	u32 dev;
 	bool deleted;
 	u8 build_id_state;	/* enum pss_build_id_state */
 	u8 build_id_len;
@@ -141,7 +164,7 @@ struct pss_vma_rec {
 
 /* What the build needs of a VMA besides its record; dropped after it. */
 struct pss_vma_ref {
-	struct file *file;	/* pinned (VA_SPACE_SECTION) */
+	struct file *file;	/* pinned, or NULL: pinned by the VMA before */
 	const char *name;	/* NUL-terminated: static or in c->vnames */
 	u32 name_len;
 };
@@ -263,6 +286,9 @@ static inline u32 pss_wbuf_rec_len(const struct pss_walk_buf *wb, u64 i)
 {
 	u32 len = wb->user_fixed;
 
+	if (wb->ops)
+		return wb->ops->rec_len(wb, wb->recs + i * wb->rec_size);
+
 	if (wb->names && pss_name_present(&wb->names[i]))
 		len += wb->names[i].len + 1;
 	return ALIGN(len, PSS_REC_ALIGN);
@@ -285,11 +311,24 @@ void pss_wbuf_adopt(struct pss_walk_buf *wb, void *recs, u32 count,
 		    u32 rec_size, u32 user_fixed,
 		    void (*format)(void *dst, const void *rec),
 		    struct pss_name *names);
+void pss_wbuf_adopt_ops(struct pss_walk_buf *wb, void *recs, u32 count,
+			u32 rec_size, const struct pss_rec_ops *ops,
+			void *side);
 void *pss_wbuf_slot(struct pss_walk_buf *wb);
 void *pss_keep(struct pss_store *st, size_t len);
 void pss_wbuf_add(struct pss_walk_buf *wb, const void *rec,
 		  const struct pss_name *name);
 void pss_name_synth(struct pss_name *out, u8 kind, unsigned long ino);
+
+/* A scratch map from a pair of pointers to an index (store.c). */
+struct pss_ptrmap {
+	struct pss_ptrmap_slot *slots;
+	u32 bits;
+};
+
+int pss_ptrmap_init(struct pss_store *st, struct pss_ptrmap *m, u32 n);
+u32 *pss_ptrmap_get(struct pss_ptrmap *m, const void *k1, const void *k2);
+void pss_ptrmap_fini(struct pss_store *st, struct pss_ptrmap *m);
 void pss_name_write(char *dst, const struct pss_name *n);
 void pss_store_finish(struct pss_store *st, struct pss_snapshot *snap);
 void pss_store_free_snapshot(struct pss_snapshot *snap);
@@ -345,7 +384,6 @@ void pss_fd_format(void *dst, const void *rec);
 void pss_files_release(struct pss_capture *c);
 
 /* mm.c */
-void pss_vma_format(void *dst, const void *rec);
 int pss_mm_copy_locked(struct pss_capture *c);
 int pss_mm_build(struct pss_capture *c);
 void pss_mm_release(struct pss_capture *c);

@@ -168,7 +168,7 @@ static int pss_walk_copy(const struct pss_walk_buf *wb, u64 pos, u64 end,
 	int err = 0;
 	u64 i;
 
-	if (!wb->names && !wb->format)
+	if (!wb->names && !wb->format && !wb->ops)
 		return copy_to_user(ubuf, wb->recs + pos * wb->rec_size,
 				    bytes) ? -EFAULT : 0;
 	bounce = kvmalloc(cap, GFP_KERNEL_ACCOUNT);
@@ -189,6 +189,11 @@ static int pss_walk_copy(const struct pss_walk_buf *wb, u64 pos, u64 end,
 			used = 0;
 		}
 		dst = bounce + used;
+		if (wb->ops) {
+			wb->ops->write(wb, dst, rec, len);
+			used += len;
+			continue;
+		}
 		if (wb->format)
 			wb->format(dst, rec);
 		else
@@ -233,7 +238,7 @@ static long pss_ioctl_walk(struct pss_snapshot *snap, void __user *uarg)
 		return -ERANGE;
 
 	pos = args.pos;
-	if (!wb->names) {
+	if (!wb->names && !wb->ops) {
 		/* Records of one length: no need to look at each. */
 		u32 len = pss_wbuf_rec_len(wb, 0);
 

@@ -452,6 +452,58 @@ void pss_name_write(char *dst, const struct pss_name *n)
 		dst[--i] = '0' + v % 10;
 }
 
+/* A slot of a pss_ptrmap: the key's two pointers, and its value. */
+struct pss_ptrmap_slot {
+	const void *k1, *k2;
+	u32 val;
+};
+
+/* A map for about @n keys, at most half full. */
+int pss_ptrmap_init(struct pss_store *st, struct pss_ptrmap *m, u32 n)
+{
+	m->bits = max_t(u32, order_base_2(n | 1) + 1, 4);
+	m->slots = pss_alloc(st, sizeof(*m->slots) << m->bits);
+	if (IS_ERR(m->slots)) {
+		int err = PTR_ERR(m->slots);
+
+		m->slots = NULL;
+		return err;
+	}
+	return 0;
+}
+
+/*
+ * The value slot of (@k1, @k2), not both NULL: U32_MAX if the key is new
+ * (it is added; the caller sets the value). The map must not fill up:
+ * pss_ptrmap_init() sized it for at least as many keys.
+ */
+u32 *pss_ptrmap_get(struct pss_ptrmap *m, const void *k1, const void *k2)
+{
+	u32 mask = (1U << m->bits) - 1;
+	u32 i = hash_64((unsigned long)k1 ^ ((unsigned long)k2 * 31),
+			m->bits);
+
+	for (;; i = (i + 1) & mask) {
+		struct pss_ptrmap_slot *e = &m->slots[i];
+
+		if (e->k1 == k1 && e->k2 == k2)
+			return &e->val;
+		if (!e->k1 && !e->k2) {
+			e->k1 = k1;
+			e->k2 = k2;
+			e->val = U32_MAX;
+			return &e->val;
+		}
+	}
+}
+
+void pss_ptrmap_fini(struct pss_store *st, struct pss_ptrmap *m)
+{
+	if (m->slots)
+		pss_free(st, m->slots, sizeof(*m->slots) << m->bits);
+	m->slots = NULL;
+}
+
 /*
  * Size @wb for exactly @count records of @rec_size stored bytes each (the
  * uapi fixed part); @named: each record may carry an interned name.
@@ -496,6 +548,30 @@ void pss_wbuf_adopt(struct pss_walk_buf *wb, void *recs, u32 count,
 	wb->user_fixed = user_fixed;
 	wb->format = format;
 	wb->names = names;
+	for (i = 0; i < count; i++) {
+		u32 len = pss_wbuf_rec_len(wb, i);
+
+		wb->bytes += len;
+		wb->max_rec_len = max(wb->max_rec_len, len);
+	}
+}
+
+/*
+ * Make @recs (@count records of @rec_size bytes) a class whose records
+ * frame themselves with @ops, referring to @side (both allocated from the
+ * capture's store, kept with the snapshot).
+ */
+void pss_wbuf_adopt_ops(struct pss_walk_buf *wb, void *recs, u32 count,
+			u32 rec_size, const struct pss_rec_ops *ops,
+			void *side)
+{
+	u64 i;
+
+	wb->recs = recs;
+	wb->count = count;
+	wb->rec_size = rec_size;
+	wb->ops = ops;
+	wb->side = side;
 	for (i = 0; i < count; i++) {
 		u32 len = pss_wbuf_rec_len(wb, i);
 
@@ -584,6 +660,7 @@ void pss_store_free_snapshot(struct pss_snapshot *snap)
 	for (i = 0; i < PSS_WALK_NR_CLASSES; i++) {
 		kvfree(snap->walk[i].recs);
 		kvfree(snap->walk[i].names);
+		kvfree(snap->walk[i].side);
 	}
 	for (a = snap->names; a; a = next) {
 		next = a->next;
