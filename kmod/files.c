@@ -324,64 +324,108 @@ static int pss_pseudo_name(struct pss_store *st, struct file *file,
 	return -ENOENT;
 }
 
-/* The VER1 part of a handle record: detail_mask and d, in words. */
-#define PSS_FD_DETAIL_WORDS \
-	((PSS_HANDLE_ENTRY_SIZE_VER1 - PSS_HANDLE_ENTRY_SIZE_VER0) / 8)
+/*
+ * The tail of a handle record: from pos to the end of the VER1 part, the
+ * words that are zero for most fds (position and size of a socket, detail
+ * of a regular file, most of a socket's detail).
+ */
+#define PSS_FD_TAIL_OFF		offsetof(struct pss_handle_entry, pos)
+#define PSS_FD_TAIL_WORDS \
+	((PSS_HANDLE_ENTRY_SIZE_VER1 - PSS_FD_TAIL_OFF) / sizeof(u64))
+static_assert(PSS_FD_TAIL_OFF % sizeof(u64) == 0);
+static_assert(PSS_FD_TAIL_WORDS <= 32 && PSS_HT_NR <= U8_MAX);
 
-/* What pss_fd_rec.u keeps of pss_handle_entry.u: the rest is reserved. */
-static_assert(offsetof(struct pss_handle_socket, reserved) <=
-	      sizeof_field(struct pss_fd_rec, u));
-static_assert(offsetof(struct pss_handle_pipe, reserved0) <=
-	      sizeof_field(struct pss_fd_rec, u));
-static_assert(PSS_HT_NR <= U8_MAX && PSS_FD_DETAIL_WORDS <= U8_MAX);
-
-/* Keep @e's detail, if any, without its trailing zero words. */
-static int pss_fd_keep_detail(struct pss_store *st, struct pss_fd_rec *rec,
-			      const struct pss_handle_entry *e)
+/* Keep the non-zero words of @e's tail apart; @rec->more_map says which. */
+static int pss_fd_keep_tail(struct pss_store *st, struct pss_fd_rec *rec,
+			    const struct pss_handle_entry *e)
 {
-	/* detail_mask and d, as one array (not through a field: FORTIFY) */
-	const u64 *words = (const u64 *)((const char *)e +
-					 PSS_HANDLE_ENTRY_SIZE_VER0);
-	u32 n = PSS_FD_DETAIL_WORDS;
-	u64 *d;
+	/* As an array of words, not through a field: FORTIFY */
+	const u64 *tail = (const u64 *)((const char *)e + PSS_FD_TAIL_OFF);
+	u32 i, n = 0;
+	u64 *more;
 
-	rec->detail = NULL;
-	rec->detail_words = 0;
-	if (!(e->flags & PSS_HANDLE_HAS_DETAIL))
-		return 0;
-	while (n && !words[n - 1])
-		n--;
+	rec->more = NULL;
+	rec->more_map = 0;
+	for (i = 0; i < PSS_FD_TAIL_WORDS; i++)
+		if (tail[i]) {
+			rec->more_map |= BIT(i);
+			n++;
+		}
 	if (!n)
 		return 0;
-	d = pss_keep(st, n * sizeof(u64));
-	if (IS_ERR(d))
-		return PTR_ERR(d);
-	memcpy(d, words, n * sizeof(u64));
-	rec->detail = d;
-	rec->detail_words = n;
+	more = pss_keep(st, n * sizeof(u64));
+	if (IS_ERR(more))
+		return PTR_ERR(more);
+	rec->more = more;
+	for (i = 0; i < PSS_FD_TAIL_WORDS; i++)
+		if (tail[i])
+			*more++ = tail[i];
 	return 0;
 }
 
+/* The names of a class of fds, while it is built. */
+struct pss_fd_names {
+	struct pss_name *side;	/* distinct interned names */
+	u32 nr, cap;
+	struct pss_ptrmap map;	/* interned string -> 1 + index */
+};
+
 /*
- * One fd, from its file pinned at the cut: its name (interned, see
- * pss_resolve_path()), its uapi record as the facets ask, kept compact.
+ * @rec's name: made of its inode number for a socket or pipe, else an
+ * entry of the side table, one per distinct interned name.
+ */
+static int pss_fd_name(struct pss_capture *c, struct pss_fd_names *fn,
+		       struct file *file, struct pss_fd_rec *rec)
+{
+	struct pss_name name;
+	u32 *slot;
+	int err;
+
+	err = pss_pseudo_name(&c->store, file, &name);
+	if (err == -ENOENT) {
+		u64 t = ktime_get_ns();
+
+		err = pss_resolve_path(&c->store, &file->f_path, &name);
+		c->names_ns += ktime_get_ns() - t;
+	}
+	if (err)
+		return err;
+	if (name.kind == PSS_NAME_SOCKET) {
+		rec->name = PSS_FD_NAME_SOCKET;
+	} else if (name.kind == PSS_NAME_PIPE) {
+		rec->name = PSS_FD_NAME_PIPE;
+	} else if (name.s) {
+		err = pss_ptrmap_get(&c->store, &fn->map, name.s, NULL, &slot);
+		if (!err && *slot == U32_MAX) {
+			err = pss_array_grow(&c->store, (void **)&fn->side,
+					     &fn->cap, fn->nr + 1,
+					     sizeof(*fn->side));
+			if (err)
+				return err;
+			fn->side[fn->nr] = name;
+			*slot = ++fn->nr;
+		}
+		if (!err)
+			rec->name = *slot;
+	}
+	return err;
+}
+
+/*
+ * One fd, from its file pinned at the cut: its name, its uapi record as the
+ * facets ask, kept compact.
  */
 static int pss_fd_build(struct pss_capture *c, struct pss_fdinfo *fdi,
-			const struct pss_raw_fd *r, struct pss_fd_rec *rec,
-			struct pss_name *name)
+			struct pss_fd_names *fn, const struct pss_raw_fd *r,
+			struct pss_fd_rec *rec)
 {
 	struct file *file = r->file;
 	struct pss_handle_entry e;
 	int err;
 
-	if (name) {
-		err = pss_pseudo_name(&c->store, file, name);
-		if (err == -ENOENT) {
-			u64 t = ktime_get_ns();
-
-			err = pss_resolve_path(&c->store, &file->f_path, name);
-			c->names_ns += ktime_get_ns() - t;
-		}
+	rec->name = 0;
+	if (fn) {
+		err = pss_fd_name(c, fn, file, rec);
 		if (err)
 			return err;
 	}
@@ -392,7 +436,7 @@ static int pss_fd_build(struct pss_capture *c, struct pss_fdinfo *fdi,
 		e.flags |= PSS_HANDLE_PATH_ONLY;
 	if (d_unlinked(file->f_path.dentry))
 		e.flags |= PSS_HANDLE_DELETED;
-	if (name && pss_name_present(name))
+	if (rec->name)
 		e.flags |= PSS_HANDLE_HAS_NAME;
 	if (c->facets & PSS_FACET_HANDLE_BASIC)
 		pss_fill_basic(&e, file);
@@ -403,10 +447,9 @@ static int pss_fd_build(struct pss_capture *c, struct pss_fdinfo *fdi,
 		if (err)
 			return err;
 	}
-	rec->ino = e.ino;
-	rec->pos = e.pos;
-	rec->i_size = e.i_size;
-	memcpy(rec->u, &e.u, sizeof(rec->u));
+	/* A socket's or pipe's name is made of it, BASIC or not. */
+	rec->ino = e.flags & PSS_HANDLE_HAS_BASIC ? e.ino :
+		   file_inode(file)->i_ino;
 	rec->fd = r->fd;
 	rec->flags = e.flags;
 	rec->open_flags = e.open_flags;
@@ -415,8 +458,86 @@ static int pss_fd_build(struct pss_capture *c, struct pss_fdinfo *fdi,
 	rec->i_mode = e.i_mode;
 	rec->type = e.type;
 	rec->fmode = e.fmode;
-	return pss_fd_keep_detail(&c->store, rec, &e);
+	return pss_fd_keep_tail(&c->store, rec, &e);
 }
+
+/* @rec's name as the walk writes it. */
+static void pss_fd_name_of(const struct pss_walk_buf *wb,
+			   const struct pss_fd_rec *rec, struct pss_name *n)
+{
+	const struct pss_name *side = wb->side;
+
+	switch (rec->name) {
+	case 0:
+		n->kind = PSS_NAME_STR;
+		n->s = NULL;
+		n->len = 0;
+		break;
+	case PSS_FD_NAME_SOCKET:
+		pss_name_synth(n, PSS_NAME_SOCKET, rec->ino);
+		break;
+	case PSS_FD_NAME_PIPE:
+		pss_name_synth(n, PSS_NAME_PIPE, rec->ino);
+		break;
+	default:
+		*n = side[rec->name - 1];
+	}
+}
+
+static u32 pss_fd_rec_len(const struct pss_walk_buf *wb, const void *rec)
+{
+	u32 len = sizeof(struct pss_handle_entry);
+	struct pss_name n;
+
+	pss_fd_name_of(wb, rec, &n);
+	if (pss_name_present(&n))
+		len += n.len + 1;
+	return ALIGN(len, PSS_REC_ALIGN);
+}
+
+/* At walk time: the uapi record of an fd, its name and padding. */
+static void pss_fd_write(const struct pss_walk_buf *wb, void *dst,
+			 const void *rec, u32 rec_len)
+{
+	const struct pss_fd_rec *r = rec;
+	struct pss_handle_entry *e = dst;
+	u64 *tail = (u64 *)((char *)dst + PSS_FD_TAIL_OFF);
+	const u64 *more = r->more;
+	unsigned long map = r->more_map;
+	struct pss_name n;
+	u32 fill = sizeof(*e), i;
+
+	memset(e, 0, PSS_FD_TAIL_OFF);
+	memset(tail, 0, sizeof(*e) - PSS_FD_TAIL_OFF);
+	for_each_set_bit(i, &map, PSS_FD_TAIL_WORDS)
+		tail[i] = *more++;
+	e->rec_len = rec_len;
+	e->flags = r->flags;
+	e->fd = r->fd;
+	e->type = r->type;
+	e->open_flags = r->open_flags;
+	e->fmode = r->fmode;
+	e->i_mode = r->i_mode;
+	e->dev_major = MAJOR(r->dev);
+	e->dev_minor = MINOR(r->dev);
+	e->rdev_major = MAJOR(r->rdev);
+	e->rdev_minor = MINOR(r->rdev);
+	e->fixed_len = sizeof(*e);
+	e->ino = r->flags & PSS_HANDLE_HAS_BASIC ? r->ino : 0;
+	pss_fd_name_of(wb, r, &n);
+	if (pss_name_present(&n)) {
+		e->name_off = fill;
+		e->name_len = n.len;
+		pss_name_write((char *)dst + fill, &n);
+		fill += n.len + 1;
+	}
+	memset((char *)dst + fill, 0, rec_len - fill);
+}
+
+static const struct pss_rec_ops pss_fd_ops = {
+	.rec_len	= pss_fd_rec_len,
+	.write		= pss_fd_write,
+};
 
 /*
  * After unlock, in one pass over the files pinned at the cut (each is
@@ -427,9 +548,9 @@ int pss_files_build(struct pss_capture *c)
 	struct pss_walk_buf *wb = &c->snap->walk[PSS_WALK_HANDLES];
 	bool want_names = c->facets & PSS_FACET_HANDLE_NAME;
 	size_t recs_size = (size_t)c->nr_fds * sizeof(struct pss_fd_rec);
-	size_t names_size = (size_t)c->nr_fds * sizeof(struct pss_name);
-	struct pss_name *names = NULL;
+	struct pss_fd_names fn = { };
 	struct pss_fd_rec *recs = NULL;
+	struct pss_name *side = NULL;
 	struct pss_fdinfo fdi;
 	int err = 0;
 	u32 i;
@@ -442,64 +563,46 @@ int pss_files_build(struct pss_capture *c)
 		pss_fs_build(c);
 		c->names_ns += ktime_get_ns() - t;
 	}
-	if (c->nr_fds) {
-		recs = pss_alloc_raw(&c->store, recs_size);
-		if (IS_ERR(recs))
-			return PTR_ERR(recs);
-		if (want_names) {
-			names = pss_alloc_raw(&c->store, names_size);
-			if (IS_ERR(names)) {
-				pss_free(&c->store, recs, recs_size);
-				return PTR_ERR(names);
-			}
-		}
-	}
+	if (!c->nr_fds)
+		goto adopt;
+	recs = pss_alloc_raw(&c->store, recs_size);
+	if (IS_ERR(recs))
+		return PTR_ERR(recs);
+	pss_ptrmap_init(&fn.map);
 
 	pss_fdinfo_init(&fdi, &c->store, c->pid_ns);
 	for (i = 0; i < c->nr_fds && !err; i++) {
 		struct pss_raw_fd *r = &c->fds[i];
 
-		err = pss_fd_build(c, &fdi, r, &recs[i],
-				   names ? &names[i] : NULL);
+		err = pss_fd_build(c, &fdi, want_names ? &fn : NULL, r,
+				   &recs[i]);
 		fput(r->file);
 		r->file = NULL;
 		cond_resched();
 	}
 	pss_fdinfo_fini(&fdi);
+	pss_ptrmap_fini(&c->store, &fn.map);
+	/* Keep the distinct names in a table of their own size. */
+	if (!err && fn.nr) {
+		side = pss_alloc_raw(&c->store, (size_t)fn.nr * sizeof(*side));
+		if (IS_ERR(side)) {
+			err = PTR_ERR(side);
+			side = NULL;
+		} else {
+			memcpy(side, fn.side, (size_t)fn.nr * sizeof(*side));
+		}
+	}
+	if (fn.side)
+		pss_free(&c->store, fn.side, (size_t)fn.cap * sizeof(*fn.side));
 	if (err) {
-		pss_free(&c->store, names, names_size);
+		if (side)
+			pss_free(&c->store, side, (size_t)fn.nr * sizeof(*side));
 		pss_free(&c->store, recs, recs_size);
 		return err;
 	}
-	pss_wbuf_adopt(wb, recs, c->nr_fds, sizeof(*recs),
-		       sizeof(struct pss_handle_entry), pss_fd_format, names);
+adopt:
+	pss_wbuf_adopt_ops(wb, recs, c->nr_fds, sizeof(*recs), &pss_fd_ops,
+			   side);
 	c->nr_fds = 0;
 	return 0;
-}
-
-/* At walk time: the uapi record of an fd as the snapshot keeps it. */
-void pss_fd_format(void *dst, const void *rec)
-{
-	const struct pss_fd_rec *r = rec;
-	struct pss_handle_entry *e = dst;
-
-	memset(e, 0, sizeof(*e));
-	e->flags = r->flags;
-	e->fd = r->fd;
-	e->type = r->type;
-	e->open_flags = r->open_flags;
-	e->fmode = r->fmode;
-	e->i_mode = r->i_mode;
-	e->dev_major = MAJOR(r->dev);
-	e->dev_minor = MINOR(r->dev);
-	e->rdev_major = MAJOR(r->rdev);
-	e->rdev_minor = MINOR(r->rdev);
-	e->fixed_len = sizeof(*e);
-	e->ino = r->ino;
-	e->pos = r->pos;
-	e->i_size = r->i_size;
-	memcpy(&e->u, r->u, sizeof(r->u));
-	if (r->detail)
-		memcpy((char *)e + PSS_HANDLE_ENTRY_SIZE_VER0, r->detail,
-		       r->detail_words * sizeof(u64));
 }

@@ -341,11 +341,11 @@ static int pss_vma_side_fill(struct pss_capture *c, struct pss_buildid *bid,
 int pss_mm_build(struct pss_capture *c)
 {
 	struct pss_walk_buf *wb = &c->snap->walk[PSS_WALK_VA_SPACE];
-	u32 nr_keys = c->nr_vma_files + c->nr_vma_named, nside = 0, i;
 	struct pss_vma_side *side = NULL;
 	struct pss_vma_key *keys = NULL;
 	struct file *file = NULL;
-	struct pss_ptrmap map = { };
+	u32 nside = 0, cap_keys = 0, i;
+	struct pss_ptrmap map;
 	struct pss_buildid bid;
 	int err = 0;
 
@@ -355,19 +355,10 @@ int pss_mm_build(struct pss_capture *c)
 		pss_mm_release(c);	/* the process dropped it: empty */
 		c->nr_vmas = 0;
 	}
-	if (c->nr_vmas && nr_keys) {
-		err = pss_ptrmap_init(&c->store, &map, nr_keys);
-		if (err)
-			return err;
-		keys = pss_alloc_raw(&c->store, (size_t)nr_keys * sizeof(*keys));
-		if (IS_ERR(keys)) {
-			pss_ptrmap_fini(&c->store, &map);
-			return PTR_ERR(keys);
-		}
-	}
 
 	/* The keys: a run of VMAs of one file has one pin, on its first. */
-	for (i = 0; keys && i < c->nr_vmas && !err; i++) {
+	pss_ptrmap_init(&map);
+	for (i = 0; i < c->nr_vmas && !err; i++) {
 		const struct pss_vma_ref *ref = &c->vma_refs[i];
 		struct pss_vma_rec *r = &c->vmas[i];
 		struct pss_name name = { };
@@ -380,14 +371,20 @@ int pss_mm_build(struct pss_capture *c)
 					 &name);
 		if (err || (!r->has_file && !name.s))
 			continue;
-		slot = pss_ptrmap_get(&map, r->has_file ? file : NULL, name.s);
-		if (*slot == U32_MAX) {
-			*slot = nside;
+		err = pss_ptrmap_get(&c->store, &map, r->has_file ? file : NULL,
+				     name.s, &slot);
+		if (!err && *slot == U32_MAX) {
+			err = pss_array_grow(&c->store, (void **)&keys,
+					     &cap_keys, nside + 1,
+					     sizeof(*keys));
+			if (err)
+				break;
 			keys[nside].file = r->has_file ? file : NULL;
 			keys[nside].name = name;
-			nside++;
+			*slot = nside++;
 		}
-		r->side = *slot + 1;
+		if (!err)
+			r->side = *slot + 1;
 	}
 	pss_ptrmap_fini(&c->store, &map);
 
@@ -401,7 +398,7 @@ int pss_mm_build(struct pss_capture *c)
 	if (!err)
 		err = pss_buildid_init(&bid, &c->store,
 				       c->facets & PSS_FACET_VA_SPACE_SECTION ?
-				       c->nr_vma_files : 0);
+				       nside : 0);
 	if (!err) {
 		for (i = 0; i < nside && !err; i++) {
 			err = pss_vma_side_fill(c, &bid, &side[i], &keys[i]);
@@ -410,7 +407,7 @@ int pss_mm_build(struct pss_capture *c)
 		pss_buildid_fini(&bid);
 	}
 	if (keys)
-		pss_free(&c->store, keys, (size_t)nr_keys * sizeof(*keys));
+		pss_free(&c->store, keys, (size_t)cap_keys * sizeof(*keys));
 	if (err) {
 		if (side)
 			pss_free(&c->store, side, (size_t)nside * sizeof(*side));

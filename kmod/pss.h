@@ -170,24 +170,28 @@ struct pss_vma_ref {
 };
 
 /*
- * An fd as the snapshot keeps it; pss_fd_format() makes the uapi record of
- * it at walk time. The VER1 detail (detail_mask and d: sockets, anon
- * inodes...) is kept apart, only for the fds that have one, without its
- * trailing zero words: an unnamed unix socket's is 4 words, not 18.
+ * An fd as the snapshot keeps it: the fields every fd has, and of the rest
+ * of its uapi record (position, size, socket or pipe fields, detail) only
+ * the words that are not zero, apart. Its name is an entry of the class's
+ * side table, or, for a socket or pipe, made of ino by the walk.
  */
 struct pss_fd_rec {
-	u64 ino, pos, i_size;
-	const u64 *detail;	/* detail_words words, or NULL */
-	u64 u[2];		/* pss_handle_entry.u: what socket and pipe use */
+	u64 ino;
+	const u64 *more;	/* the non-zero words of the tail, or NULL */
 	s32 fd;
 	u32 flags;		/* PSS_HANDLE_* */
 	u32 open_flags;
 	u32 dev, rdev;		/* dev_t */
+	u32 more_map;		/* which words of the tail more holds */
+	u32 name;		/* 1 + side table index, 0, or PSS_FD_NAME_* */
 	u16 i_mode;
 	u8 type;		/* enum pss_handle_type */
 	u8 fmode;
-	u8 detail_words;
 };
+
+/* pss_fd_rec.name of a socket's or pipe's name: "socket:[ino]"... */
+#define PSS_FD_NAME_SOCKET	U32_MAX
+#define PSS_FD_NAME_PIPE	(U32_MAX - 1)
 
 /* An fd as copied under files->file_lock. */
 struct pss_raw_fd {
@@ -323,11 +327,14 @@ void pss_name_synth(struct pss_name *out, u8 kind, unsigned long ino);
 /* A scratch map from a pair of pointers to an index (store.c). */
 struct pss_ptrmap {
 	struct pss_ptrmap_slot *slots;
-	u32 bits;
+	u32 bits, nr;
 };
 
-int pss_ptrmap_init(struct pss_store *st, struct pss_ptrmap *m, u32 n);
-u32 *pss_ptrmap_get(struct pss_ptrmap *m, const void *k1, const void *k2);
+void pss_ptrmap_init(struct pss_ptrmap *m);
+int pss_ptrmap_get(struct pss_store *st, struct pss_ptrmap *m,
+		   const void *k1, const void *k2, u32 **val);
+int pss_array_grow(struct pss_store *st, void **arr, u32 *cap, u32 need,
+		   size_t esize);
 void pss_ptrmap_fini(struct pss_store *st, struct pss_ptrmap *m);
 void pss_name_write(char *dst, const struct pss_name *n);
 void pss_store_finish(struct pss_store *st, struct pss_snapshot *snap);
@@ -380,7 +387,6 @@ void pss_task_rss(struct pss_capture *c);
 u32 pss_files_estimate(struct task_struct *src);
 int pss_files_copy_locked(struct pss_capture *c, struct files_struct *files);
 int pss_files_build(struct pss_capture *c);
-void pss_fd_format(void *dst, const void *rec);
 void pss_files_release(struct pss_capture *c);
 
 /* mm.c */

@@ -458,43 +458,73 @@ struct pss_ptrmap_slot {
 	u32 val;
 };
 
-/* A map for about @n keys, at most half full. */
-int pss_ptrmap_init(struct pss_store *st, struct pss_ptrmap *m, u32 n)
+/* An empty map; it grows as keys are added. */
+void pss_ptrmap_init(struct pss_ptrmap *m)
 {
-	m->bits = max_t(u32, order_base_2(n | 1) + 1, 4);
-	m->slots = pss_alloc(st, sizeof(*m->slots) << m->bits);
-	if (IS_ERR(m->slots)) {
-		int err = PTR_ERR(m->slots);
+	memset(m, 0, sizeof(*m));
+}
 
-		m->slots = NULL;
-		return err;
+static struct pss_ptrmap_slot *pss_ptrmap_find(struct pss_ptrmap_slot *slots,
+					       u32 bits, const void *k1,
+					       const void *k2)
+{
+	u32 mask = (1U << bits) - 1;
+	u32 i = hash_64((unsigned long)k1 ^ ((unsigned long)k2 * 31), bits);
+
+	for (;; i = (i + 1) & mask) {
+		struct pss_ptrmap_slot *e = &slots[i];
+
+		if ((e->k1 == k1 && e->k2 == k2) || (!e->k1 && !e->k2))
+			return e;
 	}
+}
+
+/* Twice the slots (at first, 64), the keys moved over. */
+static int pss_ptrmap_grow(struct pss_store *st, struct pss_ptrmap *m)
+{
+	u32 bits = m->slots ? m->bits + 1 : 6, i;
+	struct pss_ptrmap_slot *slots;
+
+	slots = pss_alloc(st, sizeof(*slots) << bits);
+	if (IS_ERR(slots))
+		return PTR_ERR(slots);
+	for (i = 0; m->slots && i < 1U << m->bits; i++) {
+		struct pss_ptrmap_slot *e = &m->slots[i];
+
+		if (e->k1 || e->k2)
+			*pss_ptrmap_find(slots, bits, e->k1, e->k2) = *e;
+	}
+	pss_ptrmap_fini(st, m);
+	m->slots = slots;
+	m->bits = bits;
 	return 0;
 }
 
 /*
- * The value slot of (@k1, @k2), not both NULL: U32_MAX if the key is new
- * (it is added; the caller sets the value). The map must not fill up:
- * pss_ptrmap_init() sized it for at least as many keys.
+ * In *@val, the value slot of (@k1, @k2), not both NULL: U32_MAX if the key
+ * is new (it is added; the caller sets the value). The map stays at most
+ * half full.
  */
-u32 *pss_ptrmap_get(struct pss_ptrmap *m, const void *k1, const void *k2)
+int pss_ptrmap_get(struct pss_store *st, struct pss_ptrmap *m,
+		   const void *k1, const void *k2, u32 **val)
 {
-	u32 mask = (1U << m->bits) - 1;
-	u32 i = hash_64((unsigned long)k1 ^ ((unsigned long)k2 * 31),
-			m->bits);
+	struct pss_ptrmap_slot *e;
+	int err;
 
-	for (;; i = (i + 1) & mask) {
-		struct pss_ptrmap_slot *e = &m->slots[i];
-
-		if (e->k1 == k1 && e->k2 == k2)
-			return &e->val;
-		if (!e->k1 && !e->k2) {
-			e->k1 = k1;
-			e->k2 = k2;
-			e->val = U32_MAX;
-			return &e->val;
-		}
+	if (!m->slots || (m->nr + 1) * 2 > 1U << m->bits) {
+		err = pss_ptrmap_grow(st, m);
+		if (err)
+			return err;
 	}
+	e = pss_ptrmap_find(m->slots, m->bits, k1, k2);
+	if (!e->k1 && !e->k2) {
+		e->k1 = k1;
+		e->k2 = k2;
+		e->val = U32_MAX;
+		m->nr++;
+	}
+	*val = &e->val;
+	return 0;
 }
 
 void pss_ptrmap_fini(struct pss_store *st, struct pss_ptrmap *m)
@@ -502,6 +532,32 @@ void pss_ptrmap_fini(struct pss_store *st, struct pss_ptrmap *m)
 	if (m->slots)
 		pss_free(st, m->slots, sizeof(*m->slots) << m->bits);
 	m->slots = NULL;
+}
+
+/*
+ * Make room in @*arr (@*cap elements of @esize) for @need: twice the room
+ * (at first, 16), the elements kept.
+ */
+int pss_array_grow(struct pss_store *st, void **arr, u32 *cap, u32 need,
+		   size_t esize)
+{
+	u32 want = max3(need, *cap * 2, 16U);
+	void *n;
+
+	if (need <= *cap)
+		return 0;
+	if (want < need)
+		return -ENOBUFS;
+	n = pss_alloc_raw(st, (size_t)want * esize);
+	if (IS_ERR(n))
+		return PTR_ERR(n);
+	if (*arr) {
+		memcpy(n, *arr, (size_t)*cap * esize);
+		pss_free(st, *arr, (size_t)*cap * esize);
+	}
+	*arr = n;
+	*cap = want;
+	return 0;
 }
 
 /*
