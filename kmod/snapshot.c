@@ -153,45 +153,79 @@ static const u64 pss_walk_facet[PSS_WALK_NR_CLASSES] = {
 /* Bytes gathered before each copy_to_user() of a framed walk. */
 #define PSS_WALK_BOUNCE		SZ_16K
 
+/* Where one walk ioctl stops. */
+struct pss_walk_span {
+	u64 end;		/* first record not written */
+	u64 bytes;		/* bytes written */
+	u32 next_len;		/* rec_len of record end, 0 at the end */
+};
+
 /*
- * Records [@pos, @end) to @ubuf, @bytes in all. A class stored as written
- * is one copy; the others are framed in a bounce buffer - the fixed part
- * (stored, or formatted), rec_len, the name's offset and length (at the same
- * place in every named record: see pss_build_check_abi()), the name, its NUL
- * and zero padding - so a batch costs few user copies.
+ * Records from @pos to @ubuf, as many whole ones as fit in @buf_len: a
+ * class stored as written is one copy; the others are framed in a bounce
+ * buffer - the fixed part (stored, or formatted), rec_len, the name's
+ * offset and length (at the same place in every named record: see
+ * pss_build_check_abi()), the name, its NUL and zero padding, or as the
+ * class's ops lay them out - in one pass, so a batch costs few user
+ * copies and each record's length is asked once.
  */
-static int pss_walk_copy(const struct pss_walk_buf *wb, u64 pos, u64 end,
-			 char __user *ubuf, size_t bytes)
+static int pss_walk_copy(const struct pss_walk_buf *wb, u64 pos,
+			 char __user *ubuf, u64 buf_len,
+			 struct pss_walk_span *sp)
 {
-	size_t cap = min_t(size_t, bytes, PSS_WALK_BOUNCE), used = 0;
+	size_t cap, used = 0;
 	char *bounce;
-	int err = 0;
+	u32 len;
 	u64 i;
 
-	if (!wb->names && !wb->format && !wb->ops)
-		return copy_to_user(ubuf, wb->recs + pos * wb->rec_size,
-				    bytes) ? -EFAULT : 0;
+	sp->end = pos;
+	sp->bytes = 0;
+	sp->next_len = 0;
+	if (pos == wb->count)
+		return 0;
+	len = pss_wbuf_rec_len(wb, pos);
+	if (!wb->names && !wb->format && !wb->ops) {
+		/* Records of one length, as stored: no need to look at each. */
+		sp->end = pos + min_t(u64, wb->count - pos, buf_len / len);
+		sp->bytes = (sp->end - pos) * len;
+		sp->next_len = sp->end < wb->count ? len : 0;
+		if (copy_to_user(ubuf, wb->recs + pos * wb->rec_size,
+				 sp->bytes))
+			return -EFAULT;
+		return 0;
+	}
+	if (len > buf_len) {
+		sp->next_len = len;
+		return 0;
+	}
+	cap = min_t(u64, buf_len, PSS_WALK_BOUNCE);
+	cap = max_t(size_t, cap, wb->max_rec_len);
 	bounce = kvmalloc(cap, GFP_KERNEL_ACCOUNT);
 	if (!bounce)
 		return -ENOMEM;
-	for (i = pos; i < end; i++) {
+	for (i = pos; i < wb->count; i++) {
 		const struct pss_name *name = wb->names ? &wb->names[i] : NULL;
 		const void *rec = wb->recs + i * wb->rec_size;
-		u32 len = pss_wbuf_rec_len(wb, i), fill = wb->user_fixed;
+		u32 fill = wb->user_fixed;
 		char *dst;
 
+		if (i > pos)
+			len = pss_wbuf_rec_len(wb, i);
+		if (sp->bytes + len > buf_len) {
+			sp->next_len = len;
+			break;
+		}
 		if (cap - used < len) {
-			if (copy_to_user(ubuf, bounce, used)) {
-				err = -EFAULT;
-				break;
-			}
+			if (copy_to_user(ubuf, bounce, used))
+				goto fault;
 			ubuf += used;
 			used = 0;
 		}
 		dst = bounce + used;
+		used += len;
+		sp->bytes += len;
 		if (wb->ops) {
 			wb->ops->write(wb, dst, rec, len);
-			used += len;
 			continue;
 		}
 		if (wb->format)
@@ -207,12 +241,15 @@ static int pss_walk_copy(const struct pss_walk_buf *wb, u64 pos, u64 end,
 			fill += name->len + 1;
 		}
 		memset(dst + fill, 0, len - fill);
-		used += len;
 	}
-	if (!err && used && copy_to_user(ubuf, bounce, used))
-		err = -EFAULT;
+	sp->end = i;
+	if (used && copy_to_user(ubuf, bounce, used))
+		goto fault;
 	kvfree(bounce);
-	return err;
+	return 0;
+fault:
+	kvfree(bounce);
+	return -EFAULT;
 }
 
 /* As many whole records from pos as fit in buf. */
@@ -220,9 +257,9 @@ static long pss_ioctl_walk(struct pss_snapshot *snap, void __user *uarg)
 {
 	const struct pss_walk_buf *wb;
 	struct pss_walk_args args;
-	u64 pos, end, bytes = 0;
+	struct pss_walk_span sp;
 	u32 usize;
-	int err, ret = 0;
+	int err;
 
 	err = pss_get_args(&args, sizeof(args), PSS_WALK_ARGS_SIZE_VER0,
 			   uarg, &usize);
@@ -237,40 +274,20 @@ static long pss_ioctl_walk(struct pss_snapshot *snap, void __user *uarg)
 	if (args.pos > wb->count)
 		return -ERANGE;
 
-	pos = args.pos;
-	if (!wb->names && !wb->ops) {
-		/* Records of one length: no need to look at each. */
-		u32 len = pss_wbuf_rec_len(wb, 0);
-
-		end = pos + min_t(u64, wb->count - pos, args.buf_len / len);
-		bytes = (end - pos) * len;
-	} else {
-		for (end = pos; end < wb->count; end++) {
-			u32 len = pss_wbuf_rec_len(wb, end);
-
-			if (bytes + len > args.buf_len)
-				break;
-			bytes += len;
-		}
-	}
-	if (end == pos && pos < wb->count) {
-		ret = -ENOSPC;
-	} else if (end > pos) {
-		err = pss_walk_copy(wb, pos, end, u64_to_user_ptr(args.buf),
-				    bytes);
-		if (err)
-			return err;
-	}
-
-	args.count = end - pos;
-	args.bytes_written = bytes;
-	args.pos = end;
+	err = pss_walk_copy(wb, args.pos, u64_to_user_ptr(args.buf),
+			    args.buf_len, &sp);
+	if (err)
+		return err;
+	args.count = sp.end - args.pos;
+	args.bytes_written = sp.bytes;
+	args.pos = sp.end;
 	args.total = wb->count;
-	args.next_len = end < wb->count ? pss_wbuf_rec_len(wb, end) : 0;
-	args.out_flags = end == wb->count ? PSS_WALK_END : 0;
+	args.next_len = sp.next_len;
+	args.out_flags = sp.end == wb->count ? PSS_WALK_END : 0;
 	if (copy_to_user(uarg, &args, min_t(size_t, usize, sizeof(args))))
 		return -EFAULT;
-	return ret;
+	/* Not even one record fits: say so, and how much it needs. */
+	return args.count || sp.end == wb->count ? 0 : -ENOSPC;
 }
 
 static long pss_snapshot_ioctl(struct file *file, unsigned int cmd,
