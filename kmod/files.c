@@ -503,14 +503,15 @@ static void pss_fd_write(const struct pss_walk_buf *wb, void *dst,
 	struct pss_handle_entry *e = dst;
 	u64 *tail = (u64 *)((char *)dst + PSS_FD_TAIL_OFF);
 	const u64 *more = r->more;
-	unsigned long map = r->more_map;
+	u32 map = r->more_map;
 	struct pss_name n;
 	u32 fill = sizeof(*e), i;
 
 	memset(e, 0, PSS_FD_TAIL_OFF);
 	memset(tail, 0, sizeof(*e) - PSS_FD_TAIL_OFF);
-	for_each_set_bit(i, &map, PSS_FD_TAIL_WORDS)
-		tail[i] = *more++;
+	for (i = 0; map; i++, map >>= 1)
+		if (map & 1)
+			tail[i] = *more++;
 	e->rec_len = rec_len;
 	e->flags = r->flags;
 	e->fd = r->fd;
