@@ -90,9 +90,9 @@ for c in "bench/report.py on cut-short and broken logs:python3 bench/test_report
 done
 
 # --- the suite on every kernel ---------------------------------------------
-# Two lanes, so the 2 cores stay busy: the 6.12 debug guest (the long pole:
-# KASAN under TCG) in one, the Debian guests and then the 6.1 debug guest in
-# the other.
+# Two lanes, so the 2 cores stay busy, balanced: each debug guest (KASAN
+# under TCG, ~15 minutes) in a lane of its own, a Debian guest (~3 minutes)
+# before each.
 # The reliability tests size their loops by time, not by count, so sharing
 # the cores makes them do less, not take longer. On the Debian kernels they
 # run at half their budget (PSS_TIME_SCALE) unless the caller set one: the
@@ -103,12 +103,12 @@ run_guest() { # TAG
 	PSS_TIME_SCALE=${scale:-1} bash scripts/guest-run.sh "$1" test > "build/check-guest-$1.log" 2>&1
 	echo $? > "build/check-guest-$1.rc"
 }
-lane_debug=() lane_debian=()
+lane_a=() lane_b=()
 for k in "${kernels[@]}"; do
-	if [ "$k" = debug ]; then lane_debug+=("$k"); else lane_debian+=("$k"); fi
+	case $k in 61|debug) lane_a+=("$k") ;; *) lane_b+=("$k") ;; esac
 done
-( for k in "${lane_debug[@]}"; do run_guest "$k"; done ) &
-( for k in "${lane_debian[@]}"; do run_guest "$k"; done ) &
+( for k in "${lane_a[@]}"; do run_guest "$k"; done ) &
+( for k in "${lane_b[@]}"; do run_guest "$k"; done ) &
 wait
 
 for k in "${kernels[@]}"; do

@@ -38,8 +38,11 @@ case "$MODE" in
 test)
 	for t in $TESTS; do
 		say "# PSS-TEST $t"
+		t0=$(cut -d' ' -f1 /proc/uptime)
 		( cd /tmp && /tests/$t ) >&3 2>&3
-		say "# PSS-TEST-EXIT $t $?"
+		rc=$?
+		say "# PSS-TEST-TIME $t $(awk -v a="$t0" '{ printf "%.1f", $1 - a }' /proc/uptime) s"
+		say "# PSS-TEST-EXIT $t $rc"
 	done
 	# Keep the benchmark from rotting: tiny sizes, any error fails.
 	if [ -x /bench/pss_bench ]; then
