@@ -5,6 +5,7 @@
  * returned snapshot fd is (O_CLOEXEC anon inode "[pss]").
  */
 #include <pthread.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 
 #include <linux/capability.h>
@@ -1200,6 +1201,62 @@ TEST_F(capture, emfile)
 	EXPECT_EQ(-EMFILE, snap);
 	if (snap >= 0)
 		close(snap);
+}
+
+/*
+ * A snapshot pins nothing once the capture returns: a filesystem whose file
+ * the caller had open and mapped at the cut unmounts while the snapshot is
+ * open, and the snapshot still names that file, as an fd and as a VMA.
+ */
+TEST(snapshot_pins_no_mount)
+{
+	char dir[] = "/tmp/pss-mnt-XXXXXX", path[64];
+	struct pss_recs h = { }, v = { };
+	int snap, fd, dfd, fds = 0, vmas = 0;
+	size_t i;
+	void *map;
+
+	if (geteuid() != 0)
+		SKIP(return, "needs CAP_SYS_ADMIN to mount a tmpfs");
+	ASSERT_NE(NULL, mkdtemp(dir));
+	ASSERT_EQ(0, mount("tmpfs", dir, "tmpfs", 0, "size=1m"))
+		TH_LOG("mount: %s", strerror(errno));
+	snprintf(path, sizeof(path), "%s/held", dir);
+	fd = open(path, O_RDWR | O_CREAT, 0600);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, 4096));
+	map = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	dfd = open(dir, O_RDONLY | O_DIRECTORY);
+	ASSERT_LE(0, dfd);
+
+	snap = pss_capture1(0, PSS_FACETS_ALL);
+	ASSERT_LE(0, snap) TH_LOG("capture: %s", strerror(errno));
+	ASSERT_EQ(0, munmap(map, 4096));
+	ASSERT_EQ(0, close(fd));
+	ASSERT_EQ(0, close(dfd));
+	EXPECT_EQ(0, umount2(dir, 0))
+		TH_LOG("umount with a snapshot open: %s", strerror(errno));
+
+	ASSERT_EQ(0, pss_walk_all(snap, PSS_WALK_HANDLES, &h));
+	for (i = 0; i < h.n; i++) {
+		const char *name = pss_rec_name(h.rec[i]);
+
+		fds += name && (!strcmp(name, path) || !strcmp(name, dir));
+	}
+	ASSERT_EQ(0, pss_walk_all(snap, PSS_WALK_VA_SPACE, &v));
+	for (i = 0; i < v.n; i++) {
+		const char *name = pss_rec_name(v.rec[i]);
+
+		vmas += name && !strcmp(name, path);
+	}
+	EXPECT_EQ(2, fds) TH_LOG("the file and its directory, as fds");
+	EXPECT_EQ(1, vmas) TH_LOG("the file, as a VMA");
+	pss_recs_free(&h);
+	pss_recs_free(&v);
+	close(snap);
+	umount2(dir, MNT_DETACH);
+	rmdir(dir);
 }
 
 TEST_HARNESS_MAIN
