@@ -289,21 +289,38 @@ static const char *pss_field(const char *text, const char *key)
 	return NULL;
 }
 
+/*
+ * The unsigned number in @base after blanks at @p: false if there is none.
+ * For the one fdinfo text every process has by the thousand (eventfd),
+ * without vsscanf().
+ */
+static bool pss_num(const char *p, unsigned int base, u64 *v)
+{
+	const char *s;
+	u64 n = 0;
+	int d;
+
+	p = skip_spaces(p);
+	for (s = p; (d = hex_to_bin(*s)) >= 0 && d < base; s++)
+		n = n * base + d;
+	*v = n;
+	return s != p;
+}
+
 static void pss_eventfd(struct pss_handle_entry *e, const char *t)
 {
 	struct pss_handle_eventfd *d = &e->d.eventfd;
 	const char *v = pss_field(t, "eventfd-count:");
-	unsigned long long cnt;
-	int n;
+	u64 n;
 
-	if (!v || sscanf(v, " %llx", &cnt) != 1)
+	if (!v || !pss_num(v, 16, &n))
 		return;
-	d->count = cnt;
+	d->count = n;
 	v = pss_field(t, "eventfd-id:");
-	if (v && sscanf(v, " %d", &n) == 1)
+	if (v && pss_num(v, 10, &n))
 		d->id = n;
 	v = pss_field(t, "eventfd-semaphore:");
-	if (v && sscanf(v, " %d", &n) == 1)
+	if (v && pss_num(v, 10, &n))
 		d->semaphore = n;
 	e->detail_mask |= PSS_HD_EVENTFD;
 }

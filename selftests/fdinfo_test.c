@@ -37,7 +37,7 @@
 
 #define TIMER_VALUE_S	1000
 #define TIMER_IVL_NS	250000000ULL
-#define EVENTFD_COUNT	7
+#define EVENTFD_COUNT	0x2a	/* hex digits that are not decimal ones */
 #define TCP_UNREAD	5
 #define TCP_UNACKED_NOT	0
 #define UNIX_UNREAD	11
