@@ -152,8 +152,6 @@ int pss_mm_copy_locked(struct pss_capture *c)
 	c->start_stack = mm->start_stack;
 	c->nr_vnames = 0;
 	c->want_vnames = 0;
-	c->nr_vma_files = 0;
-	c->nr_vma_named = 0;
 
 	for_each_vma(vmi, vma) {
 		unsigned long vm_flags = vma->vm_flags;
@@ -181,15 +179,11 @@ int pss_mm_copy_locked(struct pss_capture *c)
 		ref->file = NULL;
 		ref->name = NULL;
 		ref->name_len = 0;
-		if (vma->vm_file != prev_file && vma->vm_file) {
+		if (vma->vm_file != prev_file && vma->vm_file)
 			ref->file = get_file(vma->vm_file);
-			c->nr_vma_files++;
-		}
 		prev_file = vma->vm_file;
-		if (section) {
+		if (section)
 			pss_copy_vma_name(c, r, ref, vma);
-			c->nr_vma_named += r->name_kind != PSS_VMA_NAME_NONE;
-		}
 		c->nr_vmas = ++n;
 	}
 	if (n > c->cap_vmas) {

@@ -87,14 +87,6 @@ struct pss_store {
 	struct pss_arena_chunk *scratch_arena;	/* intern entries: freed */
 };
 
-/*
- * One walk class: count records of rec_size stored bytes each and, for
- * named classes, each record's interned name. The walk writes each record
- * as user_fixed bytes - the stored record itself, or what format() makes
- * of it - then rec_len, name_off and name_len, the name, its NUL and zero
- * padding: names are kept once per snapshot, records are framed on the way
- * out.
- */
 struct pss_walk_buf;
 
 /*
@@ -108,10 +100,17 @@ struct pss_rec_ops {
 		      const void *rec, u32 rec_len);
 };
 
+/*
+ * One walk class: count records of rec_size stored bytes each and, for
+ * named classes, each record's interned name. The walk writes each record
+ * as its user_fixed stored bytes, then rec_len, name_off and name_len, the
+ * name, its NUL and zero padding: names are kept once per snapshot, records
+ * are framed on the way out. Or, with ops, the records frame themselves
+ * from what they and the class's side table hold.
+ */
 struct pss_walk_buf {
 	void *recs;
 	struct pss_name *names;	/* NULL: the class has no names */
-	void (*format)(void *dst, const void *rec); /* NULL: stored as is */
 	const struct pss_rec_ops *ops;	/* or: records frame themselves */
 	void *side;		/* with ops: what the records refer to */
 	u64 count;
@@ -243,7 +242,6 @@ struct pss_capture {
 	struct pss_vma_rec *vmas;	/* become the VA_SPACE class */
 	struct pss_vma_ref *vma_refs;
 	u32 nr_vmas, cap_vmas, cap_vma_refs, need_vmas;
-	u32 nr_vma_files, nr_vma_named;	/* VMAs with a file, with a name */
 
 	char *vnames;			/* special and anon VMA names */
 	u32 nr_vnames, cap_vnames, need_vnames, want_vnames;
@@ -311,10 +309,6 @@ int pss_resolve_path(struct pss_store *st, const struct path *path,
 		     struct pss_name *out);
 int pss_wbuf_alloc(struct pss_store *st, struct pss_walk_buf *wb, u32 count,
 		   u32 rec_size, bool named);
-void pss_wbuf_adopt(struct pss_walk_buf *wb, void *recs, u32 count,
-		    u32 rec_size, u32 user_fixed,
-		    void (*format)(void *dst, const void *rec),
-		    struct pss_name *names);
 void pss_wbuf_adopt_ops(struct pss_walk_buf *wb, void *recs, u32 count,
 			u32 rec_size, const struct pss_rec_ops *ops,
 			void *side);

@@ -163,11 +163,11 @@ struct pss_walk_span {
 /*
  * Records from @pos to @ubuf, as many whole ones as fit in @buf_len: a
  * class stored as written is one copy; the others are framed in a bounce
- * buffer - the fixed part (stored, or formatted), rec_len, the name's
- * offset and length (at the same place in every named record: see
- * pss_build_check_abi()), the name, its NUL and zero padding, or as the
- * class's ops lay them out - in one pass, so a batch costs few user
- * copies and each record's length is asked once.
+ * buffer - the fixed part as stored, rec_len, the name's offset and length
+ * (at the same place in every named record: see pss_build_check_abi()),
+ * the name, its NUL and zero padding, or as the class's ops lay them out -
+ * in one pass, so a batch costs few user copies and each record's length
+ * is asked once.
  */
 static int pss_walk_copy(const struct pss_walk_buf *wb, u64 pos,
 			 char __user *ubuf, u64 buf_len,
@@ -184,7 +184,7 @@ static int pss_walk_copy(const struct pss_walk_buf *wb, u64 pos,
 	if (pos == wb->count)
 		return 0;
 	len = pss_wbuf_rec_len(wb, pos);
-	if (!wb->names && !wb->format && !wb->ops) {
+	if (!wb->names && !wb->ops) {
 		/* Records of one length, as stored: no need to look at each. */
 		sp->end = pos + min_t(u64, wb->count - pos, buf_len / len);
 		sp->bytes = (sp->end - pos) * len;
@@ -228,10 +228,7 @@ static int pss_walk_copy(const struct pss_walk_buf *wb, u64 pos,
 			wb->ops->write(wb, dst, rec, len);
 			continue;
 		}
-		if (wb->format)
-			wb->format(dst, rec);
-		else
-			memcpy(dst, rec, fill);
+		memcpy(dst, rec, fill);
 		memcpy(dst, &len, sizeof(len));
 		if (name && pss_name_present(name)) {
 			u32 frame[2] = { fill, name->len };	/* name_off, _len */

@@ -587,32 +587,6 @@ int pss_wbuf_alloc(struct pss_store *st, struct pss_walk_buf *wb, u32 count,
 }
 
 /*
- * Make @recs (@count records of @rec_size bytes, allocated from the
- * capture's store) the class, as they are: the walk turns each into
- * @user_fixed bytes with @format, named by @names (or none).
- */
-void pss_wbuf_adopt(struct pss_walk_buf *wb, void *recs, u32 count,
-		    u32 rec_size, u32 user_fixed,
-		    void (*format)(void *dst, const void *rec),
-		    struct pss_name *names)
-{
-	u64 i;
-
-	wb->recs = recs;
-	wb->count = count;
-	wb->rec_size = rec_size;
-	wb->user_fixed = user_fixed;
-	wb->format = format;
-	wb->names = names;
-	for (i = 0; i < count; i++) {
-		u32 len = pss_wbuf_rec_len(wb, i);
-
-		wb->bytes += len;
-		wb->max_rec_len = max(wb->max_rec_len, len);
-	}
-}
-
-/*
  * Make @recs (@count records of @rec_size bytes) a class whose records
  * frame themselves with @ops, referring to @side (both allocated from the
  * capture's store, kept with the snapshot).
