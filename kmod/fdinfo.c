@@ -42,7 +42,10 @@
 #include "fdinfo.h"
 #include "pss.h"
 
-/* The fdinfo text buffer: enough for ~1000 epoll targets. */
+/*
+ * The fdinfo text buffer: a page first (an eventfd's text is 3 lines), up
+ * to enough for ~1000 epoll targets when a text does not fit.
+ */
 #define PSS_FDINFO_BUF		SZ_64K
 
 /* The VER1 union's members (the record's sizes are pinned in dev.c). */
@@ -59,13 +62,15 @@ void pss_fdinfo_init(struct pss_fdinfo *x, struct pss_store *st,
 	x->store = st;
 	x->pid_ns = pid_ns;
 	x->buf = NULL;
+	x->buf_size = 0;
 	x->err = 0;
 }
 
 void pss_fdinfo_fini(struct pss_fdinfo *x)
 {
-	pss_free(x->store, x->buf, PSS_FDINFO_BUF);
+	pss_free(x->store, x->buf, x->buf_size);
 	x->buf = NULL;
+	x->buf_size = 0;
 }
 
 /* /proc/net's queue figures for @sk (see struct pss_handle_sock_detail). */
@@ -246,23 +251,32 @@ static void pss_sock_detail(struct pss_handle_entry *e, struct socket *sock)
 static const char *pss_fdinfo_text(struct pss_fdinfo *x, struct file *file,
 				   bool *overflow)
 {
+	size_t size = x->buf_size ? x->buf_size : PAGE_SIZE;
 	struct seq_file m;
 
 	*overflow = false;
 	if (!file->f_op->show_fdinfo)
 		return NULL;
-	if (!x->buf) {
-		x->buf = pss_alloc_raw(x->store, PSS_FDINFO_BUF);
-		if (IS_ERR(x->buf)) {
-			x->err = PTR_ERR(x->buf);
-			x->buf = NULL;
-			return NULL;
+	for (;;) {
+		if (x->buf_size < size) {
+			pss_free(x->store, x->buf, x->buf_size);
+			x->buf_size = 0;
+			x->buf = pss_alloc_raw(x->store, size);
+			if (IS_ERR(x->buf)) {
+				x->err = PTR_ERR(x->buf);
+				x->buf = NULL;
+				return NULL;
+			}
+			x->buf_size = size;
 		}
+		memset(&m, 0, sizeof(m));
+		m.buf = x->buf;
+		m.size = x->buf_size - 1;
+		file->f_op->show_fdinfo(&m, file);
+		if (!seq_has_overflowed(&m) || x->buf_size == PSS_FDINFO_BUF)
+			break;
+		size = PSS_FDINFO_BUF;	/* once more, in the biggest */
 	}
-	memset(&m, 0, sizeof(m));
-	m.buf = x->buf;
-	m.size = PSS_FDINFO_BUF - 1;
-	file->f_op->show_fdinfo(&m, file);
 	if (seq_has_overflowed(&m)) {
 		*overflow = true;
 		/* Keep the whole lines that fit. */

@@ -17,6 +17,7 @@ struct pss_fdinfo {
 	struct pss_store *store;	/* charged for buf */
 	struct pid_namespace *pid_ns;	/* the caller's */
 	char *buf;			/* show_fdinfo() text, on first use */
+	size_t buf_size;
 	int err;			/* its allocation failed */
 };
 

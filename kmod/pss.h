@@ -38,7 +38,7 @@ struct sighand_struct;
 /* Buckets of the name intern table (sized per capture), path cache slots. */
 #define PSS_INTERN_MIN_BITS	6
 #define PSS_INTERN_MAX_BITS	16
-#define PSS_PATH_CACHE_BITS	10
+#define PSS_PATH_CACHE_BITS	10	/* at most */
 
 struct pss_account;
 struct pss_arena_chunk;
@@ -82,6 +82,7 @@ struct pss_store {
 	struct pss_intern_ent **intern;	/* content -> name */
 	u32 intern_bits;		/* 2^intern_bits buckets */
 	struct pss_path_ent *pcache;	/* (mnt, dentry) -> name */
+	u32 pcache_bits;
 	char *scratch;			/* PATH_MAX, for d_path() */
 	struct pss_arena_chunk *names;		/* interned names: kept */
 	struct pss_arena_chunk *scratch_arena;	/* intern entries: freed */

@@ -229,7 +229,13 @@ static void *pss_arena_alloc(struct pss_store *st, struct pss_arena_chunk **head
 
 	len = ALIGN(len, 8);
 	if (!a || a->size - a->used < len) {
-		size_t size = max_t(size_t, SZ_64K, sizeof(*a) + len);
+		/*
+		 * Chunks double from a page to 64 KiB: a small capture does
+		 * not pay for (with init_on_alloc, clear) 64 KiB it never uses.
+		 */
+		size_t size = a ? min_t(size_t, a->size * 2, SZ_64K) : PAGE_SIZE;
+
+		size = max_t(size_t, size, sizeof(*a) + len);
 
 		a = pss_alloc_raw(st, size);
 		if (IS_ERR(a))
@@ -373,8 +379,11 @@ int pss_resolve_path(struct pss_store *st, const struct path *path,
 	int err;
 
 	if (!st->pcache) {
+		/* As many slots as names are expected, up to the most. */
+		st->pcache_bits = clamp_t(u32, st->intern_bits, 4,
+					  PSS_PATH_CACHE_BITS);
 		st->pcache = pss_alloc(st, sizeof(*st->pcache) <<
-				       PSS_PATH_CACHE_BITS);
+				       st->pcache_bits);
 		if (IS_ERR(st->pcache)) {
 			err = PTR_ERR(st->pcache);
 			st->pcache = NULL;
@@ -389,7 +398,7 @@ int pss_resolve_path(struct pss_store *st, const struct path *path,
 			return err;
 		}
 	}
-	e = &st->pcache[hash_ptr(path->dentry, PSS_PATH_CACHE_BITS)];
+	e = &st->pcache[hash_ptr(path->dentry, st->pcache_bits)];
 	if (e->dentry == path->dentry && e->mnt == path->mnt) {
 		*out = e->name;
 		return 0;
@@ -650,7 +659,7 @@ static void pss_store_release(struct pss_store *st)
 {
 	pss_free(st, st->intern, sizeof(*st->intern) << st->intern_bits);
 	st->intern = NULL;
-	pss_free(st, st->pcache, sizeof(*st->pcache) << PSS_PATH_CACHE_BITS);
+	pss_free(st, st->pcache, sizeof(*st->pcache) << st->pcache_bits);
 	st->pcache = NULL;
 	pss_free(st, st->scratch, PATH_MAX);
 	st->scratch = NULL;

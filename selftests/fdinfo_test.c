@@ -1029,21 +1029,24 @@ TEST(cwd_and_root)
 
 #define MANY_TARGETS	2000
 
-/* An epoll with more targets than the kernel's fdinfo text buffer holds. */
+/*
+ * An epoll with *arg targets (default: more than the kernel's fdinfo text
+ * buffer holds).
+ */
 static int setup_many(void *shm, void *arg)
 {
-	struct rlimit rl = { MANY_TARGETS + 64, MANY_TARGETS + 64 };
+	int n = arg ? *(int *)arg : MANY_TARGETS;
+	struct rlimit rl = { n + 64, n + 64 };
 	struct epoll_event ev = { .events = EPOLLIN };
 	int *ep = shm, efd, i;
 
-	(void)arg;
 	if (setrlimit(RLIMIT_NOFILE, &rl))
 		return 60;
 	efd = eventfd(0, 0);
 	*ep = epoll_create1(0);
 	if (efd < 0 || *ep < 0)
 		return 61;
-	for (i = 0; i < MANY_TARGETS; i++) {
+	for (i = 0; i < n; i++) {
 		int fd = i ? dup(efd) : efd;
 
 		if (fd < 0 || epoll_ctl(*ep, EPOLL_CTL_ADD, fd, &ev))
@@ -1079,6 +1082,35 @@ TEST(epoll_truncated)
 	ASSERT_TRUE(e->detail_mask & PSS_HD_EPOLL);
 	EXPECT_TRUE(e->detail_mask & PSS_HD_TRUNCATED);
 	EXPECT_LT(e->d.epoll.nr_targets, MANY_TARGETS);
+	EXPECT_EQ(PSS_EPOLL_LISTED, e->d.epoll.nr_listed);
+	pss_recs_free(&r);
+	pss_target_stop(&t);
+}
+
+/*
+ * Targets whose fdinfo text is several pages (the module starts with a page
+ * for the text, as an eventfd's is 3 lines): all counted, none dropped.
+ */
+TEST(epoll_pages_of_targets)
+{
+	const struct pss_handle_entry *e = NULL;
+	int snap, ep, n = 300;
+	struct pss_target t;
+	struct pss_recs r;
+
+	ASSERT_EQ(0, pss_target_start(&t, setup_many, &n, 0, true))
+		TH_LOG("%s", pss_err);
+	ep = *(int *)t.shared;
+	snap = pss_capture1(t.pid, PSS_FACET_HANDLES |
+			    PSS_FACET_HANDLE_TYPE_SPECIFIC);
+	ASSERT_LE(0, snap);
+	ASSERT_EQ(0, pss_walk_all(snap, PSS_WALK_HANDLES, &r));
+	close(snap);
+	e = rec_of(&r, ep);
+	ASSERT_NE(NULL, e);
+	ASSERT_TRUE(e->detail_mask & PSS_HD_EPOLL);
+	EXPECT_FALSE(e->detail_mask & PSS_HD_TRUNCATED);
+	EXPECT_EQ(n, e->d.epoll.nr_targets);
 	EXPECT_EQ(PSS_EPOLL_LISTED, e->d.epoll.nr_listed);
 	pss_recs_free(&r);
 	pss_target_stop(&t);
