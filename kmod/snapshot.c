@@ -198,7 +198,8 @@ static int pss_walk_copy(const struct pss_walk_buf *wb, u64 pos,
 		sp->next_len = len;
 		return 0;
 	}
-	cap = min_t(u64, buf_len, PSS_WALK_BOUNCE);
+	/* No bigger than the class: with init_on_alloc it is all cleared. */
+	cap = min_t(u64, min_t(u64, buf_len, PSS_WALK_BOUNCE), wb->bytes);
 	cap = max_t(size_t, cap, wb->max_rec_len);
 	bounce = kvmalloc(cap, GFP_KERNEL_ACCOUNT);
 	if (!bounce)
