@@ -341,25 +341,30 @@ static int pss_fd_keep_tail(struct pss_store *st, struct pss_fd_rec *rec,
 {
 	/* As an array of words, not through a field: FORTIFY */
 	const u64 *tail = (const u64 *)((const char *)e + PSS_FD_TAIL_OFF);
-	u32 i, n = 0;
-	u64 *more;
+	u64 words[PSS_FD_TAIL_WORDS], *more;
+	u32 i, n = 0, map = 0;
 
-	rec->more = NULL;
-	rec->more_map = 0;
-	for (i = 0; i < PSS_FD_TAIL_WORDS; i++)
-		if (tail[i]) {
-			rec->more_map |= BIT(i);
-			n++;
+	/* Without detail, the words past the socket or pipe fields are 0. */
+	u32 end = e->flags & PSS_HANDLE_HAS_DETAIL ? PSS_FD_TAIL_WORDS :
+		  (PSS_HANDLE_ENTRY_SIZE_VER0 - PSS_FD_TAIL_OFF) / sizeof(u64);
+
+	for (i = 0; i < end; i++) {
+		u64 w = tail[i];
+
+		if (w) {
+			map |= BIT(i);
+			words[n++] = w;
 		}
+	}
+	rec->more = NULL;
+	rec->more_map = map;
 	if (!n)
 		return 0;
 	more = pss_keep(st, n * sizeof(u64));
 	if (IS_ERR(more))
 		return PTR_ERR(more);
+	memcpy(more, words, n * sizeof(u64));
 	rec->more = more;
-	for (i = 0; i < PSS_FD_TAIL_WORDS; i++)
-		if (tail[i])
-			*more++ = tail[i];
 	return 0;
 }
 
