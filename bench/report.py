@@ -343,6 +343,11 @@ def report(runs, md_path, svg_path):
                     sp = max(vals) / min(vals)
                     mark = (" ✅" if sp <= 1.5 else " ❌ (target 1.5×)") if meth == "pss" else ""
                     w("- %s: per-VMA cost spread over V=1k..100k = **%.2f×**%s" % (meth, sp, mark))
+            pf = run.perf("full", "T1000F10000V10000")
+            if pf and int(pf["objs"]):
+                b = int(pf["mem_bytes"]) / int(pf["objs"])
+                w("- kernel memory of the headline snapshot (T=1000, F=10000, V=10000): "
+                  "**%.0f bytes/object**%s" % (b, " ✅" if b <= 64 else " ❌ (target ≤ 64)"))
             w("")
             w("![per-object cost](%s)" % os.path.basename(svg_path))
             w("")
