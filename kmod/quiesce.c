@@ -322,6 +322,12 @@ int pss_quiesce_settle(struct pss_capture *c)
 		/* Gone past its park: its stack may be freed any time. */
 		if (!p || !p->queued || READ_ONCE(p->leaving))
 			continue;
+		r->nsw = pss_task_nsw(r->task);
+		/*
+		 * The count before the checks: if the thread runs after
+		 * them, it differs when its kernel stack is read (kstack.c).
+		 */
+		smp_rmb();
 		if (pss_park_arrived(p)) {
 			r->park = PSS_PARK_WAITED;
 			/* Its state before pss parked it, not the park's. */
