@@ -409,7 +409,7 @@ int pss_capture_build(struct pss_capture *c, struct pss_snapshot **snapp)
 	if (c->quiesce)
 		pss_quiesce_release(c->quiesce, &snap->perf);
 	if (!err && (c->facets & PSS_FACET_THREAD_CONTEXT))
-		pss_context_finish(c);
+		err = pss_context_finish(c);
 	if (!err && (c->facets & PSS_FACET_THREAD_KSTACK))
 		err = pss_kstack_build(c);
 	if (err) {

@@ -324,7 +324,7 @@ void pss_quiesce_end(struct pss_quiesce *q);
 
 /* regs.c: THREAD_CONTEXT, while parked */
 int pss_context_build(struct pss_capture *c);
-void pss_context_finish(struct pss_capture *c);
+int pss_context_finish(struct pss_capture *c);
 
 /* kstack.c: THREAD_KSTACK */
 int pss_kstack_build(struct pss_capture *c);

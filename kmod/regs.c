@@ -17,7 +17,6 @@
 #include <linux/mm_types.h>
 #include <linux/regset.h>
 #include <linux/sched.h>
-#include <linux/slab.h>
 #include "pss.h"
 
 /* The core-note register sets, in the order a record keeps them. */
@@ -25,41 +24,56 @@ static const unsigned int pss_ctx_notes[] = {
 	NT_PRSTATUS, NT_PRFPREG, NT_X86_XSTATE,
 };
 
-static const struct user_regset *
-pss_find_regset(const struct user_regset_view *view, unsigned int note)
-{
-	unsigned int i;
+/* A regset view's core-note sets, found once per capture and view. */
+struct pss_ctx_view {
+	const struct user_regset_view *view;
+	const struct user_regset *rs[ARRAY_SIZE(pss_ctx_notes)];
+	u32 max;			/* the most they can take */
+};
 
-	for (i = 0; i < view->n; i++)
-		if (view->regsets[i].core_note_type == note)
-			return &view->regsets[i];
-	return NULL;
+static void pss_ctx_view_init(struct pss_ctx_view *cv,
+			      const struct user_regset_view *view)
+{
+	unsigned int i, j;
+
+	cv->view = view;
+	cv->max = 0;
+	for (i = 0; i < ARRAY_SIZE(pss_ctx_notes); i++) {
+		cv->rs[i] = NULL;
+		for (j = 0; j < view->n; j++) {
+			if (view->regsets[j].core_note_type == pss_ctx_notes[i]) {
+				cv->rs[i] = &view->regsets[j];
+				cv->max += ALIGN(cv->rs[i]->n * cv->rs[i]->size, 8);
+				break;
+			}
+		}
+	}
 }
 
 /*
- * Copy @t's register sets back to back into @buf (@cap bytes), each at an
- * 8-byte aligned offset; their places in *@e. Returns the bytes used.
+ * Copy @t's register sets back to back into @buf (@cv->max bytes), each
+ * at an 8-byte aligned offset; their places in *@e. Returns the bytes
+ * used.
  */
-static u32 pss_read_context(struct task_struct *t, struct pss_context_entry *e,
-			    char *buf, u32 cap)
+static u32 pss_read_context(struct task_struct *t,
+			    const struct pss_ctx_view *cv,
+			    struct pss_context_entry *e, char *buf)
 {
-	const struct user_regset_view *view = task_user_regset_view(t);
 	u32 *off[] = { &e->gregs_off, &e->fpregs_off, &e->xstate_off };
 	u32 *len[] = { &e->gregs_len, &e->fpregs_len, &e->xstate_len };
 	u32 used = 0;
 	unsigned int i;
 
-	e->elf_machine = view->e_machine;
+	e->elf_machine = cv->view->e_machine;
 	for (i = 0; i < ARRAY_SIZE(pss_ctx_notes); i++) {
-		const struct user_regset *rs =
-			pss_find_regset(view, pss_ctx_notes[i]);
+		const struct user_regset *rs = cv->rs[i];
 		u32 size;
 		int n;
 
 		if (!rs || (rs->active && rs->active(t, rs) <= 0))
 			continue;
 		size = rs->n * rs->size;
-		if (!size || size > cap - used)
+		if (!size || size > cv->max - used)
 			continue;
 		n = regset_get(t, rs, size, buf + used);
 		if (n <= 0)
@@ -69,23 +83,6 @@ static u32 pss_read_context(struct task_struct *t, struct pss_context_entry *e,
 		used = ALIGN(used + n, 8);
 	}
 	return used;
-}
-
-/* The largest the sets of any view can be: the scratch buffer's size. */
-static u32 pss_context_max(struct task_struct *t)
-{
-	const struct user_regset_view *view = task_user_regset_view(t);
-	u32 sum = 0;
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(pss_ctx_notes); i++) {
-		const struct user_regset *rs =
-			pss_find_regset(view, pss_ctx_notes[i]);
-
-		if (rs)
-			sum += ALIGN(rs->n * rs->size, 8);
-	}
-	return sum;
 }
 
 /* NT_AUXV: the vector the kernel saved at exec (mm->saved_auxv). */
@@ -117,39 +114,29 @@ static int pss_auxv_build(struct pss_capture *c)
 
 /*
  * One record per live thread, in the thread walk's order: the register
- * sets of the held ones, nothing (PSS_PARK_NONE) for the others.
+ * sets of the held ones, nothing (PSS_PARK_NONE) for the others. They are
+ * read straight into the snapshot's memory, not interned: no two threads
+ * have the same registers, and hashing them would only lengthen the park.
  */
 int pss_context_build(struct pss_capture *c)
 {
 	struct pss_walk_buf *wb = &c->snap->walk[PSS_WALK_CONTEXTS];
-	u32 i, live = 0, cap = 0;
-	char *buf = NULL;
+	struct pss_ctx_view cv = {};
+	u32 i, live = 0;
 	int err;
 
-	err = pss_auxv_build(c);
-	if (err)
-		return err;
-	for (i = 0; i < c->nr_threads; i++) {
-		if (!c->threads[i].live)
-			continue;
-		live++;
-		if (c->threads[i].park != PSS_PARK_NONE)
-			cap = max(cap, pss_context_max(c->threads[i].task));
-	}
+	for (i = 0; i < c->nr_threads; i++)
+		live += c->threads[i].live;
 	err = pss_wbuf_alloc(&c->store, wb, live, sizeof(struct pss_context_entry),
 			     true);
 	if (err)
 		return err;
-	if (cap) {
-		buf = kvmalloc(cap, GFP_KERNEL_ACCOUNT);
-		if (!buf)
-			return -ENOMEM;
-	}
-	for (i = 0; i < c->nr_threads && !err; i++) {
+	for (i = 0; i < c->nr_threads; i++) {
 		const struct pss_raw_thread *r = &c->threads[i];
+		const struct user_regset_view *view;
+		struct pss_name data = { .kind = PSS_NAME_STR };
 		struct pss_context_entry *e;
-		struct pss_name data = {};
-		u32 used = 0;
+		char *buf;
 
 		if (!r->live)
 			continue;
@@ -157,18 +144,28 @@ int pss_context_build(struct pss_capture *c)
 		memset(e, 0, sizeof(*e));
 		e->tid = r->tid;
 		e->park = r->park;
-		if (r->park != PSS_PARK_NONE)
-			used = pss_read_context(r->task, e, buf, cap);
-		if (used)
-			err = pss_intern(&c->store, buf, used, &data);
-		pss_wbuf_add(wb, e, used ? &data : NULL);
+		if (r->park != PSS_PARK_NONE) {
+			view = task_user_regset_view(r->task);
+			if (view != cv.view)
+				pss_ctx_view_init(&cv, view);
+			/* The walk copies a record's data with a NUL after it. */
+			buf = pss_keep(&c->store, cv.max + 1);
+			if (IS_ERR(buf))
+				return PTR_ERR(buf);
+			data.len = pss_read_context(r->task, &cv, e, buf);
+			buf[data.len] = '\0';
+			data.s = buf;
+		}
+		pss_wbuf_add(wb, e, data.len ? &data : NULL);
 	}
-	kvfree(buf);
-	return err;
+	return 0;
 }
 
-/* After the release: each parked thread's time in the park. */
-void pss_context_finish(struct pss_capture *c)
+/*
+ * After the release: each parked thread's time in the park, and the auxv
+ * (fixed since exec: it needs no thread held).
+ */
+int pss_context_finish(struct pss_capture *c)
 {
 	struct pss_walk_buf *wb = &c->snap->walk[PSS_WALK_CONTEXTS];
 	struct pss_context_entry *e = wb->recs;
@@ -182,4 +179,5 @@ void pss_context_finish(struct pss_capture *c)
 							 c->threads[i].task);
 		e++;
 	}
+	return pss_auxv_build(c);
 }
