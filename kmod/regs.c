@@ -17,19 +17,28 @@
 #include <linux/mm_types.h>
 #include <linux/regset.h>
 #include <linux/sched.h>
+#include <asm/fpu/types.h>
 #include "pss.h"
 
 /* The core-note register sets, in the order a record keeps them. */
-static const unsigned int pss_ctx_notes[] = {
+enum { PSS_CTX_GREGS, PSS_CTX_FPREGS, PSS_CTX_XSTATE, PSS_CTX_NR };
+
+static const unsigned int pss_ctx_notes[PSS_CTX_NR] = {
 	NT_PRSTATUS, NT_PRFPREG, NT_X86_XSTATE,
 };
 
 /* A regset view's core-note sets, found once per capture and view. */
 struct pss_ctx_view {
 	const struct user_regset_view *view;
-	const struct user_regset *rs[ARRAY_SIZE(pss_ctx_notes)];
+	const struct user_regset *rs[PSS_CTX_NR];
 	u32 max;			/* the most they can take */
+	bool fp_in_xstate;		/* see pss_fpregs_from_xstate() */
 };
+
+static u32 pss_set_size(const struct user_regset *rs)
+{
+	return rs ? rs->n * rs->size : 0;
+}
 
 static void pss_ctx_view_init(struct pss_ctx_view *cv,
 			      const struct user_regset_view *view)
@@ -38,16 +47,71 @@ static void pss_ctx_view_init(struct pss_ctx_view *cv,
 
 	cv->view = view;
 	cv->max = 0;
-	for (i = 0; i < ARRAY_SIZE(pss_ctx_notes); i++) {
+	for (i = 0; i < PSS_CTX_NR; i++) {
 		cv->rs[i] = NULL;
 		for (j = 0; j < view->n; j++) {
 			if (view->regsets[j].core_note_type == pss_ctx_notes[i]) {
 				cv->rs[i] = &view->regsets[j];
-				cv->max += ALIGN(cv->rs[i]->n * cv->rs[i]->size, 8);
+				cv->max += ALIGN(pss_set_size(cv->rs[i]), 8);
 				break;
 			}
 		}
 	}
+	cv->fp_in_xstate = view->e_machine == EM_X86_64 &&
+		pss_set_size(cv->rs[PSS_CTX_FPREGS]) ==
+			sizeof(struct fxregs_state) &&
+		pss_set_size(cv->rs[PSS_CTX_XSTATE]) >
+			offsetof(struct xregs_state, header) +
+			sizeof(struct xstate_header);
+}
+
+/*
+ * The 64-bit view's NT_PRFPREG from its NT_X86_XSTATE image @x (@n bytes)
+ * into @fp, saving a regset read per thread under the park: the kernel
+ * makes both with copy_xstate_to_uabi_buf() (XSTATE_COPY_FX, _XSAVE) from
+ * the same state, so the FP/SSE set is the image's legacy area with the
+ * 96 bytes past the XMM registers zeroed. Except MXCSR when SSE is not in
+ * use and AVX is: the image has the thread's, the FX copy the init value.
+ * False: that case, for a regset read.
+ */
+static bool pss_fpregs_from_xstate(char *fp, const char *x, int n)
+{
+	const size_t legacy = offsetof(struct fxregs_state, padding);
+	u64 xfeatures;
+
+	if (n < offsetof(struct xregs_state, header) + sizeof(xfeatures))
+		return false;
+	memcpy(&xfeatures, x + offsetof(struct xregs_state, header),
+	       sizeof(xfeatures));
+	if (!(xfeatures & XFEATURE_MASK_SSE) && (xfeatures & XFEATURE_MASK_YMM))
+		return false;
+	memcpy(fp, x, legacy);
+	memset(fp + legacy, 0, sizeof(struct fxregs_state) - legacy);
+	return true;
+}
+
+/*
+ * Set @i of @t at @buf + *@used, at most @room bytes; its place in *@e.
+ * Returns its length, 0 if not read.
+ */
+static int pss_read_set(struct task_struct *t, const struct pss_ctx_view *cv,
+			unsigned int i, struct pss_context_entry *e,
+			char *buf, u32 used, u32 room)
+{
+	u32 *off[] = { &e->gregs_off, &e->fpregs_off, &e->xstate_off };
+	u32 *len[] = { &e->gregs_len, &e->fpregs_len, &e->xstate_len };
+	const struct user_regset *rs = cv->rs[i];
+	u32 size = pss_set_size(rs);
+	int n;
+
+	if (!size || size > room || (rs->active && rs->active(t, rs) <= 0))
+		return 0;
+	n = regset_get(t, rs, size, buf + used);
+	if (n <= 0)
+		return 0;
+	*off[i] = sizeof(*e) + used;
+	*len[i] = n;
+	return n;
 }
 
 /*
@@ -59,29 +123,29 @@ static u32 pss_read_context(struct task_struct *t,
 			    const struct pss_ctx_view *cv,
 			    struct pss_context_entry *e, char *buf)
 {
-	u32 *off[] = { &e->gregs_off, &e->fpregs_off, &e->xstate_off };
-	u32 *len[] = { &e->gregs_len, &e->fpregs_len, &e->xstate_len };
-	u32 used = 0;
+	const u32 fp_size = sizeof(struct fxregs_state);
+	u32 used;
 	unsigned int i;
+	int n;
 
 	e->elf_machine = cv->view->e_machine;
-	for (i = 0; i < ARRAY_SIZE(pss_ctx_notes); i++) {
-		const struct user_regset *rs = cv->rs[i];
-		u32 size;
-		int n;
-
-		if (!rs || (rs->active && rs->active(t, rs) <= 0))
-			continue;
-		size = rs->n * rs->size;
-		if (!size || size > cv->max - used)
-			continue;
-		n = regset_get(t, rs, size, buf + used);
-		if (n <= 0)
-			continue;
-		*off[i] = sizeof(*e) + used;
-		*len[i] = n;
-		used = ALIGN(used + n, 8);
+	used = ALIGN(pss_read_set(t, cv, PSS_CTX_GREGS, e, buf, 0, cv->max), 8);
+	if (cv->fp_in_xstate) {
+		/* The image first, past the room its legacy area will take. */
+		n = pss_read_set(t, cv, PSS_CTX_XSTATE, e, buf, used + fp_size,
+				 cv->max - used - fp_size);
+		if (n > 0 && pss_fpregs_from_xstate(buf + used,
+						    buf + used + fp_size, n)) {
+			e->fpregs_off = sizeof(*e) + used;
+			e->fpregs_len = fp_size;
+			return ALIGN(used + fp_size + n, 8);
+		}
+		e->xstate_off = 0;
+		e->xstate_len = 0;
 	}
+	for (i = PSS_CTX_FPREGS; i < PSS_CTX_NR; i++)
+		used = ALIGN(used + pss_read_set(t, cv, i, e, buf, used,
+						 cv->max - used), 8);
 	return used;
 }
 
