@@ -154,12 +154,12 @@ static bool pss_quiesce_ready(struct pss_quiesce *q)
 	return true;
 }
 
-/* Ask @t to park (it is referenced by the caller, which gives it to @p). */
-static void pss_park_ask(struct pss_quiesce *q, struct pss_park_req *p,
-			 struct task_struct *t)
+/* Ask @p's thread to park. */
+static void pss_park_ask(struct pss_quiesce *q, struct pss_park_req *p)
 {
+	struct task_struct *t = p->task;
+
 	p->q = q;
-	p->task = t;
 	p->state = task_state_to_char(t);
 	init_task_work(&p->work, pss_park_fn);
 	__module_get(THIS_MODULE);
@@ -202,12 +202,14 @@ static struct pss_park_req *pss_park_of(struct pss_quiesce *q,
 /*
  * Ask every thread of @leader's process not yet asked, up to the
  * capacity; threads beyond it stay unparked (reported PSS_PARK_NONE).
- * task_work_add() and kick_process() do not sleep: all under rcu.
+ * The threads are taken (referenced) and sorted before any is asked, and
+ * those asleep are asked before the others: a thread running in user
+ * mode parks as soon as it is asked, and is held from then on.
  */
 static void pss_park_threads(struct pss_quiesce *q, struct task_struct *leader)
 {
 	struct task_struct *t;
-	u32 i;
+	u32 i, first = q->nr;
 
 	rcu_read_lock();
 	for_each_thread(leader, t) {
@@ -217,13 +219,21 @@ static void pss_park_threads(struct pss_quiesce *q, struct task_struct *leader)
 		if (q->nr == q->cap)
 			break;
 		get_task_struct(t);
-		pss_park_ask(q, &q->park[q->nr++], t);
+		q->park[q->nr++].task = t;
 	}
 	rcu_read_unlock();
+	if (q->nr == first)
+		return;
 	for (i = 0; i < q->nr; i++)
 		q->by_task[i] = &q->park[i];
 	sort(q->by_task, q->nr, sizeof(q->by_task[0]), pss_park_cmp, NULL);
 	q->nr_sorted = q->nr;
+	for (i = first; i < q->nr; i++)
+		if (pss_thread_held(q->park[i].task))
+			pss_park_ask(q, &q->park[i]);
+	for (i = first; i < q->nr; i++)
+		if (!q->park[i].q)
+			pss_park_ask(q, &q->park[i]);
 }
 
 /*
