@@ -37,7 +37,8 @@
  *             [--stall-secs S] [--tstall-reps N] [--tool-reps N]
  *             [--dump-reps N] [--target PATH] [--pss PATH] [--tmp DIR]
  *             [--only METHOD [--profile-reps N]]   (only pss, procfs,
- *             procmap or maps, and N more untimed runs of it: for a profile,
+ *             procmap or maps; for tstall pss-ctx, pss or pss+stacks; and
+ *             N more untimed runs of it: for a profile,
  *             PSS_PERF=1 scripts/guest-run.sh 612 bench ...)
  *
  * --smoke: tiny sizes, few repetitions; exits non-zero on any error (any
@@ -1748,6 +1749,13 @@ static void cell_tstall(int T, int reps, int tool_reps)
 		ms[i].skip = true;
 		ms[i].why = "no-pss";
 	}
+	/* --only: the other methods (the baseline too) are left out */
+	for (int i = 0; only_method && i < TS_NR; i++) {
+		if (strcmp(ts_name[i], only_method)) {
+			ms[i].skip = true;
+			ms[i].why = "only";
+		}
+	}
 	if (reps > MAXREPS)
 		reps = MAXREPS;
 	for (int r = 0; r < reps; r++) {
@@ -1794,6 +1802,19 @@ static void cell_tstall(int T, int reps, int tool_reps)
 			}
 			tick_read(&t, &m->thr[m->n], &m->typ[m->n], &m->proc[m->n]);
 			m->n++;
+		}
+	}
+	/* --only pss... --profile-reps N: more captures for a profile, untimed */
+	for (int i = TS_PSS_CTX; only_method && i <= TS_PSS_MEM; i++) {
+		struct ts_method scratch;
+
+		if (ms[i].skip)
+			continue;
+		for (int r = 0; r < profile_reps; r++) {
+			memset(&scratch, 0, sizeof(scratch));
+			if (ts_pss(&t, i, &scratch))
+				break;
+			usleep(settle_us);
 		}
 	}
 	if (ms[TS_NONE].n) {

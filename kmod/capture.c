@@ -395,8 +395,9 @@ int pss_capture_build(struct pss_capture *c, struct pss_snapshot **snapp)
 	int err;
 
 	/*
-	 * Thread state first, while the threads are parked; then release
-	 * them: names and records do not need the target held.
+	 * Registers and memory first, while the threads are parked; then
+	 * release them: kernel stacks (see kstack.c), names and records do
+	 * not need the target held.
 	 */
 	/* Before the first name (kernel stacks are interned too). */
 	pss_intern_expect(&c->store, c->nr_vmas + c->nr_fds + c->nr_threads);
@@ -405,12 +406,12 @@ int pss_capture_build(struct pss_capture *c, struct pss_snapshot **snapp)
 		err = pss_context_build(c);
 	if (!err && (c->facets & PSS_FACET_MEMORY))
 		err = pss_memory_build(c);
-	if (!err && (c->facets & PSS_FACET_THREAD_KSTACK))
-		err = pss_kstack_build(c);
 	if (c->quiesce)
 		pss_quiesce_release(c->quiesce, &snap->perf);
 	if (!err && (c->facets & PSS_FACET_THREAD_CONTEXT))
-		pss_context_finish(c);
+		err = pss_context_finish(c);
+	if (!err && (c->facets & PSS_FACET_THREAD_KSTACK))
+		err = pss_kstack_build(c);
 	if (err) {
 		pss_capture_abort(c);
 		return err;

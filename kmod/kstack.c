@@ -3,7 +3,11 @@
  * pss: kernel stacks of the threads (PSS_FACET_THREAD_KSTACK).
  *
  * One record per thread of the thread walk, in its order, read after the
- * cut from the threads it referenced. The frames are symbolised here, as
+ * cut from the threads it referenced, and after a quiesce's release: a
+ * thread it held asleep keeps its stack while it stays asleep, which its
+ * context switches tell (one that ran since is a guess), and a thread it
+ * parked was on its way back to user mode, in the park: it has no kernel
+ * frames of its own and is not read. The frames are symbolised here, as
  * /proc/PID/stack prints them, and interned: threads blocked at the same
  * place share one copy of the text. No address reaches the caller: a
  * return address that names no symbol (a module unloaded since) is "?".
@@ -62,24 +66,26 @@ static int pss_kstack_line(char *buf, char *sym, unsigned long addr)
 
 /*
  * @t's return addresses into @s->addrs; sets @e's flags and nr_frames
- * (0: no frames).
+ * (0: no frames). @held: @t's context switches when the quiesce held it
+ * (NULL: it did not).
  */
-static void pss_kstack_read(struct task_struct *t,
+static void pss_kstack_read(struct task_struct *t, const unsigned long *held,
 			    struct pss_kstack_scratch *s,
 			    struct pss_kstack_entry *e)
 {
-	unsigned long nsw = READ_ONCE(t->nvcsw) + READ_ONCE(t->nivcsw);
+	unsigned long nsw = pss_task_nsw(t);
 	bool on_cpu = t != current && pss_task_on_cpu(t);
 	unsigned int n;
 
 	n = pss_save_kstack(t, s->addrs, ARRAY_SIZE(s->addrs));
 	/*
 	 * On a CPU before or after, or switched meanwhile: the stack moved
-	 * while it was read.
+	 * while it was read; switched since it was held: it is not the
+	 * stack the thread had then.
 	 */
 	if (t != current &&
-	    (on_cpu || pss_task_on_cpu(t) ||
-	     nsw != READ_ONCE(t->nvcsw) + READ_ONCE(t->nivcsw)))
+	    (on_cpu || pss_task_on_cpu(t) || nsw != pss_task_nsw(t) ||
+	     (held && nsw != *held)))
 		e->flags |= PSS_KSTACK_RUNNING;
 	if (n > PSS_KSTACK_MAX_FRAMES) {
 		e->flags |= PSS_KSTACK_TRUNCATED;
@@ -119,6 +125,12 @@ static int pss_kstack_text(struct pss_store *st, struct pss_kstack_scratch *s,
 	return 0;
 }
 
+/* Held asleep by the quiesce: its stack is that of the capture's instant. */
+static bool pss_kstack_held(const struct pss_raw_thread *r)
+{
+	return r->park == PSS_PARK_BLOCKED || r->park == PSS_PARK_STOPPED;
+}
+
 int pss_kstack_build(struct pss_capture *c)
 {
 	struct pss_walk_buf *wb = &c->snap->walk[PSS_WALK_KSTACKS];
@@ -147,7 +159,11 @@ int pss_kstack_build(struct pss_capture *c)
 		e = pss_wbuf_slot(wb);
 		memset(e, 0, sizeof(*e));
 		e->tid = r->tid;
-		pss_kstack_read(r->task, s, e);
+		if (r->park == PSS_PARK_WAITED)
+			e->flags = PSS_KSTACK_NONE;
+		else
+			pss_kstack_read(r->task, pss_kstack_held(r) ?
+					&r->nsw : NULL, s, e);
 		if (e->nr_frames) {
 			err = pss_kstack_text(&c->store, s, e->nr_frames,
 					      &name);

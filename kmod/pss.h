@@ -9,6 +9,7 @@
 #include <linux/minmax.h>
 #include <linux/mm_types.h>
 #include <linux/path.h>
+#include <linux/sched.h>
 #include <linux/timekeeping.h>
 #include <linux/types.h>
 #include <linux/pss.h>
@@ -213,7 +214,14 @@ struct pss_raw_thread {
 					 * pss_quiesce_settle() (after the cut)
 					 */
 	u64 park_ns;			/* PSS_PARK_WAITED: time parked */
+	unsigned long nsw;		/* held: its context switches then */
 };
+
+/* Context switches of @t: it ran if they changed (or it is on a CPU). */
+static inline unsigned long pss_task_nsw(struct task_struct *t)
+{
+	return READ_ONCE(t->nvcsw) + READ_ONCE(t->nivcsw);
+}
 
 /* Times and faults of the thread group, read under siglock at the cut. */
 struct pss_group_acct {
@@ -357,7 +365,7 @@ void pss_quiesce_end(struct pss_quiesce *q);
 
 /* regs.c: THREAD_CONTEXT, while parked */
 int pss_context_build(struct pss_capture *c);
-void pss_context_finish(struct pss_capture *c);
+int pss_context_finish(struct pss_capture *c);
 
 /* kstack.c: THREAD_KSTACK */
 int pss_kstack_build(struct pss_capture *c);

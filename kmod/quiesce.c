@@ -60,6 +60,7 @@ struct pss_quiesce {
 	u64 deadline_ns;
 	u32 nr, cap;
 	u32 nr_sorted;			/* park[0..nr_sorted) in by_task */
+	u32 pending_hint;		/* see pss_quiesce_ready() */
 	struct pss_park_req **by_task;	/* sorted by task */
 	struct pss_park_req park[];		/* never moved: linked in task_works */
 };
@@ -144,22 +145,32 @@ static bool pss_park_pending(const struct pss_park_req *p)
 	return !pss_thread_held(p->task);
 }
 
+/*
+ * Checked at every arrival: from the thread found pending the last time,
+ * which most often still is, not over every thread.
+ */
 static bool pss_quiesce_ready(struct pss_quiesce *q)
 {
-	u32 i;
+	u32 i, k;
 
-	for (i = 0; i < q->nr; i++)
-		if (pss_park_pending(&q->park[i]))
+	for (k = 0; k < q->nr; k++) {
+		i = q->pending_hint + k;
+		if (i >= q->nr)
+			i -= q->nr;
+		if (pss_park_pending(&q->park[i])) {
+			q->pending_hint = i;
 			return false;
+		}
+	}
 	return true;
 }
 
-/* Ask @t to park (it is referenced by the caller, which gives it to @p). */
-static void pss_park_ask(struct pss_quiesce *q, struct pss_park_req *p,
-			 struct task_struct *t)
+/* Ask @p's thread to park. */
+static void pss_park_ask(struct pss_quiesce *q, struct pss_park_req *p)
 {
+	struct task_struct *t = p->task;
+
 	p->q = q;
-	p->task = t;
 	p->state = task_state_to_char(t);
 	init_task_work(&p->work, pss_park_fn);
 	__module_get(THIS_MODULE);
@@ -200,30 +211,58 @@ static struct pss_park_req *pss_park_of(struct pss_quiesce *q,
 }
 
 /*
+ * pss_park_of() for threads looked up in thread list order, as the
+ * requests were made: first the request after the one found last (@hint).
+ */
+static struct pss_park_req *pss_park_next(struct pss_quiesce *q,
+					  struct task_struct *t, u32 *hint)
+{
+	struct pss_park_req *p;
+
+	if (*hint < q->nr_sorted && q->park[*hint].task == t)
+		p = &q->park[*hint];
+	else
+		p = pss_park_of(q, t);
+	if (p)
+		*hint = p - q->park + 1;
+	return p;
+}
+
+/*
  * Ask every thread of @leader's process not yet asked, up to the
  * capacity; threads beyond it stay unparked (reported PSS_PARK_NONE).
- * task_work_add() and kick_process() do not sleep: all under rcu.
+ * The threads are taken (referenced) and sorted before any is asked, and
+ * those asleep are asked before the others: a thread running in user
+ * mode parks as soon as it is asked, and is held from then on.
  */
 static void pss_park_threads(struct pss_quiesce *q, struct task_struct *leader)
 {
 	struct task_struct *t;
-	u32 i;
+	u32 i, first = q->nr, hint = 0;
 
 	rcu_read_lock();
 	for_each_thread(leader, t) {
-		if (t == current || pss_park_of(q, t) ||
+		if (t == current || pss_park_next(q, t, &hint) ||
 		    (t->flags & PSS_PF_NO_USER))
 			continue;
 		if (q->nr == q->cap)
 			break;
 		get_task_struct(t);
-		pss_park_ask(q, &q->park[q->nr++], t);
+		q->park[q->nr++].task = t;
 	}
 	rcu_read_unlock();
+	if (q->nr == first)
+		return;
 	for (i = 0; i < q->nr; i++)
 		q->by_task[i] = &q->park[i];
 	sort(q->by_task, q->nr, sizeof(q->by_task[0]), pss_park_cmp, NULL);
 	q->nr_sorted = q->nr;
+	for (i = first; i < q->nr; i++)
+		if (pss_thread_held(q->park[i].task))
+			pss_park_ask(q, &q->park[i]);
+	for (i = first; i < q->nr; i++)
+		if (!q->park[i].q)
+			pss_park_ask(q, &q->park[i]);
 }
 
 /*
@@ -302,7 +341,7 @@ int pss_quiesce_settle(struct pss_capture *c)
 {
 	struct pss_perf_info *perf = &c->snap->perf;
 	struct pss_quiesce *q = c->quiesce;
-	u32 i;
+	u32 i, hint = 0;
 	int err;
 
 	err = pss_quiesce_wait(q);
@@ -318,10 +357,16 @@ int pss_quiesce_settle(struct pss_capture *c)
 			r->park = PSS_PARK_CALLER;
 			continue;
 		}
-		p = pss_park_of(q, r->task);
+		p = pss_park_next(q, r->task, &hint);
 		/* Gone past its park: its stack may be freed any time. */
 		if (!p || !p->queued || READ_ONCE(p->leaving))
 			continue;
+		r->nsw = pss_task_nsw(r->task);
+		/*
+		 * The count before the checks: if the thread runs after
+		 * them, it differs when its kernel stack is read (kstack.c).
+		 */
+		smp_rmb();
 		if (pss_park_arrived(p)) {
 			r->park = PSS_PARK_WAITED;
 			/* Its state before pss parked it, not the park's. */

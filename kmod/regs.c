@@ -17,75 +17,136 @@
 #include <linux/mm_types.h>
 #include <linux/regset.h>
 #include <linux/sched.h>
-#include <linux/slab.h>
+#include <asm/fpu/types.h>
 #include "pss.h"
 
 /* The core-note register sets, in the order a record keeps them. */
-static const unsigned int pss_ctx_notes[] = {
+enum { PSS_CTX_GREGS, PSS_CTX_FPREGS, PSS_CTX_XSTATE, PSS_CTX_NR };
+
+static const unsigned int pss_ctx_notes[PSS_CTX_NR] = {
 	NT_PRSTATUS, NT_PRFPREG, NT_X86_XSTATE,
 };
 
-static const struct user_regset *
-pss_find_regset(const struct user_regset_view *view, unsigned int note)
-{
-	unsigned int i;
+/* A regset view's core-note sets, found once per capture and view. */
+struct pss_ctx_view {
+	const struct user_regset_view *view;
+	const struct user_regset *rs[PSS_CTX_NR];
+	u32 max;			/* the most they can take */
+	bool fp_in_xstate;		/* see pss_fpregs_from_xstate() */
+};
 
-	for (i = 0; i < view->n; i++)
-		if (view->regsets[i].core_note_type == note)
-			return &view->regsets[i];
-	return NULL;
+static u32 pss_set_size(const struct user_regset *rs)
+{
+	return rs ? rs->n * rs->size : 0;
+}
+
+static void pss_ctx_view_init(struct pss_ctx_view *cv,
+			      const struct user_regset_view *view)
+{
+	unsigned int i, j;
+
+	cv->view = view;
+	cv->max = 0;
+	for (i = 0; i < PSS_CTX_NR; i++) {
+		cv->rs[i] = NULL;
+		for (j = 0; j < view->n; j++) {
+			if (view->regsets[j].core_note_type == pss_ctx_notes[i]) {
+				cv->rs[i] = &view->regsets[j];
+				cv->max += ALIGN(pss_set_size(cv->rs[i]), 8);
+				break;
+			}
+		}
+	}
+	cv->fp_in_xstate = view->e_machine == EM_X86_64 &&
+		pss_set_size(cv->rs[PSS_CTX_FPREGS]) ==
+			sizeof(struct fxregs_state) &&
+		pss_set_size(cv->rs[PSS_CTX_XSTATE]) >
+			offsetof(struct xregs_state, header) +
+			sizeof(struct xstate_header);
 }
 
 /*
- * Copy @t's register sets back to back into @buf (@cap bytes), each at an
- * 8-byte aligned offset; their places in *@e. Returns the bytes used.
+ * The 64-bit view's NT_PRFPREG from its NT_X86_XSTATE image @x (@n bytes)
+ * into @fp, saving a regset read per thread under the park: the kernel
+ * makes both with copy_xstate_to_uabi_buf() (XSTATE_COPY_FX, _XSAVE) from
+ * the same state, so the FP/SSE set is the image's legacy area with the
+ * 96 bytes past the XMM registers zeroed. Except MXCSR when SSE is not in
+ * use and AVX is: the image has the thread's, the FX copy the init value.
+ * False: that case, for a regset read.
  */
-static u32 pss_read_context(struct task_struct *t, struct pss_context_entry *e,
-			    char *buf, u32 cap)
+static bool pss_fpregs_from_xstate(char *fp, const char *x, int n)
 {
-	const struct user_regset_view *view = task_user_regset_view(t);
-	u32 *off[] = { &e->gregs_off, &e->fpregs_off, &e->xstate_off };
-	u32 *len[] = { &e->gregs_len, &e->fpregs_len, &e->xstate_len };
-	u32 used = 0;
-	unsigned int i;
+	const size_t legacy = offsetof(struct fxregs_state, padding);
+	u64 xfeatures;
 
-	e->elf_machine = view->e_machine;
-	for (i = 0; i < ARRAY_SIZE(pss_ctx_notes); i++) {
-		const struct user_regset *rs =
-			pss_find_regset(view, pss_ctx_notes[i]);
-		u32 size;
-		int n;
-
-		if (!rs || (rs->active && rs->active(t, rs) <= 0))
-			continue;
-		size = rs->n * rs->size;
-		if (!size || size > cap - used)
-			continue;
-		n = regset_get(t, rs, size, buf + used);
-		if (n <= 0)
-			continue;
-		*off[i] = sizeof(*e) + used;
-		*len[i] = n;
-		used = ALIGN(used + n, 8);
-	}
-	return used;
+	if (n < offsetof(struct xregs_state, header) + sizeof(xfeatures))
+		return false;
+	memcpy(&xfeatures, x + offsetof(struct xregs_state, header),
+	       sizeof(xfeatures));
+	if (!(xfeatures & XFEATURE_MASK_SSE) && (xfeatures & XFEATURE_MASK_YMM))
+		return false;
+	memcpy(fp, x, legacy);
+	memset(fp + legacy, 0, sizeof(struct fxregs_state) - legacy);
+	return true;
 }
 
-/* The largest the sets of any view can be: the scratch buffer's size. */
-static u32 pss_context_max(struct task_struct *t)
+/*
+ * Set @i of @t at @buf + *@used, at most @room bytes; its place in *@e.
+ * Returns its length, 0 if not read.
+ */
+static int pss_read_set(struct task_struct *t, const struct pss_ctx_view *cv,
+			unsigned int i, struct pss_context_entry *e,
+			char *buf, u32 used, u32 room)
 {
-	const struct user_regset_view *view = task_user_regset_view(t);
-	u32 sum = 0;
+	u32 *off[] = { &e->gregs_off, &e->fpregs_off, &e->xstate_off };
+	u32 *len[] = { &e->gregs_len, &e->fpregs_len, &e->xstate_len };
+	const struct user_regset *rs = cv->rs[i];
+	u32 size = pss_set_size(rs);
+	int n;
+
+	if (!size || size > room || (rs->active && rs->active(t, rs) <= 0))
+		return 0;
+	n = regset_get(t, rs, size, buf + used);
+	if (n <= 0)
+		return 0;
+	*off[i] = sizeof(*e) + used;
+	*len[i] = n;
+	return n;
+}
+
+/*
+ * Copy @t's register sets back to back into @buf (@cv->max bytes), each
+ * at an 8-byte aligned offset; their places in *@e. Returns the bytes
+ * used.
+ */
+static u32 pss_read_context(struct task_struct *t,
+			    const struct pss_ctx_view *cv,
+			    struct pss_context_entry *e, char *buf)
+{
+	const u32 fp_size = sizeof(struct fxregs_state);
+	u32 used;
 	unsigned int i;
+	int n;
 
-	for (i = 0; i < ARRAY_SIZE(pss_ctx_notes); i++) {
-		const struct user_regset *rs =
-			pss_find_regset(view, pss_ctx_notes[i]);
-
-		if (rs)
-			sum += ALIGN(rs->n * rs->size, 8);
+	e->elf_machine = cv->view->e_machine;
+	used = ALIGN(pss_read_set(t, cv, PSS_CTX_GREGS, e, buf, 0, cv->max), 8);
+	if (cv->fp_in_xstate) {
+		/* The image first, past the room its legacy area will take. */
+		n = pss_read_set(t, cv, PSS_CTX_XSTATE, e, buf, used + fp_size,
+				 cv->max - used - fp_size);
+		if (n > 0 && pss_fpregs_from_xstate(buf + used,
+						    buf + used + fp_size, n)) {
+			e->fpregs_off = sizeof(*e) + used;
+			e->fpregs_len = fp_size;
+			return ALIGN(used + fp_size + n, 8);
+		}
+		e->xstate_off = 0;
+		e->xstate_len = 0;
 	}
-	return sum;
+	for (i = PSS_CTX_FPREGS; i < PSS_CTX_NR; i++)
+		used = ALIGN(used + pss_read_set(t, cv, i, e, buf, used,
+						 cv->max - used), 8);
+	return used;
 }
 
 /* NT_AUXV: the vector the kernel saved at exec (mm->saved_auxv). */
@@ -117,39 +178,29 @@ static int pss_auxv_build(struct pss_capture *c)
 
 /*
  * One record per live thread, in the thread walk's order: the register
- * sets of the held ones, nothing (PSS_PARK_NONE) for the others.
+ * sets of the held ones, nothing (PSS_PARK_NONE) for the others. They are
+ * read straight into the snapshot's memory, not interned: no two threads
+ * have the same registers, and hashing them would only lengthen the park.
  */
 int pss_context_build(struct pss_capture *c)
 {
 	struct pss_walk_buf *wb = &c->snap->walk[PSS_WALK_CONTEXTS];
-	u32 i, live = 0, cap = 0;
-	char *buf = NULL;
+	struct pss_ctx_view cv = {};
+	u32 i, live = 0;
 	int err;
 
-	err = pss_auxv_build(c);
-	if (err)
-		return err;
-	for (i = 0; i < c->nr_threads; i++) {
-		if (!c->threads[i].live)
-			continue;
-		live++;
-		if (c->threads[i].park != PSS_PARK_NONE)
-			cap = max(cap, pss_context_max(c->threads[i].task));
-	}
+	for (i = 0; i < c->nr_threads; i++)
+		live += c->threads[i].live;
 	err = pss_wbuf_alloc(&c->store, wb, live, sizeof(struct pss_context_entry),
 			     true);
 	if (err)
 		return err;
-	if (cap) {
-		buf = kvmalloc(cap, GFP_KERNEL_ACCOUNT);
-		if (!buf)
-			return -ENOMEM;
-	}
-	for (i = 0; i < c->nr_threads && !err; i++) {
+	for (i = 0; i < c->nr_threads; i++) {
 		const struct pss_raw_thread *r = &c->threads[i];
+		const struct user_regset_view *view;
+		struct pss_name data = { .kind = PSS_NAME_STR };
 		struct pss_context_entry *e;
-		struct pss_name data = {};
-		u32 used = 0;
+		char *buf;
 
 		if (!r->live)
 			continue;
@@ -157,18 +208,28 @@ int pss_context_build(struct pss_capture *c)
 		memset(e, 0, sizeof(*e));
 		e->tid = r->tid;
 		e->park = r->park;
-		if (r->park != PSS_PARK_NONE)
-			used = pss_read_context(r->task, e, buf, cap);
-		if (used)
-			err = pss_intern(&c->store, buf, used, &data);
-		pss_wbuf_add(wb, e, used ? &data : NULL);
+		if (r->park != PSS_PARK_NONE) {
+			view = task_user_regset_view(r->task);
+			if (view != cv.view)
+				pss_ctx_view_init(&cv, view);
+			/* The walk copies a record's data with a NUL after it. */
+			buf = pss_keep(&c->store, cv.max + 1);
+			if (IS_ERR(buf))
+				return PTR_ERR(buf);
+			data.len = pss_read_context(r->task, &cv, e, buf);
+			buf[data.len] = '\0';
+			data.s = buf;
+		}
+		pss_wbuf_add(wb, e, data.len ? &data : NULL);
 	}
-	kvfree(buf);
-	return err;
+	return 0;
 }
 
-/* After the release: each parked thread's time in the park. */
-void pss_context_finish(struct pss_capture *c)
+/*
+ * After the release: each parked thread's time in the park, and the auxv
+ * (fixed since exec: it needs no thread held).
+ */
+int pss_context_finish(struct pss_capture *c)
 {
 	struct pss_walk_buf *wb = &c->snap->walk[PSS_WALK_CONTEXTS];
 	struct pss_context_entry *e = wb->recs;
@@ -182,4 +243,5 @@ void pss_context_finish(struct pss_capture *c)
 							 c->threads[i].task);
 		e++;
 	}
+	return pss_auxv_build(c);
 }

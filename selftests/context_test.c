@@ -17,6 +17,8 @@
  *  - the timeout: a thread busy in the kernel is reported not parked;
  *  - the perf VER1 counts and the PSS_THREAD_PARKED flag;
  *  - 1000 threads, threads born and dying during the quiesce;
+ *  - an io_uring worker (no user state) between two threads: not parked,
+ *    and no other thread's park is taken for its own;
  *  - PSS_QUERY_AUXV is /proc/PID/auxv.
  *
  * Targets are forked children whose threads each do one thing (spin, block
@@ -27,6 +29,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <linux/futex.h>
+#include <linux/io_uring.h>
 #include <sys/epoll.h>
 #include <sys/ptrace.h>
 #include <sys/uio.h>
@@ -1611,6 +1614,161 @@ TEST_F(ctx, module_unload_under_withdrawn_request)
 	EXPECT_EQ(1, self->tg.shm->t[1].ret);
 	EXPECT_TRUE(spinners_advance(self->tg.shm, 3));
 	EXPECT_EQ(0, kill(self->tg.pid, 0));
+}
+
+/*
+ * A target whose io_uring worker sits in its thread list between the
+ * leader and two sleepers: an openat() of a FIFO no one writes, forced to
+ * the worker (IOSQE_ASYNC), keeps it blocked in the open.
+ */
+struct iow_shared {
+	pid_t tid[2];
+	int ready;
+};
+
+static void *iow_sleeper(void *arg)
+{
+	struct iow_shared *sh = arg;
+	struct timespec ts = { .tv_sec = 3600 };
+	int i = __atomic_fetch_add(&sh->ready, 1, __ATOMIC_SEQ_CST);
+
+	sh->tid[i] = sys_gettid();
+	for (;;)
+		syscall(SYS_nanosleep, &ts, NULL);
+	return NULL;
+}
+
+static int iow_setup(void *shared, void *arg)
+{
+	struct iow_shared *sh = shared;
+	struct io_uring_params p;
+	struct io_uring_sqe *sqe;
+	unsigned int *tail, *array, mask, t;
+	pthread_t th;
+	char *sq;
+	int fd, i;
+
+	memset(&p, 0, sizeof(p));
+	fd = syscall(SYS_io_uring_setup, 4, &p);
+	if (fd < 0)
+		return 10;
+	sq = mmap(NULL, p.sq_off.array + p.sq_entries * sizeof(unsigned int),
+		  PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd,
+		  IORING_OFF_SQ_RING);
+	sqe = mmap(NULL, p.sq_entries * sizeof(*sqe), PROT_READ | PROT_WRITE,
+		   MAP_SHARED | MAP_POPULATE, fd, IORING_OFF_SQES);
+	if (sq == MAP_FAILED || sqe == MAP_FAILED)
+		return 11;
+	tail = (unsigned int *)(sq + p.sq_off.tail);
+	array = (unsigned int *)(sq + p.sq_off.array);
+	mask = *(unsigned int *)(sq + p.sq_off.ring_mask);
+	t = *tail;
+	memset(&sqe[t & mask], 0, sizeof(*sqe));
+	sqe[t & mask].opcode = IORING_OP_OPENAT;
+	sqe[t & mask].fd = AT_FDCWD;
+	sqe[t & mask].addr = (unsigned long)arg;	/* the FIFO's path */
+	sqe[t & mask].open_flags = O_RDONLY;
+	sqe[t & mask].flags = IOSQE_ASYNC;
+	array[t & mask] = t & mask;
+	__atomic_store_n(tail, t + 1, __ATOMIC_RELEASE);
+	if (syscall(SYS_io_uring_enter, fd, 1, 0, 0, NULL, 0) != 1)
+		return 12;
+	for (i = 0; i < 2; i++)
+		if (pthread_create(&th, NULL, iow_sleeper, sh))
+			return 13;
+	while (__atomic_load_n(&sh->ready, __ATOMIC_SEQ_CST) < 2 ||
+	       !sh->tid[0] || !sh->tid[1])
+		usleep(1000);
+	return 0;
+}
+
+/* The io_uring worker of @pid once it sleeps in the FIFO's open, or 0. */
+static pid_t iow_worker(pid_t pid)
+{
+	char path[64];
+	struct dirent *d;
+	pid_t found = 0;
+	DIR *dir;
+	int i;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	for (i = 0; !found && i < 5000; i++) {
+		dir = opendir(path);
+		if (!dir)
+			return 0;
+		while (!found && (d = readdir(dir))) {
+			pid_t tid = atoi(d->d_name);
+			char *comm, *stack;
+
+			if (tid <= 0)
+				continue;
+			comm = pss_read_fmt(NULL, "/proc/%d/task/%d/comm", pid, tid);
+			stack = pss_read_fmt(NULL, "/proc/%d/task/%d/stack", pid, tid);
+			if (comm && stack && !strncmp(comm, "iou-wrk-", 8) &&
+			    strstr(stack, "fifo_open"))
+				found = tid;
+			free(comm);
+			free(stack);
+		}
+		closedir(dir);
+		if (!found)
+			usleep(2000);
+	}
+	return found;
+}
+
+/*
+ * An io_uring worker has no user state: it is not asked to park and has
+ * no context (PSS_PARK_NONE). It sits between threads that do: each of
+ * those is held in its own system call, which its registers show.
+ */
+TEST(io_worker_between_threads)
+{
+	char fifo[64];
+	struct pss_target t;
+	struct iow_shared *sh;
+	struct pss_recs cr;
+	pid_t worker;
+	size_t i;
+	int snap, seen = 0;
+
+	snprintf(fifo, sizeof(fifo), "/tmp/pss-iow-%d", getpid());
+	unlink(fifo);
+	ASSERT_EQ(0, mkfifo(fifo, 0600));
+	ASSERT_EQ(0, pss_target_start(&t, iow_setup, fifo, sizeof(*sh), false))
+		TH_LOG("%s", pss_err);
+	sh = t.shared;
+	worker = iow_worker(t.pid);
+	ASSERT_NE(0, worker) TH_LOG("no io_uring worker blocked in the FIFO's open");
+	snap = pss_capture1(t.pid, CTX_FACETS);
+	ASSERT_LE(0, snap) TH_LOG("capture: %s", strerror(-snap));
+	ASSERT_EQ(0, pss_walk_all(snap, PSS_WALK_CONTEXTS, &cr)) TH_LOG("%s", pss_err);
+	close(snap);
+	ASSERT_EQ(4, cr.n);
+	for (i = 0; i < cr.n; i++) {
+		const struct pss_context_entry *c = cr.rec[i];
+		const struct user_regs_struct *g = gregs(c);
+		long nr = c->tid == sh->tid[0] || c->tid == sh->tid[1] ?
+			  SYS_nanosleep : SYS_read;
+
+		if (c->tid == worker) {
+			EXPECT_EQ(PSS_PARK_NONE, c->park)
+				TH_LOG("worker %d: park %s", worker, park_name(c->park));
+			EXPECT_EQ(0, c->data_len);
+			seen++;
+			continue;
+		}
+		/* The leader blocks reading the hold pipe. */
+		EXPECT_EQ(PSS_PARK_BLOCKED, c->park)
+			TH_LOG("thread %d: park %s", c->tid, park_name(c->park));
+		ASSERT_NE(NULL, g) TH_LOG("thread %d", c->tid);
+		EXPECT_EQ(nr, (long)g->orig_rax) TH_LOG("thread %d", c->tid);
+		seen += 2;
+	}
+	EXPECT_EQ(7, seen);
+	pss_recs_free(&cr);
+	pss_target_stop(&t);
+	unlink(fifo);
 }
 
 /* The new program of target_execs_during_quiesce: say it runs. */

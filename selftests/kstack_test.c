@@ -7,12 +7,18 @@
  * line, what /proc/PID/task/TID/stack shows for it; no line is an address;
  * there is one record per thread of the thread walk, in its order, also
  * when the leader has exited; the count query agrees. A self-capture shows
- * the caller inside the module (" [pss]"), and a thread parked by the
- * quiesce its park point in the module, not a guess. Without PSS_FACET_THREADS the
- * facet is EINVAL, without CAP_SYS_ADMIN EACCES (root without the
- * capability, and nobody capturing itself).
+ * the caller inside the module (" [pss]"). With a quiesce (THREAD_CONTEXT)
+ * the stacks are read after the release: the blocked threads, held and
+ * never woken, still match /proc and are no guess; a thread parked by the
+ * quiesce has no frames (NONE, not read); and in a ring of threads that
+ * keep moving between a pipe read and a futex wait, a held thread's stack
+ * not marked RUNNING is that of the system call its registers were taken
+ * in. Without PSS_FACET_THREADS the facet is EINVAL, without CAP_SYS_ADMIN
+ * EACCES (root without the capability, and nobody capturing itself).
  */
+#include <elf.h>
 #include <pthread.h>
+#include <sys/user.h>
 #include <linux/capability.h>
 #include <sys/eventfd.h>
 #include <linux/futex.h>
@@ -329,6 +335,50 @@ TEST_F(kstack, blocked_threads_match_proc)
 	}
 }
 
+/*
+ * With THREAD_CONTEXT the threads are parked or held, and their stacks
+ * read after the release. The blocked threads were held and have not run
+ * since: each stack is exact (no flag) and the one /proc shows.
+ */
+TEST_F(kstack, held_threads_after_release)
+{
+	struct pss_capture_args a;
+	struct ks_walks w = { 0 };
+	struct pss_recs cr;
+	size_t i;
+	int dev, snap;
+
+	dev = pss_open_dev();
+	ASSERT_LE(0, dev);
+	pss_capture_init(&a, self->t.pid, FACETS | PSS_FACET_THREAD_CONTEXT);
+	a.quiesce_timeout_ms = PSS_QUIESCE_TIMEOUT_MAX_MS;
+	snap = pss_capture_args(dev, &a);
+	close(dev);
+	ASSERT_LE(0, snap) TH_LOG("%s", strerror(-snap));
+	ASSERT_EQ(0, walk_both(snap, &w)) TH_LOG("%s", pss_err);
+	ASSERT_EQ(0, pss_walk_all(snap, PSS_WALK_CONTEXTS, &cr))
+		TH_LOG("%s", pss_err);
+	ASSERT_EQ(NR_WORKERS + 1, w.ks.n);
+	ASSERT_EQ(w.ks.n, cr.n);
+	for (i = 0; i < w.ks.n; i++) {
+		const struct pss_kstack_entry *e = w.ks.rec[i];
+		const struct pss_context_entry *c = cr.rec[i];
+		char *proc;
+
+		ASSERT_EQ(c->tid, e->tid);
+		EXPECT_EQ(PSS_PARK_BLOCKED, c->park) TH_LOG("tid %d", e->tid);
+		EXPECT_EQ(0, e->flags) TH_LOG("tid %d flags %#x", e->tid,
+					      e->flags);
+		proc = proc_stack(self->t.pid, e->tid);
+		ASSERT_NE(NULL, proc);
+		EXPECT_STREQ(proc, ks_text(e)) TH_LOG("tid %d", e->tid);
+		free(proc);
+	}
+	pss_recs_free(&cr);
+	free_both(&w);
+	close(snap);
+}
+
 TEST_F(kstack, count_query)
 {
 	struct pss_count_info ci;
@@ -479,10 +529,10 @@ static int spin_setup(void *shared, void *arg)
 }
 
 /*
- * With THREAD_CONTEXT the threads are parked while the stacks are read: a
- * thread spinning in user mode is parked by the module on its way back to
- * user mode (PSS_PARK_WAITED), off its CPU, so its stack is not a guess
- * and shows the park point, in the module.
+ * With THREAD_CONTEXT a thread spinning in user mode is parked by the
+ * module on its way back to user mode (PSS_PARK_WAITED). Its stack then is
+ * the park, which says nothing of the thread, and once released it runs:
+ * its record has no frames (NONE), and is no guess.
  */
 TEST(parked_spinner)
 {
@@ -522,11 +572,158 @@ TEST(parked_spinner)
 	}
 	ASSERT_NE(NULL, e);
 	ASSERT_EQ(PSS_PARK_WAITED, ctx->park);
-	EXPECT_EQ(0, e->flags) TH_LOG("%s", ks_text(e));
-	EXPECT_NE(NULL, strstr(ks_text(e), " [pss]\n")) TH_LOG("%s", ks_text(e));
+	EXPECT_EQ(PSS_KSTACK_NONE, e->flags) TH_LOG("%s", ks_text(e));
+	EXPECT_EQ(0, e->nr_frames);
+	EXPECT_EQ(0, e->text_len);
 	pss_recs_free(&cr);
 	free_both(&w);
 	close(snap);
+	pss_target_stop(&t);
+}
+
+/*
+ * A ring of threads that never stop moving: each takes a token from its
+ * pipe (read: pipe_read), gives one to the next thread's futex counter,
+ * takes one from its own (futex wait), gives one to the next pipe.
+ */
+#define RING		8
+#define RING_CAPTURES	60
+
+struct ring {
+	pid_t tid[RING];
+	int ready;
+	int pipe[RING][2];
+	int fut[RING];
+};
+
+static struct ring *g_ring;
+
+static void *ring_worker(void *arg)
+{
+	long i = (long)arg, next = (i + 1) % RING;
+	struct ring *r = g_ring;
+	char c = 0;
+	int v;
+
+	r->tid[i] = sys_gettid();
+	__atomic_add_fetch(&r->ready, 1, __ATOMIC_SEQ_CST);
+	for (;;) {
+		if (read(r->pipe[i][0], &c, 1) != 1)
+			_exit(40);
+		__atomic_add_fetch(&r->fut[next], 1, __ATOMIC_SEQ_CST);
+		syscall(SYS_futex, &r->fut[next], FUTEX_WAKE_PRIVATE, 1,
+			NULL, NULL, 0);
+		for (;;) {
+			v = __atomic_load_n(&r->fut[i], __ATOMIC_SEQ_CST);
+			if (v && __atomic_compare_exchange_n(&r->fut[i], &v,
+					v - 1, false, __ATOMIC_SEQ_CST,
+					__ATOMIC_SEQ_CST))
+				break;
+			if (!v)
+				syscall(SYS_futex, &r->fut[i],
+					FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
+		}
+		if (write(r->pipe[next][1], &c, 1) != 1)
+			_exit(41);
+	}
+	return NULL;
+}
+
+static int ring_setup(void *shared, void *arg)
+{
+	pthread_t th;
+	long i;
+
+	(void)arg;
+	g_ring = shared;
+	for (i = 0; i < RING; i++)
+		if (pipe(g_ring->pipe[i]) || write(g_ring->pipe[i][1], "x", 1) != 1)
+			return 10;
+	for (i = 0; i < RING; i++)
+		if (pthread_create(&th, NULL, ring_worker, (void *)i))
+			return 11;
+	while (__atomic_load_n(&g_ring->ready, __ATOMIC_SEQ_CST) < RING)
+		usleep(1000);
+	return 0;
+}
+
+/*
+ * The stacks of a quiesce's capture are read after the release, and the
+ * ring's threads move on at once: a held thread's stack that is not marked
+ * RUNNING must still be the one of the system call its registers (taken
+ * under the park) were in. A parked thread has no frames. Over many
+ * captures some held threads are checked; how many moved is only logged.
+ */
+TEST(moving_threads_after_release)
+{
+	unsigned int checked = 0, moved = 0, parked = 0;
+	struct pss_capture_args a;
+	struct pss_target t;
+	int dev, n;
+
+	ASSERT_EQ(0, pss_target_start(&t, ring_setup, NULL,
+				      sizeof(struct ring), false))
+		TH_LOG("%s", pss_err);
+	dev = pss_open_dev();
+	ASSERT_LE(0, dev);
+	for (n = 0; n < RING_CAPTURES; n++) {
+		struct ks_walks w = { 0 };
+		struct pss_recs cr;
+		size_t i;
+		int snap;
+
+		pss_capture_init(&a, t.pid, FACETS | PSS_FACET_THREAD_CONTEXT);
+		a.quiesce_timeout_ms = PSS_QUIESCE_TIMEOUT_MAX_MS;
+		snap = pss_capture_args(dev, &a);
+		ASSERT_LE(0, snap) TH_LOG("%s", strerror(-snap));
+		ASSERT_EQ(0, walk_both(snap, &w)) TH_LOG("%s", pss_err);
+		ASSERT_EQ(0, pss_walk_all(snap, PSS_WALK_CONTEXTS, &cr))
+			TH_LOG("%s", pss_err);
+		ASSERT_EQ(w.ks.n, cr.n);
+		for (i = 0; i < w.ks.n; i++) {
+			const struct pss_kstack_entry *e = w.ks.rec[i];
+			const struct pss_context_entry *c = cr.rec[i];
+			const struct user_regs_struct *g;
+			const char *func;
+
+			ASSERT_EQ(c->tid, e->tid);
+			if (c->park == PSS_PARK_WAITED) {
+				EXPECT_EQ(PSS_KSTACK_NONE, e->flags)
+					TH_LOG("tid %d:\n%s", e->tid,
+					       ks_text(e));
+				EXPECT_EQ(0, e->nr_frames);
+				parked++;
+				continue;
+			}
+			if (c->park != PSS_PARK_BLOCKED)
+				continue;
+			if (e->flags & PSS_KSTACK_RUNNING) {
+				moved++;
+				continue;
+			}
+			ASSERT_EQ(EM_X86_64, c->elf_machine);
+			ASSERT_LE(sizeof(*g), c->gregs_len);
+			g = (const void *)((const char *)c + c->gregs_off);
+			if (g->orig_rax == SYS_read)
+				func = "pipe_read+";
+			else if (g->orig_rax == SYS_futex)
+				func = "futex_wait";
+			else
+				continue;
+			checked++;
+			EXPECT_NE(NULL, strstr(ks_text(e), func))
+				TH_LOG("capture %d tid %d: held in syscall %lld, not RUNNING, flags %#x, but:\n%s",
+				       n, e->tid, (long long)g->orig_rax,
+				       e->flags, ks_text(e));
+		}
+		pss_recs_free(&cr);
+		free_both(&w);
+		close(snap);
+	}
+	close(dev);
+	TH_LOG("held and checked %u, held and moved %u, parked %u",
+	       checked, moved, parked);
+	EXPECT_LT(0, checked);
 	pss_target_stop(&t);
 }
 

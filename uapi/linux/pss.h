@@ -963,7 +963,7 @@ struct pss_vma_entry {
  * stopped or traced, or sleeps in the kernel (its user registers cannot
  * change before it returns, and on its way back it parks). Then the cut,
  * the registers and the memory are taken, and every thread is released
- * before the names and records are built. A parked thread waits killably:
+ * before the kernel stacks, names and records. A parked thread waits killably:
  * SIGKILL (of the target, or an exec's de_thread()) ends its park at once;
  * the caller being killed releases every thread (EINTR). A thread asked to
  * park that had not reached the park point when the capture ended will not
@@ -985,6 +985,9 @@ struct pss_vma_entry {
  * ("function+0xoff/0xsize", " [module]"): no address is reported. Like
  * /proc/PID/stack they need CAP_SYS_ADMIN in the initial user namespace.
  * The stack of a thread running on a CPU is a guess (PSS_KSTACK_RUNNING).
+ * After a quiesce they are read after the release: a thread parked by pss
+ * has none (PSS_KSTACK_NONE: it was returning to user mode), and the stack
+ * of one held asleep that has run since is a guess too.
  */
 
 /* pss_context_entry.park: how the thread's user state was held */
@@ -1034,10 +1037,13 @@ struct pss_auxv_info {
 #define PSS_AUXV_INFO_SIZE_VER0		(8 + 8 * PSS_AUXV_WORDS)
 
 /* pss_kstack_entry.flags */
-#define PSS_KSTACK_RUNNING	_BITUL(0)	/* on a CPU while read: a guess */
+#define PSS_KSTACK_RUNNING	_BITUL(0)	/* ran while read (or since it
+						 * was held): a guess
+						 */
 #define PSS_KSTACK_TRUNCATED	_BITUL(1)	/* more frames than kept */
-#define PSS_KSTACK_NONE		_BITUL(2)	/* no frames: exited, or (with
-						 * RUNNING) in user mode
+#define PSS_KSTACK_NONE		_BITUL(2)	/* no frames: exited, parked,
+						 * or (with RUNNING) in user
+						 * mode
 						 */
 
 #define PSS_KSTACK_MAX_FRAMES	64
