@@ -38,7 +38,8 @@
  *             [--dump-reps N] [--target PATH] [--pss PATH] [--tmp DIR]
  *             [--only METHOD [--profile-reps N]]   (only pss, procfs,
  *             procmap or maps, and N more untimed runs of it: for a profile,
- *             PSS_PERF=1 scripts/guest-run.sh 612 bench ...)
+ *             PSS_PERF=1 scripts/guest-run.sh 612 bench ...; in tstall and
+ *             dump, the methods whose name begins with METHOD)
  *
  * --smoke: tiny sizes, few repetitions; exits non-zero on any error (any
  * failing capture, walk framing error, or count mismatch with procfs).
@@ -139,6 +140,16 @@ static long sc_getdents(int fd, void *b, size_t n)
 static bool smoke, no_pss;
 static const char *only_method;	/* --only */
 static int profile_reps;		/* --profile-reps: untimed extra runs, with --only */
+
+/*
+ * --only in the parts that run their methods themselves (tstall, dump):
+ * methods whose name does not begin with it are left out, so "pss" keeps
+ * every pss method of a part, "pss+stacks" one.
+ */
+static bool only_skips(const char *name)
+{
+	return only_method && strncmp(name, only_method, strlen(only_method));
+}
 static int errors;
 static const char *tmpdir = "/tmp";
 
@@ -1748,6 +1759,12 @@ static void cell_tstall(int T, int reps, int tool_reps)
 		ms[i].skip = true;
 		ms[i].why = "no-pss";
 	}
+	for (int i = 0; i < TS_NR; i++) {
+		if (only_skips(ts_name[i])) {
+			ms[i].skip = true;
+			ms[i].why = "only";
+		}
+	}
 	if (reps > MAXREPS)
 		reps = MAXREPS;
 	for (int r = 0; r < reps; r++) {
@@ -1794,6 +1811,15 @@ static void cell_tstall(int T, int reps, int tool_reps)
 			}
 			tick_read(&t, &m->thr[m->n], &m->typ[m->n], &m->proc[m->n]);
 			m->n++;
+		}
+	}
+	/* --only ... --profile-reps N: more samples for a profile, untimed */
+	for (int r = 0; only_method && r < profile_reps; r++) {
+		for (int i = TS_PSS_CTX; i <= TS_PSS_MEM; i++) {
+			struct ts_method *m = &ms[i];
+
+			if (!m->skip && m->n < MAXREPS)
+				ts_pss(&t, i, m);
 		}
 	}
 	if (ms[TS_NONE].n) {
@@ -2007,6 +2033,12 @@ static void cell_dump(int mib, int reps)
 		ms[DS_PSS].skip = true;
 		ms[DS_PSS].why = "no-pss";
 	}
+	for (int i = 0; i < DS_NR; i++) {
+		if (only_skips(ds_name[i])) {
+			ms[i].skip = true;
+			ms[i].why = "only";
+		}
+	}
 	if (reps > MAXREPS)
 		reps = MAXREPS;
 	for (int r = 0; r < reps; r++) {
@@ -2027,6 +2059,15 @@ static void cell_dump(int mib, int reps)
 			}
 			tick_read(&t, &m->thr[m->n], &m->typ[m->n], &m->proc[m->n]);
 			m->n++;
+		}
+	}
+	/* --only ... --profile-reps N: more samples for a profile, untimed */
+	for (int r = 0; only_method && r < profile_reps; r++) {
+		for (int i = 0; i < DS_NR; i++) {
+			struct ds_method *m = &ms[i];
+
+			if (!m->skip && m->n < MAXREPS)
+				ds_run(&t, i, m, mib);
 		}
 	}
 	for (int i = 0; i < DS_NR; i++) {
