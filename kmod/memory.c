@@ -567,6 +567,23 @@ static u64 pss_mpage_key(const void *page)
 }
 
 /*
+ * Whether a whole page is zeros: eight words a test, which under TCG is
+ * several times faster than memchr_inv()'s test a word (thread stacks are
+ * mostly such pages).
+ */
+static bool pss_mpage_zero(const void *page)
+{
+	const u64 *w = page;
+	unsigned int i;
+
+	for (i = 0; i < PAGE_SIZE / 8; i += 8)
+		if (w[i] | w[i + 1] | w[i + 2] | w[i + 3] |
+		    w[i + 4] | w[i + 5] | w[i + 6] | w[i + 7])
+			return false;
+	return true;
+}
+
+/*
  * Keep the @len bytes at @src as @name: the bytes and a NUL, as the walk
  * writes a name. Zeros and whole pages seen before are not kept again.
  */
@@ -579,7 +596,7 @@ static int pss_mcopy_keep(struct pss_mcopy *mc, const char *src, u32 len,
 	if (len == PAGE_SIZE) {
 		u64 key = pss_mpage_key(src);
 
-		if (!key && !memchr_inv(src, 0, len))
+		if (!key && pss_mpage_zero(src))
 			return pss_mcopy_zeros(mc, len, name);
 		if (mc->seen) {
 			slot = &mc->seen[hash_64(key, mc->seen_bits)];
