@@ -649,9 +649,10 @@ TEST(self_stack)
 /* ------------------------------------------------------- map target */
 
 enum { M_A, M_NONE, M_HOLE, M_PRIV, M_SHARED, M_RO, M_DONTDUMP, M_ZERO,
-       M_DISTINCT, M_UNTOUCHED, M_BIG, M_SAME, M_NR };
+       M_DISTINCT, M_UNTOUCHED, M_BIG, M_SAME, M_SPARSE, M_NR };
 
-#define M_PAGES		64	/* of M_ZERO, M_DISTINCT, M_UNTOUCHED, M_SAME */
+/* of M_ZERO, M_DISTINCT, M_UNTOUCHED, M_SAME, M_SPARSE */
+#define M_PAGES		64
 
 struct map_shared {
 	unsigned long addr[M_NR];
@@ -727,6 +728,10 @@ static int map_target_setup(void *shared, void *arg)
 		memcpy(p + i * PG, p, PG);
 	for (i = M_PAGES / 2; i < M_PAGES; i++)
 		p[i * PG + 100] ^= (unsigned char)i;
+	/* zeros but for one byte a page, each at another offset */
+	MAP(M_SPARSE, M_PAGES, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+	for (i = 0; i < M_PAGES; i++)
+		p[i * PG + (i * 67 + 13) % PG] = (unsigned char)(i + 1);
 #undef MAP
 	return 0;
 }
@@ -1061,6 +1066,28 @@ TEST_F(maps, equal_pages_dedup)
 	free(got);
 	close(s0);
 	close(s1);
+}
+
+/* Pages of zeros but for one byte are not taken for zeros. */
+TEST_F(maps, sparse_pages)
+{
+	struct pss_memory_range r = { self->sh->addr[M_SPARSE], M_PAGES * PG };
+	unsigned char *want = malloc(M_PAGES * PG), *got = malloc(M_PAGES * PG);
+	struct mem_snap ms;
+	unsigned long i;
+
+	ASSERT_TRUE(want && got);
+	ASSERT_EQ(0, capture_ranges(self->t.pid, &r, 1, &ms)) TH_LOG("%s", pss_err);
+	EXPECT_EQ(M_PAGES, ms.n);
+	ASSERT_EQ(0, mem_read(&ms, r.start, M_PAGES * PG, got));
+	ASSERT_EQ(0, readv_target(self->t.pid, r.start, M_PAGES * PG, want));
+	for (i = 0; i < M_PAGES; i++) {
+		EXPECT_EQ(0, memcmp(want + i * PG, got + i * PG, PG))
+			TH_LOG("page %lu", i);
+	}
+	mem_free(&ms);
+	free(want);
+	free(got);
 }
 
 /* Memory is charged: a small max_snapshot_bytes gives ENOBUFS. */
