@@ -37,9 +37,9 @@
  *             [--stall-secs S] [--tstall-reps N] [--tool-reps N]
  *             [--dump-reps N] [--target PATH] [--pss PATH] [--tmp DIR]
  *             [--only METHOD [--profile-reps N]]   (only pss, procfs,
- *             procmap or maps; for tstall pss-ctx, pss or pss+stacks; and
- *             N more untimed runs of it: for a profile,
- *             PSS_PERF=1 scripts/guest-run.sh 612 bench ...)
+ *             procmap or maps, and N more untimed runs of it: for a profile,
+ *             PSS_PERF=1 scripts/guest-run.sh 612 bench ...; in tstall and
+ *             dump, the methods whose name begins with METHOD)
  *
  * --smoke: tiny sizes, few repetitions; exits non-zero on any error (any
  * failing capture, walk framing error, or count mismatch with procfs).
@@ -140,6 +140,16 @@ static long sc_getdents(int fd, void *b, size_t n)
 static bool smoke, no_pss;
 static const char *only_method;	/* --only */
 static int profile_reps;		/* --profile-reps: untimed extra runs, with --only */
+
+/*
+ * --only in the parts that run their methods themselves (tstall, dump):
+ * methods whose name does not begin with it are left out, so "pss" keeps
+ * every pss method of a part, "pss+stacks" one.
+ */
+static bool only_skips(const char *name)
+{
+	return only_method && strncmp(name, only_method, strlen(only_method));
+}
 static int errors;
 static const char *tmpdir = "/tmp";
 
@@ -1121,7 +1131,7 @@ static void run_cell(struct method *ms, int nm, pid_t pid)
 		int err;
 
 		/* --only: the other methods of the cell are left out */
-		if (only_method && strcmp(ms[i].name, only_method)) {
+		if (only_skips(ms[i].name)) {
 			ms[i].skip = true;
 			continue;
 		}
@@ -1749,9 +1759,8 @@ static void cell_tstall(int T, int reps, int tool_reps)
 		ms[i].skip = true;
 		ms[i].why = "no-pss";
 	}
-	/* --only: the other methods (the baseline too) are left out */
-	for (int i = 0; only_method && i < TS_NR; i++) {
-		if (strcmp(ts_name[i], only_method)) {
+	for (int i = 0; i < TS_NR; i++) {
+		if (only_skips(ts_name[i])) {
 			ms[i].skip = true;
 			ms[i].why = "only";
 		}
@@ -2028,6 +2037,12 @@ static void cell_dump(int mib, int reps)
 		ms[DS_PSS].skip = true;
 		ms[DS_PSS].why = "no-pss";
 	}
+	for (int i = 0; i < DS_NR; i++) {
+		if (only_skips(ds_name[i])) {
+			ms[i].skip = true;
+			ms[i].why = "only";
+		}
+	}
 	if (reps > MAXREPS)
 		reps = MAXREPS;
 	for (int r = 0; r < reps; r++) {
@@ -2048,6 +2063,15 @@ static void cell_dump(int mib, int reps)
 			}
 			tick_read(&t, &m->thr[m->n], &m->typ[m->n], &m->proc[m->n]);
 			m->n++;
+		}
+	}
+	/* --only ... --profile-reps N: more samples for a profile, untimed */
+	for (int r = 0; only_method && r < profile_reps; r++) {
+		for (int i = 0; i < DS_NR; i++) {
+			struct ds_method *m = &ms[i];
+
+			if (!m->skip && m->n < MAXREPS)
+				ds_run(&t, i, m, mib);
 		}
 	}
 	for (int i = 0; i < DS_NR; i++) {

@@ -16,6 +16,18 @@ if [ -n "${PSS_PERF:-}" ] && [ -x /usr/bin/perf ]; then
 	echo "# PSS-PERF-CALLERS"
 	perf report -i /tmp/perf.data --stdio --children --sort sym \
 		--percent-limit 2 -g none 2>/dev/null | grep -v '^$' | head -n 80
+	# PSS_PERF_PARENT=REGEX: the self time of every function called
+	# under a function matching REGEX (say, pss_memory_build), and the
+	# pss functions' totals: where the time of that phase goes.
+	if [ -n "${PSS_PERF_PARENT:-}" ]; then
+		echo "# PSS-PERF-PARENT $PSS_PERF_PARENT"
+		perf report -i /tmp/perf.data --stdio --no-children --sort sym \
+			-p "$PSS_PERF_PARENT" -x --percent-limit 0.05 -g none \
+			2>/dev/null | grep -v '^$'
+		echo "# PSS-PERF-PSS-CHILDREN"
+		perf report -i /tmp/perf.data --stdio --children --sort sym \
+			--percent-limit 0.05 -g none 2>/dev/null | grep ' pss_'
+	fi
 	# Addresses of the samples in the module, for objdump on the host.
 	echo "# PSS-PERF-TEXT $(cat /sys/module/pss/sections/.text 2>/dev/null)"
 	perf script -i /tmp/perf.data -G -F ip,sym 2>/dev/null |

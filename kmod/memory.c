@@ -14,7 +14,7 @@
  * How it reads: as the core dumper does (get_dump_page()), with
  * get_user_pages_remote(FOLL_DUMP) under the mmap read lock (held as
  * /proc/PID/mem holds it: see pss_mem_get()), a batch of pages at a time,
- * and the page references dropped as soon as the bytes are interned:
+ * and the page references dropped as soon as the bytes are copied:
  * nothing stays pinned. FOLL_DUMP does not fault in a hole of an
  * anonymous mapping, nor hand out the zero page: such a page reads as
  * zeros, as in a core file, and the target gains neither page tables nor
@@ -27,14 +27,21 @@
  *
  * Bounds: the records are counted from the spans and allocated (charged to
  * the snapshot) before the first byte is copied, so a capture that cannot
- * fit fails with ENOBUFS up front; the bytes are charged as they are
- * interned (pss_intern() keeps each distinct page content once per
- * snapshot, so zero pages cost one copy).
+ * fit fails with ENOBUFS up front; the bytes are charged as they are kept.
+ *
+ * Cost: this runs while the target is stalled, so a distinct page's bytes
+ * are read once, to copy them; content is not hashed (pss_intern() would
+ * read every byte once more, and allocate per page). Zeros, whole or part
+ * of a page, and holes share one kept page of zeros; a whole page equal to
+ * one kept earlier is kept once, found by a fingerprint of a few words and
+ * confirmed by memcmp().
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/hash.h>
 #include <linux/highmem.h>
 #include <linux/hugetlb.h>
+#include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/mmap_lock.h>
 #include <linux/ptrace.h>
@@ -50,7 +57,10 @@
 #define PSS_RED_ZONE		128
 
 /* Pages asked of get_user_pages_remote() per mmap lock hold. */
-#define PSS_MEM_BATCH		16
+#define PSS_MEM_BATCH		32
+
+/* Most slots of the table of whole pages kept (16 bytes each). */
+#define PSS_MSEEN_MAX_BITS	16
 
 /* Why a span is copied: the order of the lists. */
 enum { PSS_MR_STACK, PSS_MR_RANGE, PSS_MR_WRITABLE, PSS_MR_NR };
@@ -74,6 +84,23 @@ struct pss_mlist {
 struct pss_mem {
 	struct pss_store *st;
 	struct pss_mlist list[PSS_MR_NR];
+};
+
+/* A whole page kept, by its fingerprint (pss_mpage_key()). */
+struct pss_mseen {
+	u64 key;
+	const char *s;			/* NULL: empty */
+};
+
+/*
+ * The copy: each byte read goes to the snapshot (pss_keep()) once per
+ * distinct page, the table a cache of the pages kept, one per slot.
+ */
+struct pss_mcopy {
+	struct pss_store *st;
+	const char *zeros;		/* PAGE_SIZE zeros and a NUL, or NULL */
+	struct pss_mseen *seen;
+	u32 seen_bits;
 };
 
 /* Walks the union of the lists, one piece of constant reasons at a time. */
@@ -504,16 +531,111 @@ static long pss_mem_get(struct mm_struct *mm, unsigned long first, u32 n,
 }
 
 /*
+ * @len zeros, kept: the tail of one kept page of zeros (and its NUL), so
+ * zeros of any length cost nothing more.
+ */
+static int pss_mcopy_zeros(struct pss_mcopy *mc, u32 len,
+			   struct pss_name *name)
+{
+	if (!mc->zeros) {
+		char *z = pss_keep(mc->st, PAGE_SIZE + 1);
+
+		if (IS_ERR(z))
+			return PTR_ERR(z);
+		memset(z, 0, PAGE_SIZE + 1);
+		mc->zeros = z;
+	}
+	name->s = mc->zeros + PAGE_SIZE - len;
+	name->len = len;
+	name->kind = PSS_NAME_STR;
+	return 0;
+}
+
+/*
+ * A fingerprint of a whole page: eight words spread over it, each in
+ * another cache line and at another offset in it. Zero if the words are.
+ */
+static u64 pss_mpage_key(const void *page)
+{
+	const u64 *w = page;
+	u64 h = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		h = (h + w[i * (PAGE_SIZE / 64 + 1)]) * GOLDEN_RATIO_64;
+	return h;
+}
+
+/*
+ * Whether a whole page is zeros: eight words a test, which under TCG is
+ * several times faster than memchr_inv()'s test a word (thread stacks are
+ * mostly such pages).
+ */
+static bool pss_mpage_zero(const void *page)
+{
+	const u64 *w = page;
+	unsigned int i;
+
+	for (i = 0; i < PAGE_SIZE / 8; i += 8)
+		if (w[i] | w[i + 1] | w[i + 2] | w[i + 3] |
+		    w[i + 4] | w[i + 5] | w[i + 6] | w[i + 7])
+			return false;
+	return true;
+}
+
+/*
+ * Keep the @len bytes at @src as @name: the bytes and a NUL, as the walk
+ * writes a name. Zeros and whole pages seen before are not kept again.
+ */
+static int pss_mcopy_keep(struct pss_mcopy *mc, const char *src, u32 len,
+			  struct pss_name *name)
+{
+	struct pss_mseen *slot = NULL;
+	char *dst;
+
+	if (len == PAGE_SIZE) {
+		u64 key = pss_mpage_key(src);
+
+		if (!key && pss_mpage_zero(src))
+			return pss_mcopy_zeros(mc, len, name);
+		if (mc->seen) {
+			slot = &mc->seen[hash_64(key, mc->seen_bits)];
+			if (slot->s && slot->key == key &&
+			    !memcmp(slot->s, src, len)) {
+				name->s = slot->s;
+				name->len = len;
+				name->kind = PSS_NAME_STR;
+				return 0;
+			}
+			slot->key = key;
+			slot->s = NULL;
+		}
+	} else if (!memchr_inv(src, 0, len)) {
+		return pss_mcopy_zeros(mc, len, name);
+	}
+	dst = pss_keep(mc->st, (size_t)len + 1);
+	if (IS_ERR(dst))
+		return PTR_ERR(dst);
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+	if (slot)
+		slot->s = dst;
+	name->s = dst;
+	name->len = len;
+	name->kind = PSS_NAME_STR;
+	return 0;
+}
+
+/*
  * Copy the bytes of the @nr records at @recs, in order, into the walk
  * buffer whose records they are: each record is added (pss_wbuf_add())
- * with its bytes interned, or dropped if its page cannot be read, so the
+ * with its bytes kept, or dropped if its page cannot be read, so the
  * buffer's count trails the record being read.
  */
-static int pss_mem_read(struct pss_capture *c, struct pss_walk_buf *wb,
+static int pss_mem_read(struct pss_capture *c, struct pss_mcopy *mc,
+			struct pss_walk_buf *wb,
 			struct pss_memory_entry *recs, u32 nr)
 {
-	const char *zero = page_address(ZERO_PAGE(0));
-	struct pss_name zero_page = {};
 	struct page *pages[PSS_MEM_BATCH];
 	int err = 0;
 	u32 i = 0;
@@ -531,24 +653,18 @@ static int pss_mem_read(struct pss_capture *c, struct pss_walk_buf *wb,
 		end = first + (got ?: 1) * PAGE_SIZE;
 		for (; !err && i < nr && recs[i].addr < end; i++) {
 			struct pss_memory_entry e = recs[i];
-			unsigned long off = offset_in_page(e.addr);
 			struct pss_name name;
 			char *kaddr;
 
 			if (got) {
 				k = (e.addr - first) >> PAGE_SHIFT;
 				kaddr = kmap_local_page(pages[k]);
-				err = pss_intern(&c->store, kaddr + off,
-						 e.data_len, &name);
+				err = pss_mcopy_keep(mc, kaddr +
+						     offset_in_page(e.addr),
+						     e.data_len, &name);
 				kunmap_local(kaddr);
-			} else if (hole && e.data_len == PAGE_SIZE &&
-				   zero_page.s) {
-				name = zero_page;	/* interned: skip the hash */
 			} else if (hole) {
-				err = pss_intern(&c->store, zero + off,
-						 e.data_len, &name);
-				if (!err && e.data_len == PAGE_SIZE)
-					zero_page = name;
+				err = pss_mcopy_zeros(mc, e.data_len, &name);
 			} else {
 				continue;
 			}
@@ -576,6 +692,7 @@ int pss_memory_build(struct pss_capture *c)
 {
 	struct pss_walk_buf *wb = &c->snap->walk[PSS_WALK_MEMORY];
 	struct pss_mem m = { .st = &c->store };
+	struct pss_mcopy mc = { .st = &c->store };
 	u64 count = 0;
 	int err, k;
 
@@ -592,9 +709,13 @@ int pss_memory_build(struct pss_capture *c)
 	if (err || !count)
 		goto out;
 	count = pss_mem_layout(&m, wb->recs, count);
-	pss_intern_expect(&c->store, min_t(u64, count + c->nr_vmas + c->nr_fds,
-					   U32_MAX));
-	err = pss_mem_read(c, wb, wb->recs, count);
+	/* A slot a page, or fewer; without the table, no such dedup. */
+	mc.seen_bits = clamp_t(u32, order_base_2(count), 6, PSS_MSEEN_MAX_BITS);
+	mc.seen = pss_alloc(&c->store, sizeof(*mc.seen) << mc.seen_bits);
+	if (IS_ERR(mc.seen))
+		mc.seen = NULL;
+	err = pss_mem_read(c, &mc, wb, wb->recs, count);
+	pss_free(&c->store, mc.seen, sizeof(*mc.seen) << mc.seen_bits);
 out:
 	for (k = 0; k < PSS_MR_NR; k++)
 		pss_free(&c->store, m.list[k].v,

@@ -649,9 +649,10 @@ TEST(self_stack)
 /* ------------------------------------------------------- map target */
 
 enum { M_A, M_NONE, M_HOLE, M_PRIV, M_SHARED, M_RO, M_DONTDUMP, M_ZERO,
-       M_DISTINCT, M_UNTOUCHED, M_BIG, M_NR };
+       M_DISTINCT, M_UNTOUCHED, M_BIG, M_SAME, M_SPARSE, M_NR };
 
-#define M_PAGES		64	/* of M_ZERO, M_DISTINCT, M_UNTOUCHED */
+/* of M_ZERO, M_DISTINCT, M_UNTOUCHED, M_SAME, M_SPARSE */
+#define M_PAGES		64
 
 struct map_shared {
 	unsigned long addr[M_NR];
@@ -720,6 +721,17 @@ static int map_target_setup(void *shared, void *arg)
 	/* never touched: holes */
 	MAP(M_UNTOUCHED, M_PAGES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE);
 	MAP(M_BIG, (1UL << 30) / PG, PROT_READ, MAP_PRIVATE | MAP_NORESERVE);
+	/* one page's bytes over and over; in the second half one byte differs */
+	MAP(M_SAME, M_PAGES, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+	fill(p, PG, M_SAME);
+	for (i = 1; i < M_PAGES; i++)
+		memcpy(p + i * PG, p, PG);
+	for (i = M_PAGES / 2; i < M_PAGES; i++)
+		p[i * PG + 100] ^= (unsigned char)i;
+	/* zeros but for one byte a page, each at another offset */
+	MAP(M_SPARSE, M_PAGES, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+	for (i = 0; i < M_PAGES; i++)
+		p[i * PG + (i * 67 + 13) % PG] = (unsigned char)(i + 1);
 #undef MAP
 	return 0;
 }
@@ -1014,6 +1026,68 @@ TEST_F(maps, zero_pages_dedup)
 	close(s0);
 	close(s1);
 	close(s2);
+}
+
+/*
+ * Equal pages that are not zeros are kept once too, and pages that differ
+ * in one byte only are each kept, with their own bytes.
+ */
+TEST_F(maps, equal_pages_dedup)
+{
+	struct pss_memory_range one = { self->sh->addr[M_A], 1 };
+	struct pss_memory_range same = { self->sh->addr[M_SAME], M_PAGES * PG };
+	unsigned char *want = malloc(M_PAGES * PG), *got = malloc(M_PAGES * PG);
+	unsigned long long base, b;
+	struct mem_snap ms;
+	unsigned long i;
+	int s0, s1;
+
+	ASSERT_TRUE(want && got);
+	s0 = capture_mem(self->t.pid, FACETS, PSS_MEMORY_RANGES, 0, &one, 1);
+	s1 = capture_mem(self->t.pid, FACETS, PSS_MEMORY_RANGES, 0, &same, 1);
+	ASSERT_LE(0, s0);
+	ASSERT_LE(0, s1);
+	base = snap_bytes(s0);
+	b = snap_bytes(s1);
+	TH_LOG("memory_bytes: 1 byte %llu, %lu pages, half of them equal, %llu",
+	       base, M_PAGES, b);
+	EXPECT_GE(b - base, M_PAGES / 2 * PG);
+	EXPECT_LT(b - base, (M_PAGES / 2 + M_PAGES / 8) * PG);
+	ASSERT_EQ(0, mem_walk(s1, &ms)) TH_LOG("%s", pss_err);
+	EXPECT_EQ(M_PAGES, ms.n);
+	ASSERT_EQ(0, mem_read(&ms, same.start, M_PAGES * PG, got));
+	ASSERT_EQ(0, readv_target(self->t.pid, same.start, M_PAGES * PG, want));
+	for (i = 0; i < M_PAGES; i++) {
+		EXPECT_EQ(0, memcmp(want + i * PG, got + i * PG, PG))
+			TH_LOG("page %lu", i);
+	}
+	mem_free(&ms);
+	free(want);
+	free(got);
+	close(s0);
+	close(s1);
+}
+
+/* Pages of zeros but for one byte are not taken for zeros. */
+TEST_F(maps, sparse_pages)
+{
+	struct pss_memory_range r = { self->sh->addr[M_SPARSE], M_PAGES * PG };
+	unsigned char *want = malloc(M_PAGES * PG), *got = malloc(M_PAGES * PG);
+	struct mem_snap ms;
+	unsigned long i;
+
+	ASSERT_TRUE(want && got);
+	ASSERT_EQ(0, capture_ranges(self->t.pid, &r, 1, &ms)) TH_LOG("%s", pss_err);
+	EXPECT_EQ(M_PAGES, ms.n);
+	ASSERT_EQ(0, mem_read(&ms, r.start, M_PAGES * PG, got));
+	ASSERT_EQ(0, readv_target(self->t.pid, r.start, M_PAGES * PG, want));
+	for (i = 0; i < M_PAGES; i++) {
+		EXPECT_EQ(0, memcmp(want + i * PG, got + i * PG, PG))
+			TH_LOG("page %lu", i);
+	}
+	mem_free(&ms);
+	free(want);
+	free(got);
 }
 
 /* Memory is charged: a small max_snapshot_bytes gives ENOBUFS. */
