@@ -231,11 +231,14 @@ static void *pss_arena_alloc(struct pss_store *st, struct pss_arena_chunk **head
 	if (!a || a->size - a->used < len) {
 		/*
 		 * Chunks double from a page to 64 KiB: a small capture does
-		 * not pay for (with init_on_alloc, clear) 64 KiB it never uses.
+		 * not pay for (with init_on_alloc, clear) 64 KiB it never uses;
+		 * but one holds at least 16 of what is kept (pages of memory
+		 * would each leave most of a small chunk unused).
 		 */
 		size_t size = a ? min_t(size_t, a->size * 2, SZ_64K) : PAGE_SIZE;
 
-		size = max_t(size_t, size, sizeof(*a) + len);
+		size = max3(size, min_t(size_t, SZ_64K, 16 * (sizeof(*a) + len)),
+			    sizeof(*a) + len);
 
 		a = pss_alloc_raw(st, size);
 		if (IS_ERR(a))
