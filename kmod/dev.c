@@ -280,6 +280,10 @@ static int pss_check_thread_state(const struct pss_capture_args *args)
 		return -EINVAL;
 	if (mem ? !mflags || mflags & ~PSS_MEMORY_FLAGS_ALL : mflags)
 		return -EINVAL;
+	/* Per thread: registers only; memory needs every thread at once. */
+	if ((args->flags & PSS_CAPTURE_PER_THREAD) &&
+	    (!(args->facets & PSS_FACET_THREAD_CONTEXT) || mem))
+		return -EINVAL;
 	if (args->stack_bytes && (!(mflags & PSS_MEMORY_STACKS) ||
 				  args->stack_bytes > PSS_STACK_BYTES_MAX))
 		return -EINVAL;
@@ -327,6 +331,7 @@ pss_get_ranges(const struct pss_capture_args *args)
  */
 static struct pss_quiesce *pss_park(struct task_struct *leader,
 				    const struct pss_capture_args *args,
+				    const struct pss_park_reader *rd,
 				    u64 *phase_ns)
 {
 	struct rw_semaphore *exec_lock = &leader->signal->exec_update_lock;
@@ -343,7 +348,7 @@ static struct pss_quiesce *pss_park(struct task_struct *leader,
 	up_read(exec_lock);
 	if (err)
 		return ERR_PTR(err);
-	return pss_quiesce_start(leader, timeout, phase_ns);
+	return pss_quiesce_start(leader, timeout, rd, phase_ns);
 }
 
 static long pss_ioctl_capture(void __user *uarg)
@@ -353,6 +358,7 @@ static long pss_ioctl_capture(void __user *uarg)
 	struct pss_snapshot *snap;
 	struct rw_semaphore *exec_lock;
 	struct pss_memory_range *ranges;
+	struct pss_park_reader *rd = NULL;
 	struct pss_quiesce *quiesce;
 	struct pss_capture c;
 	u64 t0 = ktime_get_ns(), quiesce_ns = 0;
@@ -393,8 +399,12 @@ static long pss_ioctl_capture(void __user *uarg)
 		kfree(ranges);
 		return PTR_ERR(leader);
 	}
-	quiesce = pss_park(leader, &args, &quiesce_ns);
+	if (args.flags & PSS_CAPTURE_PER_THREAD)
+		rd = pss_context_reader_new(leader);
+	quiesce = IS_ERR(rd) ? ERR_CAST(rd) :
+		  pss_park(leader, &args, rd, &quiesce_ns);
 	if (IS_ERR(quiesce)) {
+		pss_context_reader_free(rd);
 		put_task_struct(leader);
 		kfree(ranges);
 		return PTR_ERR(quiesce);
@@ -405,6 +415,7 @@ static long pss_ioctl_capture(void __user *uarg)
 		if (err)
 			break;
 		c.quiesce = quiesce;
+		c.per_thread = args.flags & PSS_CAPTURE_PER_THREAD;
 		c.memory_flags = args.memory_flags;
 		c.stack_bytes = PAGE_ALIGN(args.stack_bytes ?:
 					   PSS_STACK_BYTES_DEFAULT);
@@ -447,11 +458,14 @@ static long pss_ioctl_capture(void __user *uarg)
 			break;
 		}
 	}
+	/* No read of the reader's after this. */
 	pss_quiesce_end(quiesce);
+	pss_context_reader_free(rd);
 	put_task_struct(leader);
 	kfree(ranges);
 	if (err)
 		return err;
+	snap->info.capture_flags = args.flags & PSS_CAPTURE_PER_THREAD;
 	if (!(snap->facets & PSS_FACET_MEASURE_PERFORMANCE))
 		memset(&snap->perf, 0, sizeof(snap->perf));
 	else

@@ -269,6 +269,7 @@ struct pss_capture {
 
 	/* Thread state (capture args VER1), checked by dev.c. */
 	struct pss_quiesce *quiesce;	/* the park, or NULL (dev.c owns it) */
+	bool per_thread;		/* PSS_CAPTURE_PER_THREAD */
 	u32 stack_bytes;		/* PSS_MEMORY_STACKS, page aligned */
 	u32 memory_flags;		/* PSS_MEMORY_* */
 	u32 nr_ranges;
@@ -356,14 +357,32 @@ void pss_capture_abort(struct pss_capture *c);
  * c->threads[i].park), release() as soon as registers and memory are
  * copied, end() always (withdraws the requests that did not park, frees).
  */
+struct pss_park_reader;
 struct pss_quiesce *pss_quiesce_start(struct task_struct *leader,
-				      u32 timeout_ms, u64 *phase_ns);
+				      u32 timeout_ms,
+				      const struct pss_park_reader *rd,
+				      u64 *phase_ns);
 int pss_quiesce_settle(struct pss_capture *c);
+const void *pss_quiesce_slot(struct pss_quiesce *q, struct task_struct *task);
 u64 pss_quiesce_park_ns(struct pss_quiesce *q, struct task_struct *task);
 void pss_quiesce_release(struct pss_quiesce *q, struct pss_perf_info *perf);
 void pss_quiesce_end(struct pss_quiesce *q);
 
+/*
+ * PSS_CAPTURE_PER_THREAD: what the quiesce reads of each thread as soon as
+ * it is parked or found held, into that thread's slot of slot_size bytes;
+ * read() may run in the thread itself (@t == current), in its park; it
+ * must not sleep: the thread is held while it runs.
+ */
+struct pss_park_reader {
+	u32 slot_size;
+	bool (*read)(const struct pss_park_reader *rd, struct task_struct *t,
+		     void *slot);	/* false: nothing read */
+};
+
 /* regs.c: THREAD_CONTEXT, while parked */
+struct pss_park_reader *pss_context_reader_new(struct task_struct *leader);
+void pss_context_reader_free(struct pss_park_reader *rd);
 int pss_context_build(struct pss_capture *c);
 int pss_context_finish(struct pss_capture *c);
 

@@ -17,6 +17,13 @@
  * request that has not run when the capture ends is withdrawn, so that no
  * thread parks after the capture and no request outlives the module.
  *
+ * Per thread (a reader given, PSS_CAPTURE_PER_THREAD): nobody waits for
+ * the others. Whoever claims a thread first reads it into its slot: the
+ * thread itself in its park, which then goes on at once, or the capture
+ * when it finds the thread held, while the thread, should it wake, waits
+ * at its park for that read only (its pt_regs are on its kernel stack).
+ * Once the capture closes the claims, no read starts any more.
+ *
  * Lifetime: each queued request holds a reference to the quiesce and to
  * the module; whoever retires the request - pss_park_fn() when it runs,
  * pss_quiesce_end() when it withdraws it - drops both. Tasks are
@@ -39,6 +46,14 @@
 
 struct pss_quiesce;
 
+/* pss_park_req.claim, PER_THREAD: who reads the thread */
+enum {
+	PSS_CLAIM_NONE,
+	PSS_CLAIM_SELF,		/* the thread, in its park */
+	PSS_CLAIM_CAPTURE,	/* the capture, the thread held */
+	PSS_CLAIM_CLOSED,	/* nobody: too late, or exiting */
+};
+
 struct pss_park_req {
 	struct callback_head work;
 	struct pss_quiesce *q;
@@ -48,6 +63,13 @@ struct pss_park_req {
 	bool arrived;			/* it is in pss_park_fn() */
 	bool leaving;			/* past its park, maybe exiting */
 	char state;			/* its state letter when asked */
+	/* PER_THREAD */
+	atomic_t claim;			/* PSS_CLAIM_* */
+	bool read_done;			/* slot and read_* written (release) */
+	u8 read_how;			/* enum pss_park of the read */
+	u64 read_ns;			/* how long the read held it */
+	unsigned long read_nsw;		/* its context switches before */
+	void *slot;			/* the reader's, of its own */
 };
 
 struct pss_quiesce {
@@ -61,6 +83,8 @@ struct pss_quiesce {
 	u32 nr, cap;
 	u32 nr_sorted;			/* park[0..nr_sorted) in by_task */
 	u32 pending_hint;		/* see pss_quiesce_ready() */
+	const struct pss_park_reader *rd; /* PER_THREAD: reads each thread */
+	char *slots;			/* PER_THREAD: one per request */
 	struct pss_park_req **by_task;	/* sorted by task */
 	struct pss_park_req park[];		/* never moved: linked in task_works */
 };
@@ -84,9 +108,50 @@ static bool pss_quiesce_released(struct pss_quiesce *q)
 static void pss_quiesce_put(struct pss_quiesce *q)
 {
 	if (refcount_dec_and_test(&q->ref)) {
+		kvfree(q->slots);
 		kvfree(q->by_task);
 		kvfree(q);
 	}
+}
+
+static bool pss_park_read_done(const struct pss_park_req *p)
+{
+	/* Pairs with the release in pss_park_read(). */
+	return smp_load_acquire(&p->read_done);
+}
+
+/* PER_THREAD: read @p's thread into its slot, once claimed. */
+static void pss_park_read(struct pss_quiesce *q, struct pss_park_req *p,
+			  u8 how)
+{
+	u64 t0 = ktime_get_ns();
+
+	p->read_how = q->rd->read(q->rd, p->task, p->slot) ? how :
+		      PSS_PARK_NONE;
+	p->read_ns = pss_held_ns(t0);
+	/* The slot and read_* first: see pss_park_read_done(). */
+	smp_store_release(&p->read_done, true);
+}
+
+/*
+ * PER_THREAD, in the park: read our own registers and go on, unless the
+ * capture claimed us asleep and is reading us: then our pt_regs, on our
+ * kernel stack, must stay until it is done (a short, bounded wait).
+ */
+static void pss_park_each(struct pss_quiesce *q, struct pss_park_req *p)
+{
+	bool exiting = current->flags & PF_EXITING;
+	int old = atomic_cmpxchg(&p->claim, PSS_CLAIM_NONE,
+				 exiting ? PSS_CLAIM_CLOSED : PSS_CLAIM_SELF);
+
+	if (old == PSS_CLAIM_CAPTURE) {
+		wait_event(q->release_wq, pss_park_read_done(p));
+		return;
+	}
+	if (old != PSS_CLAIM_NONE || exiting)
+		return;
+	pss_park_read(q, p, PSS_PARK_WAITED);
+	wake_up(&q->arrive_wq);
 }
 
 /* The park point: runs in the target's thread on its way to user mode. */
@@ -95,6 +160,10 @@ static void pss_park_fn(struct callback_head *work)
 	struct pss_park_req *p = container_of(work, struct pss_park_req, work);
 	struct pss_quiesce *q = p->q;
 
+	if (q->rd) {
+		pss_park_each(q, p);
+		goto out;
+	}
 	/* An exiting thread has no user state left to hold. */
 	if (!(current->flags & PF_EXITING)) {
 		p->arrived_ns = ktime_get_ns();
@@ -113,6 +182,7 @@ static void pss_park_fn(struct callback_head *work)
 	smp_store_mb(p->leaving, true);
 	if (READ_ONCE(q->reading))
 		wait_event(q->release_wq, pss_quiesce_released(q));
+out:
 	pss_quiesce_put(q);
 	module_put(THIS_MODULE);
 }
@@ -136,10 +206,24 @@ static bool pss_thread_held(struct task_struct *t)
  * fs/gs bases in the CPU until it is switched out, which saves them: the
  * regsets of a task read them from memory (ptrace waits for that too).
  */
-static bool pss_park_pending(const struct pss_park_req *p)
+static bool pss_park_pending(const struct pss_quiesce *q,
+			     const struct pss_park_req *p)
 {
+	if (q->rd && p->queued) {
+		/* PER_THREAD: until it is read, or can no longer be */
+		if (pss_park_read_done(p))
+			return false;
+		switch (atomic_read(&p->claim)) {
+		case PSS_CLAIM_SELF:
+			return true;
+		case PSS_CLAIM_CLOSED:
+			return false;
+		}
+	}
 	if (!p->queued || (READ_ONCE(p->task->flags) & PF_EXITING))
 		return false;
+	if (q->rd)
+		return true;	/* held ones are read by pss_quiesce_wait() */
 	if (pss_park_arrived(p))
 		return pss_task_on_cpu(p->task);
 	return !pss_thread_held(p->task);
@@ -157,7 +241,7 @@ static bool pss_quiesce_ready(struct pss_quiesce *q)
 		i = q->pending_hint + k;
 		if (i >= q->nr)
 			i -= q->nr;
-		if (pss_park_pending(&q->park[i])) {
+		if (pss_park_pending(q, &q->park[i])) {
 			q->pending_hint = i;
 			return false;
 		}
@@ -172,6 +256,7 @@ static void pss_park_ask(struct pss_quiesce *q, struct pss_park_req *p)
 
 	p->q = q;
 	p->state = task_state_to_char(t);
+	atomic_set(&p->claim, PSS_CLAIM_NONE);
 	init_task_work(&p->work, pss_park_fn);
 	__module_get(THIS_MODULE);
 	refcount_inc(&q->ref);
@@ -248,6 +333,9 @@ static void pss_park_threads(struct pss_quiesce *q, struct task_struct *leader)
 		if (q->nr == q->cap)
 			break;
 		get_task_struct(t);
+		if (q->rd)
+			q->park[q->nr].slot = q->slots +
+					      (size_t)q->nr * q->rd->slot_size;
 		q->park[q->nr++].task = t;
 	}
 	rcu_read_unlock();
@@ -266,12 +354,64 @@ static void pss_park_threads(struct pss_quiesce *q, struct task_struct *leader)
 }
 
 /*
- * Wait until every thread asked is parked or held, or @q's deadline
- * passes. -EINTR if the caller is being killed.
+ * PER_THREAD: read every thread found asleep that nobody reads yet. Once
+ * claimed it cannot leave its park (pss_park_each()) before the read is
+ * done, so its task_struct and kernel stack stay; its user state cannot
+ * change: it is asleep, or on its way to the park.
+ */
+static void pss_quiesce_read_held(struct pss_quiesce *q)
+{
+	struct pss_park_req *p;
+	unsigned long nsw;
+	u32 i;
+	u8 how;
+
+	for (i = 0; i < q->nr; i++) {
+		p = &q->park[i];
+		if (!p->queued || atomic_read(&p->claim) != PSS_CLAIM_NONE ||
+		    (READ_ONCE(p->task->flags) & PF_EXITING) ||
+		    !pss_thread_held(p->task))
+			continue;
+		/* The count before the claim: see kstack.c. */
+		nsw = pss_task_nsw(p->task);
+		how = task_is_stopped_or_traced(p->task) ? PSS_PARK_STOPPED :
+							   PSS_PARK_BLOCKED;
+		if (atomic_cmpxchg(&p->claim, PSS_CLAIM_NONE,
+				   PSS_CLAIM_CAPTURE) != PSS_CLAIM_NONE)
+			continue;
+		p->read_nsw = nsw;
+		pss_park_read(q, p, how);
+		/* It may have woken and be waiting at its park. */
+		wake_up_all(&q->release_wq);
+	}
+}
+
+/* PER_THREAD: no read starts after this; the ones under way end first. */
+static void pss_quiesce_close(struct pss_quiesce *q)
+{
+	struct pss_park_req *p;
+	u32 i;
+
+	for (i = 0; i < q->nr; i++) {
+		p = &q->park[i];
+		if (p->queued &&
+		    atomic_cmpxchg(&p->claim, PSS_CLAIM_NONE,
+				   PSS_CLAIM_CLOSED) == PSS_CLAIM_SELF)
+			wait_event(q->arrive_wq, pss_park_read_done(p));
+	}
+}
+
+/*
+ * Wait until every thread asked is parked or held (PER_THREAD: read), or
+ * @q's deadline passes. -EINTR if the caller is being killed.
  */
 static int pss_quiesce_wait(struct pss_quiesce *q)
 {
-	while (!pss_quiesce_ready(q)) {
+	for (;;) {
+		if (q->rd)
+			pss_quiesce_read_held(q);
+		if (pss_quiesce_ready(q))
+			break;
 		if (fatal_signal_pending(current))
 			return -EINTR;
 		if (ktime_get_ns() >= q->deadline_ns)
@@ -289,7 +429,9 @@ static int pss_quiesce_wait(struct pss_quiesce *q)
  * checked). NULL never: a quiesce or an ERR_PTR.
  */
 struct pss_quiesce *pss_quiesce_start(struct task_struct *leader,
-				      u32 timeout_ms, u64 *phase_ns)
+				      u32 timeout_ms,
+				      const struct pss_park_reader *rd,
+				      u64 *phase_ns)
 {
 	u64 t0 = ktime_get_ns();
 	struct pss_quiesce *q;
@@ -307,10 +449,14 @@ struct pss_quiesce *pss_quiesce_start(struct task_struct *leader,
 	if (!q)
 		return ERR_PTR(-ENOMEM);
 	q->by_task = kvcalloc(n, sizeof(*q->by_task), GFP_KERNEL_ACCOUNT);
-	if (!q->by_task) {
+	if (rd)
+		q->slots = kvmalloc_array(n, rd->slot_size, GFP_KERNEL_ACCOUNT);
+	if (!q->by_task || (rd && !q->slots)) {
+		kvfree(q->by_task);
 		kvfree(q);
 		return ERR_PTR(-ENOMEM);
 	}
+	q->rd = rd;
 	refcount_set(&q->ref, 1);
 	init_waitqueue_head(&q->arrive_wq);
 	init_waitqueue_head(&q->release_wq);
@@ -347,8 +493,10 @@ int pss_quiesce_settle(struct pss_capture *c)
 	err = pss_quiesce_wait(q);
 	if (err)
 		return err;
-	/* From here a thread leaving its park waits: see pss_park_fn(). */
-	smp_store_mb(q->reading, true);
+	if (q->rd)
+		pss_quiesce_close(q);
+	else	/* From here a thread leaving its park waits: pss_park_fn() */
+		smp_store_mb(q->reading, true);
 	for (i = 0; i < c->nr_threads; i++) {
 		struct pss_raw_thread *r = &c->threads[i];
 		struct pss_park_req *p;
@@ -358,6 +506,15 @@ int pss_quiesce_settle(struct pss_capture *c)
 			continue;
 		}
 		p = pss_park_next(q, r->task, &hint);
+		if (q->rd) {
+			if (p && p->queued && pss_park_read_done(p)) {
+				r->park = p->read_how;
+				r->nsw = p->read_nsw;
+				if (r->park == PSS_PARK_WAITED)
+					r->state = p->state;
+			}
+			continue;
+		}
 		/* Gone past its park: its stack may be freed any time. */
 		if (!p || !p->queued || READ_ONCE(p->leaving))
 			continue;
@@ -394,6 +551,27 @@ int pss_quiesce_settle(struct pss_capture *c)
 }
 
 /*
+ * PER_THREAD: no two threads were held together; the longest one thread
+ * was (or, asleep, could have been, had it woken) is the stall.
+ */
+static void pss_quiesce_account_each(struct pss_quiesce *q,
+				     struct pss_perf_info *perf)
+{
+	struct pss_park_req *p;
+	u32 i;
+
+	for (i = 0; i < q->nr; i++) {
+		p = &q->park[i];
+		if (!p->queued || !pss_park_read_done(p) ||
+		    p->read_how == PSS_PARK_NONE)
+			continue;
+		perf->stall_ns = max(perf->stall_ns, p->read_ns);
+		if (p->read_how == PSS_PARK_WAITED)
+			perf->park_max_ns = max(perf->park_max_ns, p->read_ns);
+	}
+}
+
+/*
  * Let every parked thread go, and account the stall in @perf (and each
  * parked thread's time: the release time is known only now, so
  * pss_quiesce_park_ns() reads it).
@@ -405,12 +583,18 @@ void pss_quiesce_release(struct pss_quiesce *q, struct pss_perf_info *perf)
 
 	if (q->released)
 		return;
+	if (q->rd)
+		pss_quiesce_close(q);
 	q->release_ns = ktime_get_ns();
 	/* release_ns first: pss_quiesce_park_ns() readers */
 	smp_store_release(&q->released, true);
 	wake_up_all(&q->release_wq);
 	if (!perf)
 		return;
+	if (q->rd) {
+		pss_quiesce_account_each(q, perf);
+		return;
+	}
 	for (i = 0; i < q->nr; i++) {
 		struct pss_park_req *p = &q->park[i];
 		u64 held;
@@ -435,9 +619,21 @@ u64 pss_quiesce_park_ns(struct pss_quiesce *q, struct task_struct *task)
 	if (!q || !pss_quiesce_released(q))
 		return 0;
 	p = pss_park_of(q, task);
+	if (q->rd)
+		return p && p->queued && pss_park_read_done(p) &&
+		       p->read_how == PSS_PARK_WAITED ? p->read_ns : 0;
 	if (!p || !p->queued || !pss_park_arrived(p) || p->arrived_ns > q->release_ns)
 		return 0;
 	return max_t(u64, q->release_ns - p->arrived_ns, 1);
+}
+
+/* PER_THREAD: @task's slot, if it was read (after settle). */
+const void *pss_quiesce_slot(struct pss_quiesce *q, struct task_struct *task)
+{
+	struct pss_park_req *p = q && q->rd ? pss_park_of(q, task) : NULL;
+
+	return p && p->queued && pss_park_read_done(p) &&
+	       p->read_how != PSS_PARK_NONE ? p->slot : NULL;
 }
 
 /*

@@ -17,6 +17,7 @@
 #include <linux/mm_types.h>
 #include <linux/regset.h>
 #include <linux/sched.h>
+#include <linux/slab.h>
 #include <asm/fpu/types.h>
 #include "pss.h"
 
@@ -149,6 +150,76 @@ static u32 pss_read_context(struct task_struct *t,
 	return used;
 }
 
+/*
+ * PSS_CAPTURE_PER_THREAD: each thread's sets are read by the quiesce as
+ * soon as it parks or is found held (pss_park_reader), into a slot of its
+ * own; pss_context_build() then copies them into the snapshot.
+ */
+struct pss_ctx_reader {
+	struct pss_park_reader rd;
+	struct pss_ctx_view cv;		/* the leader's view */
+};
+
+struct pss_ctx_slot {
+	struct pss_context_entry e;	/* the sets' places and the machine */
+	u32 len;			/* bytes at data */
+	char data[];
+};
+
+static bool pss_ctx_read_slot(const struct pss_park_reader *rd,
+			      struct task_struct *t, void *slot)
+{
+	const struct pss_ctx_reader *cr =
+		container_of(rd, struct pss_ctx_reader, rd);
+	const struct user_regset_view *view = task_user_regset_view(t);
+	struct pss_ctx_slot *s = slot;
+	struct pss_ctx_view cv;
+
+	/* A thread in another mode than the leader (a far jump to 32-bit). */
+	if (view != cr->cv.view) {
+		pss_ctx_view_init(&cv, view);
+		if (cv.max > cr->cv.max)
+			return false;
+	}
+	memset(&s->e, 0, sizeof(s->e));
+	s->len = pss_read_context(t, view == cr->cv.view ? &cr->cv : &cv,
+				  &s->e, s->data);
+	return true;
+}
+
+struct pss_park_reader *pss_context_reader_new(struct task_struct *leader)
+{
+	struct pss_ctx_reader *cr = kzalloc(sizeof(*cr), GFP_KERNEL_ACCOUNT);
+
+	if (!cr)
+		return ERR_PTR(-ENOMEM);
+	pss_ctx_view_init(&cr->cv, task_user_regset_view(leader));
+	cr->rd.slot_size = ALIGN(sizeof(struct pss_ctx_slot) + cr->cv.max, 8);
+	cr->rd.read = pss_ctx_read_slot;
+	return &cr->rd;
+}
+
+void pss_context_reader_free(struct pss_park_reader *rd)
+{
+	if (!IS_ERR_OR_NULL(rd))
+		kfree(container_of(rd, struct pss_ctx_reader, rd));
+}
+
+/* A thread's sets as the quiesce read them into @s: into @e and @buf. */
+static u32 pss_ctx_from_slot(const struct pss_ctx_slot *s,
+			     struct pss_context_entry *e, char *buf)
+{
+	e->elf_machine = s->e.elf_machine;
+	e->gregs_off = s->e.gregs_off;
+	e->gregs_len = s->e.gregs_len;
+	e->fpregs_off = s->e.fpregs_off;
+	e->fpregs_len = s->e.fpregs_len;
+	e->xstate_off = s->e.xstate_off;
+	e->xstate_len = s->e.xstate_len;
+	memcpy(buf, s->data, s->len);
+	return s->len;
+}
+
 /* NT_AUXV: the vector the kernel saved at exec (mm->saved_auxv). */
 static int pss_auxv_build(struct pss_capture *c)
 {
@@ -208,7 +279,20 @@ int pss_context_build(struct pss_capture *c)
 		memset(e, 0, sizeof(*e));
 		e->tid = r->tid;
 		e->park = r->park;
-		if (r->park != PSS_PARK_NONE) {
+		if (r->park != PSS_PARK_NONE && c->per_thread &&
+		    r->park != PSS_PARK_CALLER) {
+			const struct pss_ctx_slot *s =
+				pss_quiesce_slot(c->quiesce, r->task);
+
+			if (WARN_ON_ONCE(!s))
+				return -EINVAL;
+			buf = pss_keep(&c->store, s->len + 1);
+			if (IS_ERR(buf))
+				return PTR_ERR(buf);
+			data.len = pss_ctx_from_slot(s, e, buf);
+			buf[data.len] = '\0';
+			data.s = buf;
+		} else if (r->park != PSS_PARK_NONE) {
 			view = task_user_regset_view(r->task);
 			if (view != cv.view)
 				pss_ctx_view_init(&cv, view);

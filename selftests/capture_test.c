@@ -170,6 +170,7 @@ FIXTURE(capture_ver1) {
 };
 
 FIXTURE_VARIANT(capture_ver1) {
+	__u32 flags;
 	__u64 facets;
 	__u32 quiesce_timeout_ms;
 	__u32 stack_bytes;
@@ -303,7 +304,23 @@ FIXTURE_VARIANT_ADD(capture_ver1, ranges_straddle_unmapped) {
 	.facets = MEM, .memory_flags = PSS_MEMORY_RANGES,
 	.nr_ranges = PSS_MEMORY_RANGES_MAX, .ranges = R_STRADDLE, .err = EFAULT,
 };
+/* PSS_CAPTURE_PER_THREAD: registers only, without memory */
+FIXTURE_VARIANT_ADD(capture_ver1, per_thread_without_thread_state) {
+	.flags = PSS_CAPTURE_PER_THREAD, .facets = PSS_FACETS_ALL, .err = EINVAL,
+};
+FIXTURE_VARIANT_ADD(capture_ver1, per_thread_with_kstack_only) {
+	.flags = PSS_CAPTURE_PER_THREAD,
+	.facets = PSS_FACET_THREADS | PSS_FACET_THREAD_KSTACK, .err = EINVAL,
+};
+FIXTURE_VARIANT_ADD(capture_ver1, per_thread_with_memory) {
+	.flags = PSS_CAPTURE_PER_THREAD, .facets = CTX | PSS_FACET_MEMORY,
+	.memory_flags = PSS_MEMORY_STACKS, .err = EINVAL,
+};
 /* each bound itself is accepted: the rules above are exact */
+FIXTURE_VARIANT_ADD(capture_ver1, ok_per_thread) {
+	.flags = PSS_CAPTURE_PER_THREAD,
+	.facets = CTX | PSS_FACET_THREAD_KSTACK, .quiesce_timeout_ms = 1,
+};
 FIXTURE_VARIANT_ADD(capture_ver1, ok_quiesce_max) {
 	.facets = CTX, .quiesce_timeout_ms = PSS_QUIESCE_TIMEOUT_MAX_MS,
 };
@@ -334,6 +351,7 @@ TEST_F(capture_ver1, checked)
 	int ret;
 
 	pss_capture_init(&a, 0, variant->facets);
+	a.flags = variant->flags;
 	a.quiesce_timeout_ms = variant->quiesce_timeout_ms;
 	a.stack_bytes = variant->stack_bytes;
 	a.memory_flags = variant->memory_flags;

@@ -424,18 +424,25 @@ static bool spinners_advance(struct shm *shm, int n)
 	return false;
 }
 
-static int capture(int dev, pid_t pid, __u64 facets, __u32 timeout_ms)
+static int capture_flags(int dev, pid_t pid, __u64 facets, __u32 timeout_ms,
+			 __u32 flags)
 {
 	struct pss_capture_args a;
 	int r;
 
 	memset(&a, 0, sizeof(a));
 	a.size = sizeof(a);
+	a.flags = flags;
 	a.facets = facets;
 	a.target_pid = pid;
 	a.quiesce_timeout_ms = timeout_ms;
 	r = ioctl(dev, PSS_IOC_CAPTURE, &a);
 	return r < 0 ? -errno : r;
+}
+
+static int capture(int dev, pid_t pid, __u64 facets, __u32 timeout_ms)
+{
+	return capture_flags(dev, pid, facets, timeout_ms, 0);
 }
 
 /* Load and check a context snapshot (pssi_check: framing and invariants). */
@@ -1111,6 +1118,7 @@ struct bg_capture {
 	int dev;
 	pid_t pid;
 	__u32 timeout_ms;
+	__u32 flags;		/* PSS_CAPTURE_* */
 	volatile int ret;
 	volatile int done;
 };
@@ -1119,7 +1127,7 @@ static void *bg_capture_fn(void *arg)
 {
 	struct bg_capture *b = arg;
 
-	b->ret = capture(b->dev, b->pid, CTX_FACETS, b->timeout_ms);
+	b->ret = capture_flags(b->dev, b->pid, CTX_FACETS, b->timeout_ms, b->flags);
 	if (b->ret >= 0)
 		close(b->ret);
 	__atomic_store_n(&b->done, 1, __ATOMIC_RELEASE);
@@ -1457,12 +1465,13 @@ static void *churn_spawner(void *arg)
 /*
  * Threads born and dying during the quiesce: every capture returns, passes
  * the checker (contexts against the thread walk, perf counts), and the
- * target keeps running.
+ * target keeps running. Every other capture is per thread, where a thread
+ * reads itself as it parks or is read asleep as it exits.
  */
 TEST_F_TIMEOUT(ctx, churning_threads, 600)
 {
 	double secs = pssi_budget("PSS_CTX_SECS", 5, 20);
-	unsigned long n = 0, waited = 0, none = 0, eagain = 0;
+	unsigned long n = 0, waited = 0, none = 0, eagain = 0, each = 0;
 	uint64_t t0 = pssi_now_ns(), end = t0 + secs * 1e9;
 	pid_t pid;
 	int ready[2];
@@ -1488,7 +1497,8 @@ TEST_F_TIMEOUT(ctx, churning_threads, 600)
 	while (pssi_loop_on(t0, end, n, 20)) {
 		struct pssi_snap s;
 		size_t i;
-		int snap = capture(self->dev, pid, CTX_FACETS, 1 + n % 50);
+		__u32 flags = n & 1 ? PSS_CAPTURE_PER_THREAD : 0;
+		int snap = capture_flags(self->dev, pid, CTX_FACETS, 1 + n % 50, flags);
 
 		if (snap == -EAGAIN) {
 			eagain++;
@@ -1500,7 +1510,8 @@ TEST_F_TIMEOUT(ctx, churning_threads, 600)
 		for (i = 0; i < s.r[PSS_WALK_CONTEXTS].n; i++) {
 			const struct pss_context_entry *x = pssi_rec(&s.r[PSS_WALK_CONTEXTS], i);
 
-			waited += x->park == PSS_PARK_WAITED;
+			waited += x->park == PSS_PARK_WAITED && !flags;
+			each += x->park == PSS_PARK_WAITED && flags;
 			none += x->park == PSS_PARK_NONE;
 		}
 		pssi_snap_free(&s);
@@ -1508,12 +1519,134 @@ TEST_F_TIMEOUT(ctx, churning_threads, 600)
 		n++;
 	}
 	TH_LOG("%lu captures of a churning target (%lu EAGAIN): %lu threads parked, "
-	       "%lu not parked", n, eagain, waited, none);
+	       "%lu read in their park per thread, %lu not parked", n, eagain, waited, each,
+	       none);
 	EXPECT_LT(0, waited);
+	EXPECT_LT(0, each);
 	/* it still runs: a new thread shows up */
 	EXPECT_EQ(0, kill(pid, 0));
 	close(ready[0]);
 	close(ready[1]);
+}
+
+/* ------------------------------------------------------- per thread */
+
+/*
+ * PSS_CAPTURE_PER_THREAD: a spinner reads its own registers in its park and
+ * goes on (PSS_PARK_WAITED: the magic, and an FPU image as of the park, as
+ * in spinning_thread_registers); threads asleep are read where they sleep
+ * (PSS_PARK_BLOCKED, in their calls, rax still -ENOSYS); the snapshot says
+ * how it was taken. Repeated: a thread may be claimed either way.
+ */
+TEST_F(ctx, per_thread_registers)
+{
+	static const int kinds[] = { K_READ, K_SPIN_REGS, K_FUTEX, K_POLL, K_NANOSLEEP };
+	int snap, k, i;
+
+	ASSERT_EQ(0, target_start(&self->tg, kinds, 5, 100000));
+	ASSERT_TRUE(spinners_advance(self->tg.shm, 2));
+	for (k = 0; k < 10; k++) {
+		const struct pss_context_entry *c;
+		const struct user_regs_struct *g;
+		struct pssi_snap s;
+		uint64_t xmm6;
+
+		snap = capture_flags(self->dev, self->tg.pid, CTX_FACETS, 0,
+				     PSS_CAPTURE_PER_THREAD);
+		ASSERT_LE(0, snap) TH_LOG("capture: %s", strerror(-snap));
+		ASSERT_EQ(0, load(snap, self->tg.pid, false, &s)) TH_LOG("%s", pssi_errmsg);
+		close(snap);
+		EXPECT_EQ(PSS_CAPTURE_PER_THREAD, s.si.capture_flags);
+		EXPECT_EQ(1, s.pf.nr_parked);
+		EXPECT_EQ(4, s.pf.nr_held);
+		EXPECT_EQ(0, s.pf.nr_not_parked);
+		c = ctx_of(&s, self->tg.shm->t[1].tid);
+		ASSERT_NE(NULL, c);
+		ASSERT_EQ(PSS_PARK_WAITED, c->park) TH_LOG("park %s", park_name(c->park));
+		EXPECT_LT(0, c->park_ns);
+		g = gregs(c);
+		ASSERT_NE(NULL, g);
+		EXPECT_EQ(magic_gpr[0], g->r12);
+		EXPECT_EQ(magic_gpr[1], g->r13);
+		EXPECT_EQ(magic_gpr[2], g->r14);
+		EXPECT_LT(magic_gpr[3], g->r15);
+		EXPECT_EQ(0, g->orig_rax + 1) TH_LOG("orig_rax %lld", (long long)g->orig_rax);
+		ASSERT_LE(512, c->fpregs_len);
+		memcpy(&xmm6, (const char *)c + c->fpregs_off + 160 + 6 * 16, 8);
+		EXPECT_TRUE(xmm6 == g->r15 || xmm6 + 1 == g->r15)
+			TH_LOG("capture %d: xmm6 %#llx, r15 %#llx: a stale FPU image", k,
+			       (unsigned long long)xmm6, (unsigned long long)g->r15);
+		EXPECT_EQ(0, memcmp((const char *)c + c->fpregs_off + 160 + 7 * 16,
+				    magic_ymm, 16));
+		for (i = 0; i < 5; i++) {
+			if (i == 1)
+				continue;
+			c = ctx_of(&s, self->tg.shm->t[i].tid);
+			ASSERT_NE(NULL, c);
+			EXPECT_EQ(PSS_PARK_BLOCKED, c->park)
+				TH_LOG("%s thread: park %s", kind_name[self->tg.shm->t[i].kind],
+				       park_name(c->park));
+			g = gregs(c);
+			ASSERT_NE(NULL, g);
+			EXPECT_EQ(kind_syscall(self->tg.shm->t[i].kind), (long)g->orig_rax);
+			EXPECT_EQ((unsigned long long)-ENOSYS, g->rax);
+			EXPECT_LT(0, c->xstate_len);
+		}
+		pssi_snap_free(&s);
+		if (_metadata->exit_code)
+			break;
+		ASSERT_TRUE(spinners_advance(self->tg.shm, 2));
+	}
+}
+
+/*
+ * Per thread, nobody waits for the others: while the capture waits for a
+ * thread kept off its CPU, a spinner that read itself at its park runs on.
+ * The control: in a one-instant capture it stays parked until the end.
+ */
+TEST_F(ctx, per_thread_others_run_on)
+{
+	static const int kinds[] = { K_READ, K_SPIN, K_STARVED };
+	static const __u32 modes[] = { 0, PSS_CAPTURE_PER_THREAD };
+	volatile uint64_t *counter;
+	static struct hog h;
+	int r, m;
+
+	r = pin_cpu0();
+	if (r == -ENODEV)
+		SKIP(return, "one CPU: no thread can be kept from parking");
+	ASSERT_EQ(0, r);
+	ASSERT_EQ(0, target_start(&self->tg, kinds, 3, 0));
+	ASSERT_TRUE(spinners_advance(self->tg.shm, 3));
+	r = hog_start(&h, &self->tg.shm->t[2]);
+	if (r)
+		hog_stop(&h);
+	ASSERT_EQ(0, r) TH_LOG("starving CPU 1: %s", strerror(-r));
+	counter = &self->tg.shm->t[1].counter;
+	for (m = 0; m < 2; m++) {
+		struct bg_capture b = { .dev = self->dev, .pid = self->tg.pid,
+					.timeout_ms = 1500, .flags = modes[m] };
+		uint64_t c1, c2;
+		int done;
+
+		ASSERT_EQ(0, pthread_create(&b.th, NULL, bg_capture_fn, &b));
+		usleep(300000);		/* every thread but the starved one parked */
+		c1 = *counter;
+		usleep(300000);
+		c2 = *counter;
+		done = __atomic_load_n(&b.done, __ATOMIC_ACQUIRE);
+		pthread_join(b.th, NULL);
+		EXPECT_FALSE(done) TH_LOG("mode %#x: the capture ended early: %d", modes[m],
+					  b.ret);
+		EXPECT_LE(0, b.ret) TH_LOG("mode %#x: %s", modes[m], strerror(-b.ret));
+		if (modes[m]) {
+			EXPECT_NE(c1, c2) TH_LOG("the spinner stood still in a per-thread capture");
+		} else {
+			EXPECT_EQ(c1, c2) TH_LOG("the spinner ran in a one-instant capture: %llu",
+						 (unsigned long long)(c2 - c1));
+		}
+	}
+	hog_stop(&h);
 }
 
 /* ----------------------------------------------------------------- auxv */

@@ -630,6 +630,9 @@ static int predict_thread_state(const struct pss_capture_args *c)
 		return EINVAL;
 	if (mem ? !mf || (mf & ~PSS_MEMORY_FLAGS_ALL) : mf)
 		return EINVAL;
+	if ((c->flags & PSS_CAPTURE_PER_THREAD) &&
+	    (!(c->facets & PSS_FACET_THREAD_CONTEXT) || mem))
+		return EINVAL;
 	if (c->stack_bytes && (!(mf & PSS_MEMORY_STACKS) ||
 			       c->stack_bytes > PSS_STACK_BYTES_MAX))
 		return EINVAL;

@@ -897,6 +897,13 @@ static inline int pssi_load(int snap, const struct pssi_opts *o, struct pssi_sna
 	if (o->facets != UINT64_MAX && s->si.facets != o->facets)
 		return pssi_fail("snapshot facets %#" PRIx64 ", requested %#" PRIx64,
 				 (uint64_t)s->si.facets, o->facets);
+	/* per thread: only with contexts, never with memory (the ioctl's rule) */
+	if ((s->si.capture_flags & ~(uint32_t)PSS_CAPTURE_PER_THREAD) ||
+	    ((s->si.capture_flags & PSS_CAPTURE_PER_THREAD) &&
+	     (!(s->si.facets & PSS_FACET_THREAD_CONTEXT) ||
+	      (s->si.facets & PSS_FACET_MEMORY))))
+		return pssi_fail("snapshot capture_flags %#x with facets %#" PRIx64,
+				 s->si.capture_flags, (uint64_t)s->si.facets);
 	if (s->si.facets & ~(uint64_t)PSS_FACETS_KNOWN)
 		return pssi_fail("snapshot facets %#" PRIx64 " has unknown bits",
 				 (uint64_t)s->si.facets);

@@ -160,7 +160,9 @@ struct pss_version {
  *           target_pid given with PSS_CAPTURE_PIDFD; a thread-state facet
  *           without PSS_FACET_THREADS; a VER1 field set without its facet
  *           or flag; quiesce_timeout_ms or stack_bytes above its maximum;
- *           PSS_FACET_MEMORY with no or unknown memory_flags; nr_ranges 0
+ *           PSS_FACET_MEMORY with no or unknown memory_flags;
+ *           PSS_CAPTURE_PER_THREAD without PSS_FACET_THREAD_CONTEXT or
+ *           with PSS_FACET_MEMORY; nr_ranges 0
  *           or above PSS_MEMORY_RANGES_MAX with PSS_MEMORY_RANGES; a range
  *           of length 0 or that wraps
  *  EFAULT   (also) ranges not readable
@@ -241,7 +243,12 @@ struct pss_memory_range {
 
 /* pss_capture_args.flags */
 #define PSS_CAPTURE_PIDFD		_BITUL(0)
-#define PSS_CAPTURE_FLAGS_ALL		(PSS_CAPTURE_PIDFD)
+#define PSS_CAPTURE_PER_THREAD		_BITUL(1)	/* hold each thread only
+							 * for its own registers:
+							 * see "Thread state"
+							 */
+#define PSS_CAPTURE_FLAGS_ALL		(PSS_CAPTURE_PIDFD | \
+					 PSS_CAPTURE_PER_THREAD)
 
 /* pss_capture_args.facets (process information is always captured) */
 #define PSS_FACET_THREADS		_BITULL(0)
@@ -386,7 +393,7 @@ struct pss_snapshot_info {
 	__u64 nr_vmas;
 	__u64 memory_bytes;	/* kernel memory the snapshot holds */
 	__u32 retries;		/* times the capture re-sized its buffers */
-	__u32 reserved;
+	__u32 capture_flags;	/* PSS_CAPTURE_PER_THREAD if asked */
 };
 
 #define PSS_SNAPSHOT_INFO_SIZE_VER0	80
@@ -543,7 +550,8 @@ struct pss_perf_info {
 	/* VER1: the stall (THREAD_CONTEXT, MEMORY; else zero) */
 	__u64 stall_ns;		/* from the first thread parked to the
 				 * release: the longest any thread of the
-				 * target was held
+				 * target was held (PER_THREAD: the
+				 * longest one thread was)
 				 */
 	__u64 park_max_ns;	/* longest single thread's park */
 	__u32 nr_parked;	/* threads parked by pss (PSS_PARK_WAITED) */
@@ -979,6 +987,18 @@ struct pss_vma_entry {
  * time, exiting) is PSS_PARK_NONE: no user context.
  * The caller's own thread in a self-capture: its user state at the ioctl
  * (PSS_PARK_CALLER).
+ *
+ * Per thread (PSS_CAPTURE_PER_THREAD, THREAD_CONTEXT without MEMORY): the
+ * threads are asked as above, but none waits for the others. A thread that
+ * parks reads its own registers there and goes on at once (PSS_PARK_WAITED,
+ * park_ns the time that took); one asleep in the kernel is read where it
+ * sleeps (PSS_PARK_BLOCKED, _STOPPED) and, should it wake meanwhile, waits
+ * at its park only until that read is done. Each register set is a true
+ * state of its thread, as a ptrace tool stopping one thread at a time gets
+ * them, but the sets are not of one instant: a thread may run between the
+ * reads of two others. The cut (thread list, fds, VMAs) is one instant as
+ * always. stall_ns is then the longest time one thread was held
+ * (park_max_ns): no two threads are held together for longer.
  *
  * Kernel stacks (THREAD_KSTACK) are read after the cut for every thread of
  * the thread walk, symbolised in the kernel as /proc/PID/stack shows them
