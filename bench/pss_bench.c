@@ -1512,9 +1512,10 @@ static void cell_stall(int T, int F, int V, double secs)
  * the benchmark as long as the last pss-ctx capture took, to tell that
  * apart from the stall. The methods are interleaved.
  */
-enum { TS_NONE, TS_BUSY, TS_PSS_CTX, TS_PSS, TS_PSS_MEM, TS_EUSTACK, TS_GDB, TS_NR };
+enum { TS_NONE, TS_BUSY, TS_PSS_CTX, TS_PSS, TS_PSS_MEM, TS_PSS_EACH, TS_EUSTACK, TS_GDB,
+       TS_NR };
 static const char *const ts_name[TS_NR] = { "none", "busy", "pss-ctx", "pss", "pss+stacks",
-					    "eu-stack", "gdb" };
+					    "pss-each", "eu-stack", "gdb" };
 
 struct ts_method {
 	bool skip;
@@ -1570,7 +1571,8 @@ static void tick_read(struct target *t, uint64_t *thr, uint64_t *typ, uint64_t *
 
 /*
  * One capture of thread context (TS_PSS_CTX), + kernel stacks (TS_PSS),
- * + each thread's stack memory (TS_PSS_MEM).
+ * + each thread's stack memory (TS_PSS_MEM); TS_PSS_EACH is TS_PSS with
+ * PSS_CAPTURE_PER_THREAD (no two threads held together, as eu-stack).
  */
 static int ts_pss(struct target *t, int which, struct ts_method *m)
 {
@@ -1591,6 +1593,9 @@ static int ts_pss(struct target *t, int which, struct ts_method *m)
 
 	if (which != TS_PSS_CTX)
 		a.facets |= PSS_FACET_THREAD_KSTACK;
+	/* as pss, each thread held only for its own registers */
+	if (which == TS_PSS_EACH)
+		a.flags = PSS_CAPTURE_PER_THREAD;
 	if (which == TS_PSS_MEM) {
 		a.facets |= PSS_FACET_MEMORY;
 		a.memory_flags = PSS_MEMORY_STACKS;	/* stack_bytes 0: the default */
@@ -1710,7 +1715,7 @@ static void ts_print(const struct target *t, int i, struct ts_method *m, uint64_
 	       (unsigned long long)pr.med, (unsigned long long)pr.min, (unsigned long long)pr.max,
 	       (unsigned long long)base_thr, (unsigned long long)base_typ,
 	       (unsigned long long)base_proc, (unsigned long long)base_win, m->seen);
-	if (i >= TS_PSS_CTX && i <= TS_PSS_MEM) {
+	if (i >= TS_PSS_CTX && i <= TS_PSS_EACH) {
 		sl = stat3(m->stall, m->n);
 		pk = stat3(m->park, m->n);
 		q = stat3(m->quiesce, m->n);
@@ -1727,7 +1732,7 @@ static void ts_print(const struct target *t, int i, struct ts_method *m, uint64_
 	printf("  tstall T=%-5d %-10s n=%2d  wall %10.1f us  hiccup: worst thread %10.1f us "
 	       "typical %10.1f us  process %10.1f us", t->T, ts_name[i], m->n, w.med / 1e3,
 	       th.med / 1e3, ty.med / 1e3, pr.med / 1e3);
-	if (i >= TS_PSS_CTX && i <= TS_PSS_MEM)
+	if (i >= TS_PSS_CTX && i <= TS_PSS_EACH)
 		printf("  stall %8.1f us  longest park %8.1f us  (parked %u held %u not %u)",
 		       stat3(m->stall, m->n).med / 1e3, stat3(m->park, m->n).med / 1e3, m->parked,
 		       m->held, m->not_parked);
@@ -1755,7 +1760,7 @@ static void cell_tstall(int T, int reps, int tool_reps)
 	printf("== thread-state stall: T=%d ticking threads (1 spinning, the rest waking every "
 	       "%.0f ms) (pid %d)\n", T, t.ticks->period_ns / 1e6, t.pid);
 	fflush(stdout);
-	for (int i = TS_PSS_CTX; no_pss && i <= TS_PSS_MEM; i++) {
+	for (int i = TS_PSS_CTX; no_pss && i <= TS_PSS_EACH; i++) {
 		ms[i].skip = true;
 		ms[i].why = "no-pss";
 	}
@@ -1794,6 +1799,7 @@ static void cell_tstall(int T, int reps, int tool_reps)
 			case TS_PSS_CTX:
 			case TS_PSS:
 			case TS_PSS_MEM:
+			case TS_PSS_EACH:
 				err = ts_pss(&t, which, m);
 				break;
 			default:
@@ -1814,7 +1820,7 @@ static void cell_tstall(int T, int reps, int tool_reps)
 		}
 	}
 	/* --only pss... --profile-reps N: more captures for a profile, untimed */
-	for (int i = TS_PSS_CTX; only_method && i <= TS_PSS_MEM; i++) {
+	for (int i = TS_PSS_CTX; only_method && i <= TS_PSS_EACH; i++) {
 		struct ts_method scratch;
 
 		if (ms[i].skip)

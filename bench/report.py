@@ -402,7 +402,7 @@ def report(runs, md_path, svg_path):
     return "\n".join(L)
 
 
-TSTALL_PSS = ("pss-ctx", "pss", "pss+stacks")
+TSTALL_PSS = ("pss-ctx", "pss", "pss+stacks", "pss-each")
 TSTALL_TOOLS = ("eu-stack", "gdb")
 TSTALL_GOAL = 20
 
@@ -450,7 +450,10 @@ def tstall_section(run, w):
       "its median run). `busy` windows spin in the benchmark for as long as the last pss-ctx capture "
       "took: the share of a pss hiccup that is only a CPU taken from the target (the guest "
       "has two). `pss-ctx` captures THREADS + THREAD_CONTEXT, `pss` adds THREAD_KSTACK, "
-      "`pss+stacks` adds MEMORY (each thread's stack, stack_bytes 0 = the 64 KiB default). **stall** and "
+      "`pss+stacks` adds MEMORY (each thread's stack, stack_bytes 0 = the 64 KiB default); "
+      "`pss-each` is `pss` with PSS_CAPTURE_PER_THREAD: each thread held only while its own "
+      "registers are read, none waiting for the others (eu-stack's consistency: per thread, not "
+      "one instant; the cut of the thread list is still one). **stall** and "
       "**park max** are the module's own account (PSS_QUERY_PERFORMANCE VER1: first thread "
       "parked → release, and the longest single park). eu-stack attaches, unwinds and "
       "detaches one thread at a time; gdb stops every thread until it detaches.")
@@ -488,8 +491,9 @@ def tstall_section(run, w):
             r["seen"] if r["method"] not in ("none", "busy") else ""))
     w("")
     w("| T | ptrace tool: its hold, net | pss-ctx: its stall | tool / pss-ctx | "
-      "pss: its stall | tool / pss | pss+stacks: its stall | tool / pss+stacks |")
-    w("|---|---|---|---|---|---|---|---|")
+      "pss: its stall | tool / pss | pss+stacks: its stall | tool / pss+stacks | "
+      "pss-each: its stall | tool / pss-each |")
+    w("|---|---|---|---|---|---|---|---|---|---|")
     for T in sorted({int(r["T"]) for r in recs}):
         by = {r["method"]: r for r in recs if int(r["T"]) == T}
         for tool in TSTALL_TOOLS:

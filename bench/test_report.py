@@ -89,7 +89,15 @@ class ReportTest(unittest.TestCase):
             tstall("gdb", 105000000, 5000000) + "#BENCH kind=done errors=0\n"
         p = self.run_report(self.log(text))
         self.assertEqual(0, p.returncode, p.stderr)
-        self.assertIn("| 100 | gdb: 100.00 ms | n/a | n/a | 2.00 ms | **50.0×** ✅ | n/a | n/a |",
+        self.assertIn("| 100 | gdb: 100.00 ms | n/a | n/a | 2.00 ms | **50.0×** ✅ | n/a | n/a "
+                      "| n/a | n/a |", p.stdout)
+        # the per-thread capture has its own pair of columns
+        each = text.replace("#BENCH kind=done errors=0\n",
+                            tstall("pss-each", 3100000, 3000000,
+                                   PSS_EXTRA % (50000, 60000)) +
+                            "#BENCH kind=done errors=0\n")
+        p = self.run_report(self.log(each))
+        self.assertIn("| 2.00 ms | **50.0×** ✅ | n/a | n/a | 100.0 µs | **1000.0×** ✅ |",
                       p.stdout)
         self.assertIn("n/a (EOPNOTSUPP)", p.stdout)
         # a pss stall under the goal is marked
