@@ -1056,25 +1056,41 @@ static int setup_many(void *shm, void *arg)
 }
 
 /* Too many targets for the text buffer: a lower bound, and said so. */
+/*
+ * Start a target with @n epoll targets (NULL: MANY_TARGETS), capture its
+ * handle detail and return the epoll fd's record in *@r (pss_recs_free()).
+ */
+static const struct pss_handle_entry *epoll_rec(struct pss_target *t, int *n,
+						struct pss_recs *r)
+{
+	int snap, ep;
+
+	if (pss_target_start(t, setup_many, n, 0, true))
+		return NULL;
+	ep = *(int *)t->shared;
+	snap = pss_capture1(t->pid, PSS_FACET_HANDLES |
+			    PSS_FACET_HANDLE_TYPE_SPECIFIC);
+	if (snap < 0 || pss_walk_all(snap, PSS_WALK_HANDLES, r)) {
+		if (snap >= 0)
+			close(snap);
+		pss_target_stop(t);
+		return NULL;
+	}
+	close(snap);
+	return rec_of(r, ep);
+}
+
 TEST(epoll_truncated)
 {
-	const struct pss_handle_entry *e = NULL;
+	const struct pss_handle_entry *e;
 	struct pss_target t;
 	struct pss_recs r;
 	char *all, *p;
-	int snap, ep, lines = 0;
+	int lines = 0;
 
-	ASSERT_EQ(0, pss_target_start(&t, setup_many, NULL, 0, true))
-		TH_LOG("%s", pss_err);
-	ep = *(int *)t.shared;
-	snap = pss_capture1(t.pid, PSS_FACET_HANDLES |
-			    PSS_FACET_HANDLE_TYPE_SPECIFIC);
-	ASSERT_LE(0, snap);
-	ASSERT_EQ(0, pss_walk_all(snap, PSS_WALK_HANDLES, &r));
-	close(snap);
-	e = rec_of(&r, ep);
-	ASSERT_NE(NULL, e);
-	all = fdinfo_all(t.pid, ep);
+	e = epoll_rec(&t, NULL, &r);
+	ASSERT_NE(NULL, e) TH_LOG("%s", pss_err);
+	all = fdinfo_all(t.pid, *(int *)t.shared);
 	for (p = all; p && (p = strstr(p, "tfd:")); p++)
 		lines++;
 	free(all);
@@ -1093,21 +1109,13 @@ TEST(epoll_truncated)
  */
 TEST(epoll_pages_of_targets)
 {
-	const struct pss_handle_entry *e = NULL;
-	int snap, ep, n = 300;
+	const struct pss_handle_entry *e;
 	struct pss_target t;
 	struct pss_recs r;
+	int n = 300;
 
-	ASSERT_EQ(0, pss_target_start(&t, setup_many, &n, 0, true))
-		TH_LOG("%s", pss_err);
-	ep = *(int *)t.shared;
-	snap = pss_capture1(t.pid, PSS_FACET_HANDLES |
-			    PSS_FACET_HANDLE_TYPE_SPECIFIC);
-	ASSERT_LE(0, snap);
-	ASSERT_EQ(0, pss_walk_all(snap, PSS_WALK_HANDLES, &r));
-	close(snap);
-	e = rec_of(&r, ep);
-	ASSERT_NE(NULL, e);
+	e = epoll_rec(&t, &n, &r);
+	ASSERT_NE(NULL, e) TH_LOG("%s", pss_err);
 	ASSERT_TRUE(e->detail_mask & PSS_HD_EPOLL);
 	EXPECT_FALSE(e->detail_mask & PSS_HD_TRUNCATED);
 	EXPECT_EQ(n, e->d.epoll.nr_targets);
