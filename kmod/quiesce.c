@@ -381,8 +381,17 @@ static void pss_quiesce_read_held(struct pss_quiesce *q)
 			continue;
 		p->read_nsw = nsw;
 		pss_park_read(q, p, how);
-		/* It may have woken and be waiting at its park. */
-		wake_up_all(&q->release_wq);
+		/*
+		 * Read: it need not stop on its way out any more, which
+		 * spares a thread waking now a pass through its park. If it
+		 * is past that, it may be waiting there for this read.
+		 */
+		if (pss_task_work_cancel(p->task, &p->work)) {
+			refcount_dec(&q->ref);	/* never the last: ours */
+			module_put(THIS_MODULE);
+		} else {
+			wake_up_all(&q->release_wq);
+		}
 	}
 }
 
