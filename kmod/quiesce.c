@@ -68,6 +68,7 @@ struct pss_park_req {
 	bool read_done;			/* slot and read_* written (release) */
 	u8 read_how;			/* enum pss_park of the read */
 	u64 read_ns;			/* how long the read held it */
+	bool read_woke;			/* read asleep, but it woke meanwhile */
 	unsigned long read_nsw;		/* its context switches before */
 	void *slot;			/* the reader's, of its own */
 };
@@ -390,6 +391,7 @@ static void pss_quiesce_read_held(struct pss_quiesce *q)
 			refcount_dec(&q->ref);	/* never the last: ours */
 			module_put(THIS_MODULE);
 		} else {
+			p->read_woke = true;
 			wake_up_all(&q->release_wq);
 		}
 	}
@@ -561,7 +563,9 @@ int pss_quiesce_settle(struct pss_capture *c)
 
 /*
  * PER_THREAD: no two threads were held together; the longest one thread
- * was (or, asleep, could have been, had it woken) is the stall.
+ * was is the stall: a thread read in its park, or one read asleep that
+ * woke meanwhile (at most the read: it waited for its end). One asleep
+ * throughout was never stopped.
  */
 static void pss_quiesce_account_each(struct pss_quiesce *q,
 				     struct pss_perf_info *perf)
@@ -574,7 +578,8 @@ static void pss_quiesce_account_each(struct pss_quiesce *q,
 		if (!p->queued || !pss_park_read_done(p) ||
 		    p->read_how == PSS_PARK_NONE)
 			continue;
-		perf->stall_ns = max(perf->stall_ns, p->read_ns);
+		if (p->read_how == PSS_PARK_WAITED || p->read_woke)
+			perf->stall_ns = max(perf->stall_ns, p->read_ns);
 		if (p->read_how == PSS_PARK_WAITED)
 			perf->park_max_ns = max(perf->park_max_ns, p->read_ns);
 	}

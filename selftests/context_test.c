@@ -1600,6 +1600,42 @@ TEST_F(ctx, per_thread_registers)
 }
 
 /*
+ * Per thread, threads asleep throughout are read where they sleep and
+ * never stopped: not woken (their context switch counts stand), and no
+ * stall is accounted for them.
+ */
+TEST_F(ctx, per_thread_sleepers_not_stalled)
+{
+	static const int kinds[] = { K_READ, K_FUTEX, K_POLL, K_NANOSLEEP };
+	long long before[4];
+	struct pssi_snap s;
+	int snap, i;
+
+	ASSERT_EQ(0, target_start(&self->tg, kinds, 4, 100000));
+	for (i = 0; i < 4; i++)
+		before[i] = ctxt_switches(self->tg.pid, self->tg.shm->t[i].tid);
+	snap = capture_flags(self->dev, self->tg.pid, CTX_FACETS, 0, PSS_CAPTURE_PER_THREAD);
+	ASSERT_LE(0, snap) TH_LOG("capture: %s", strerror(-snap));
+	ASSERT_EQ(0, load(snap, self->tg.pid, false, &s)) TH_LOG("%s", pssi_errmsg);
+	close(snap);
+	EXPECT_EQ(4, s.pf.nr_held);
+	EXPECT_EQ(0, s.pf.nr_parked);
+	EXPECT_EQ(0, s.pf.stall_ns) TH_LOG("a stall of %llu ns with every thread asleep",
+					   (unsigned long long)s.pf.stall_ns);
+	EXPECT_EQ(0, s.pf.park_max_ns);
+	for (i = 0; i < 4; i++) {
+		const struct pss_context_entry *c = ctx_of(&s, self->tg.shm->t[i].tid);
+
+		ASSERT_NE(NULL, c);
+		EXPECT_EQ(PSS_PARK_BLOCKED, c->park);
+		EXPECT_EQ(0, c->park_ns);
+		EXPECT_EQ(before[i], ctxt_switches(self->tg.pid, self->tg.shm->t[i].tid))
+			TH_LOG("%s thread woken", kind_name[self->tg.shm->t[i].kind]);
+	}
+	pssi_snap_free(&s);
+}
+
+/*
  * Per thread, nobody waits for the others: while the capture waits for a
  * thread kept off its CPU, a spinner that read itself at its park runs on.
  * The control: in a one-instant capture it stays parked until the end.

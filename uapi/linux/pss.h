@@ -997,8 +997,9 @@ struct pss_vma_entry {
  * state of its thread, as a ptrace tool stopping one thread at a time gets
  * them, but the sets are not of one instant: a thread may run between the
  * reads of two others. The cut (thread list, fds, VMAs) is one instant as
- * always. stall_ns is then the longest time one thread was held
- * (park_max_ns): no two threads are held together for longer.
+ * always. stall_ns is then the longest time one thread was held: in its
+ * park (park_max_ns), or asleep and woken while it was being read (it
+ * waits for that read to end); no two threads are held together.
  *
  * Kernel stacks (THREAD_KSTACK) are read after the cut for every thread of
  * the thread walk, symbolised in the kernel as /proc/PID/stack shows them
