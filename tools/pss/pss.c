@@ -229,8 +229,10 @@ int main(int argc, char **argv)
 		}
 		return ret;
 	}
-	if ((opt.memory || opt.no_precopy) && vw != V_DUMP)
-		usage_error("--memory and --no-precopy apply to dump");
+	if (opt.memory && vw != V_DUMP)
+		usage_error("--memory applies to dump");
+	if (opt.no_precopy && vw != V_DUMP)
+		usage_error("--no-precopy applies to dump");
 	if (opt.timeout_ms && vw != V_DUMP && (vw != V_STACK || opt.file))
 		usage_error("--timeout applies to stack and dump");
 	if (vw == V_DUMP) {
