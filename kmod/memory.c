@@ -785,7 +785,7 @@ static u32 pss_mem_reuse(struct pss_mreuse *ru, struct mm_struct *mm,
 
 		while (i < nr && recs[i].addr < page)
 			i++;
-		if (recs[i].flags & PSS_MEMORY_ENTRY_WRITABLE)
+		if (i < nr && (recs[i].flags & PSS_MEMORY_ENTRY_WRITABLE))
 			s = pss_mreuse_page(ru, mm, page);
 		if (k && !s != !kept[0])
 			break;
