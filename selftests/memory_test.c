@@ -1149,7 +1149,9 @@ TEST_F(maps, all_reasons)
 	struct mem_snap ms;
 	int snap;
 
-	snap = capture_mem(self->t.pid, FACETS, PSS_MEMORY_FLAGS_ALL, 0, r, 2);
+	/* every reason a record has (PRECOPY is not one: see precopy_*) */
+	snap = capture_mem(self->t.pid, FACETS, PSS_MEMORY_FLAGS_ALL & ~PSS_MEMORY_PRECOPY,
+			   0, r, 2);
 	ASSERT_LE(0, snap) TH_LOG("capture: %s", strerror(-snap));
 	ASSERT_EQ(0, mem_walk(snap, &ms)) TH_LOG("%s", pss_err);
 	close(snap);
