@@ -870,6 +870,34 @@ static int pss_mem_read(struct pss_capture *c, struct pss_mcopy *mc,
 	return 0;
 }
 
+/* The spans of the VMAs the pre-copy copies, and how many pages they have. */
+static int pss_precopy_spans(struct mm_struct *mm, struct pss_mem *m,
+			     u64 *pages)
+{
+	VMA_ITERATOR(vmi, mm, 0);
+	struct pss_mlist *l = &m->list[PSS_MR_WRITABLE];
+	struct vm_area_struct *vma;
+	int err;
+
+	err = pss_mlist_grow(m, l, READ_ONCE(mm->map_count) + 1);
+	if (err)
+		return err;
+	if (mmap_read_lock_killable(mm))
+		return -EINTR;
+	for_each_vma(vmi, vma) {
+		if (!pss_vma_precopy(vma))
+			continue;
+		err = pss_mlist_add(m, PSS_MR_WRITABLE, vma->vm_start,
+				    vma->vm_end, 0);
+		if (err)
+			break;
+		*pages += vma_pages(vma);
+	}
+	mmap_read_unlock(mm);
+	pss_mlist_normalize(l, false);
+	return err;
+}
+
 /*
  * PSS_MEMORY_PRECOPY, before the park, with the target running: copy the
  * pages of @mm's anonymous private writable mappings (pss_vma_precopy())
@@ -902,30 +930,9 @@ struct pss_precopy *pss_memory_precopy(struct mm_struct *mm)
 	mc.st = &pc->st;
 	l = &m.list[PSS_MR_WRITABLE];
 
-	err = pss_mlist_grow(&m, l, READ_ONCE(mm->map_count) + 1);
+	err = pss_precopy_spans(mm, &m, &total);
 	if (err)
 		goto out;
-	if (mmap_read_lock_killable(mm)) {
-		err = -EINTR;
-		goto out;
-	} else {
-		VMA_ITERATOR(vmi, mm, 0);
-		struct vm_area_struct *vma;
-
-		for_each_vma(vmi, vma) {
-			if (!pss_vma_precopy(vma))
-				continue;
-			err = pss_mlist_add(&m, PSS_MR_WRITABLE, vma->vm_start,
-					    vma->vm_end, 0);
-			if (err)
-				break;
-			total += vma_pages(vma);
-		}
-		mmap_read_unlock(mm);
-	}
-	if (err)
-		goto out;
-	pss_mlist_normalize(l, false);
 	seen_bits = clamp_t(u32, order_base_2(total), 6, PSS_MSEEN_MAX_BITS);
 	mc.seen = pss_alloc(&pc->st, sizeof(*mc.seen) << seen_bits);
 	if (IS_ERR(mc.seen))

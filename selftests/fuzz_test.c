@@ -174,7 +174,7 @@ static bool allowed(enum fdkind k, unsigned int cmd, int ret, int e)
 		return ret >= 0 || e == EFAULT || e == EINVAL || e == E2BIG ||
 		       e == EBADF || e == EBADFD || e == ESRCH || e == EPERM ||
 		       e == EAGAIN || e == ENOBUFS || e == ENOMEM || e == EINTR ||
-		       e == EMFILE || e == ENFILE || e == EACCES;
+		       e == EMFILE || e == ENFILE || e == EACCES || e == EOPNOTSUPP;
 	if (k == K_SNAP && is_cmd(cmd, PSS_IOC_QUERY))
 		return ret == 0 || e == EFAULT || e == EINVAL || e == E2BIG ||
 		       e == ENODATA;
