@@ -1884,8 +1884,9 @@ out:
  * (PSS_QUERY_PERFORMANCE stall_ns). A run takes seconds, so each method's
  * baseline is windows of nothing as long as its median run.
  */
-enum { DS_PSS, DS_GCORE, DS_NR };
-static const char *const ds_name[DS_NR] = { "pss-dump", "gcore" };
+/* pss-noprecopy: pss dump --no-precopy, the whole copy in the stall */
+enum { DS_PSS, DS_GCORE, DS_NOPRE, DS_NR };
+static const char *const ds_name[DS_NR] = { "pss-dump", "gcore", "pss-noprecopy" };
 static char pss_path[PATH_MAX] = "/bin/pss";
 
 struct ds_method {
@@ -1894,6 +1895,7 @@ struct ds_method {
 	int n;
 	uint64_t wall[MAXREPS], thr[MAXREPS], typ[MAXREPS], proc[MAXREPS];
 	uint64_t stall[MAXREPS], capture[MAXREPS], file[MAXREPS];
+	uint64_t precopy[MAXREPS], reused[MAXREPS], parked[MAXREPS];
 };
 
 /*
@@ -1950,18 +1952,25 @@ static int run_child(char *const argv[], bool keep_stderr, char *out, size_t out
 	return st;
 }
 
-/* pss dump's summary line: "..., N bytes of memory, stall X ms, capture Y ms" */
-static int ds_parse(const char *out, uint64_t *stall, uint64_t *capture)
+/*
+ * pss dump's summary line: "..., N bytes of memory, stall X ms, capture Y
+ * ms[, P bytes pre-copied, R reused, K read parked]" (the tail: 0 if absent)
+ */
+static int ds_parse(const char *out, struct ds_method *m)
 {
 	const char *q = strstr(out, "not parked), ");
-	unsigned long long bytes;
+	unsigned long long bytes, pre = 0, reu = 0, park = 0;
 	double s, c;
 
-	if (!q || sscanf(q, "not parked), %llu bytes of memory, stall %lf ms, capture %lf ms",
-			 &bytes, &s, &c) != 3)
+	if (!q || sscanf(q, "not parked), %llu bytes of memory, stall %lf ms, capture %lf ms, "
+			 "%llu bytes pre-copied, %llu reused, %llu read parked",
+			 &bytes, &s, &c, &pre, &reu, &park) < 3)
 		return -1;
-	*stall = (uint64_t)(s * 1e6);
-	*capture = (uint64_t)(c * 1e6);
+	m->stall[m->n] = (uint64_t)(s * 1e6);
+	m->capture[m->n] = (uint64_t)(c * 1e6);
+	m->precopy[m->n] = pre;
+	m->reused[m->n] = reu;
+	m->parked[m->n] = park;
 	return 0;
 }
 
@@ -1969,7 +1978,7 @@ static int ds_run(struct target *t, int which, struct ds_method *m, int mib)
 {
 	char pid[16], path[PATH_MAX], gc[PATH_MAX + 8], out[4096];
 	char *pss_argv[] = { pss_path, "dump", "--memory", "all", "--timeout", "2000",
-			     "-o", path, pid, NULL };
+			     "-o", path, pid, NULL, NULL };
 	char *gdb_argv[] = { "gdb", "-nx", "-batch", "-p", pid, "-ex", gc, NULL };
 	struct stat sb;
 	int st;
@@ -1978,7 +1987,9 @@ static int ds_run(struct target *t, int which, struct ds_method *m, int mib)
 	snprintf(path, sizeof(path), "%s/pss-bench-core", tmpdir);
 	snprintf(gc, sizeof(gc), "gcore %s", path);
 	unlink(path);
-	st = run_child(which == DS_PSS ? pss_argv : gdb_argv, which == DS_PSS, out,
+	if (which == DS_NOPRE)
+		pss_argv[9] = "--no-precopy";
+	st = run_child(which == DS_GCORE ? gdb_argv : pss_argv, which != DS_GCORE, out,
 		       sizeof(out), &m->wall[m->n]);
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
 		return -ENOENT;
@@ -1997,7 +2008,7 @@ static int ds_run(struct target *t, int which, struct ds_method *m, int mib)
 	if ((uint64_t)sb.st_size < (uint64_t)mib << 20)
 		fail("dump: %s wrote %lld bytes for %d MiB", ds_name[which],
 		     (long long)sb.st_size, mib);
-	if (which == DS_PSS && ds_parse(out, &m->stall[m->n], &m->capture[m->n])) {
+	if (which != DS_GCORE && ds_parse(out, m)) {
 		fail("dump: no stall in pss dump's output: %.200s", out);
 		return -EIO;
 	}
@@ -2040,8 +2051,8 @@ static void cell_dump(int mib, int reps)
 	printf("== dump stall: %d MiB touched, 4 ticking threads (pid %d)\n", mib, t.pid);
 	fflush(stdout);
 	if (no_pss) {
-		ms[DS_PSS].skip = true;
-		ms[DS_PSS].why = "no-pss";
+		ms[DS_PSS].skip = ms[DS_NOPRE].skip = true;
+		ms[DS_PSS].why = ms[DS_NOPRE].why = "no-pss";
 	}
 	for (int i = 0; i < DS_NR; i++) {
 		if (only_skips(ds_name[i])) {
@@ -2122,21 +2133,29 @@ static void cell_dump(int mib, int reps)
 		       (unsigned long long)pr.max, (unsigned long long)base_thr[i],
 		       (unsigned long long)base_typ[i], (unsigned long long)base_proc[i],
 		       (unsigned long long)base_win[i], (unsigned long long)fi.med);
-		if (i == DS_PSS) {
+		if (i != DS_GCORE) {
 			sl = stat3(m->stall, m->n);
 			ca = stat3(m->capture, m->n);
-			printf(" stall_med_ns=%llu stall_max_ns=%llu capture_med_ns=%llu",
+			printf(" stall_med_ns=%llu stall_max_ns=%llu capture_med_ns=%llu"
+			       " precopy_med_bytes=%llu reused_med_bytes=%llu parked_med_bytes=%llu",
 			       (unsigned long long)sl.med, (unsigned long long)sl.max,
-			       (unsigned long long)ca.med);
+			       (unsigned long long)ca.med,
+			       (unsigned long long)stat3(m->precopy, m->n).med,
+			       (unsigned long long)stat3(m->reused, m->n).med,
+			       (unsigned long long)stat3(m->parked, m->n).med);
 		}
 		printf("\n");
 		printf("  dump %4d MiB %-9s n=%2d  wall %10.1f ms  file %6.1f MiB  hiccup: worst "
 		       "thread %10.1f ms  process %10.1f ms (baseline %.1f / %.1f ms)",
 		       mib, ds_name[i], m->n, w.med / 1e6, fi.med / 1048576.0, th.med / 1e6,
 		       pr.med / 1e6, base_thr[i] / 1e6, base_proc[i] / 1e6);
-		if (i == DS_PSS)
-			printf("  stall %.1f ms  capture %.1f ms", stat3(m->stall, m->n).med / 1e6,
-			       stat3(m->capture, m->n).med / 1e6);
+		if (i != DS_GCORE)
+			printf("  stall %.1f ms  capture %.1f ms  pre-copied %.1f MiB reused %.1f MiB "
+			       "read parked %.1f MiB", stat3(m->stall, m->n).med / 1e6,
+			       stat3(m->capture, m->n).med / 1e6,
+			       stat3(m->precopy, m->n).med / 1048576.0,
+			       stat3(m->reused, m->n).med / 1048576.0,
+			       stat3(m->parked, m->n).med / 1048576.0);
 		printf("\n");
 	}
 out:

@@ -56,7 +56,9 @@ static void pss_build_check_abi(void)
 	BUILD_BUG_ON(sizeof(struct pss_auxv_info) != PSS_AUXV_INFO_SIZE_VER0);
 	BUILD_BUG_ON(offsetof(struct pss_perf_info, stall_ns) !=
 		     PSS_PERF_INFO_SIZE_VER0);
-	BUILD_BUG_ON(sizeof(struct pss_perf_info) != PSS_PERF_INFO_SIZE_VER1);
+	BUILD_BUG_ON(offsetof(struct pss_perf_info, memory_precopy_bytes) !=
+		     PSS_PERF_INFO_SIZE_VER1);
+	BUILD_BUG_ON(sizeof(struct pss_perf_info) != PSS_PERF_INFO_SIZE_VER2);
 	BUILD_BUG_ON(offsetof(struct pss_context_entry, data_off) !=
 		     PSS_REC_NAME_AT);
 	BUILD_BUG_ON(offsetof(struct pss_kstack_entry, text_off) !=
@@ -284,6 +286,10 @@ static int pss_check_thread_state(const struct pss_capture_args *args)
 	if ((args->flags & PSS_CAPTURE_PER_THREAD) &&
 	    (!(args->facets & PSS_FACET_THREAD_CONTEXT) || mem))
 		return -EINVAL;
+	if ((mflags & PSS_MEMORY_PRECOPY) && !(mflags & PSS_MEMORY_WRITABLE))
+		return -EINVAL;
+	if ((mflags & PSS_MEMORY_PRECOPY) && !IS_ENABLED(CONFIG_MEM_SOFT_DIRTY))
+		return -EOPNOTSUPP;
 	if (args->stack_bytes && (!(mflags & PSS_MEMORY_STACKS) ||
 				  args->stack_bytes > PSS_STACK_BYTES_MAX))
 		return -EINVAL;
@@ -351,6 +357,44 @@ static struct pss_quiesce *pss_park(struct task_struct *leader,
 	return pss_quiesce_start(leader, timeout, rd, phase_ns);
 }
 
+/*
+ * PSS_MEMORY_PRECOPY: copy the target's anonymous memory while it runs,
+ * before the park, once the caller is known to be allowed to capture it:
+ * nobody copies memory of a process they may not read. The mm is the one
+ * checked (taken under exec_update_lock); the capture uses the copy only
+ * if it captures that mm.
+ */
+static struct pss_precopy *pss_precopy(struct task_struct *leader,
+				       const struct pss_capture_args *args)
+{
+	struct rw_semaphore *exec_lock = &leader->signal->exec_update_lock;
+	struct pss_precopy *pc;
+	struct task_struct *src;
+	struct mm_struct *mm;
+	int err;
+
+	if (!(args->facets & PSS_FACET_MEMORY) ||
+	    !(args->memory_flags & PSS_MEMORY_PRECOPY))
+		return NULL;
+	err = down_read_killable(exec_lock);
+	if (err)
+		return ERR_PTR(err);
+	err = pss_may_capture(leader);
+	if (err) {
+		up_read(exec_lock);
+		return ERR_PTR(err);
+	}
+	src = pss_pick_src(leader);
+	mm = get_task_mm(src);
+	put_task_struct(src);
+	up_read(exec_lock);
+	if (!mm)
+		return NULL;
+	pc = pss_memory_precopy(mm);
+	mmput(mm);
+	return pc;
+}
+
 static long pss_ioctl_capture(void __user *uarg)
 {
 	struct task_struct *leader, *next;
@@ -360,6 +404,7 @@ static long pss_ioctl_capture(void __user *uarg)
 	struct pss_memory_range *ranges;
 	struct pss_park_reader *rd = NULL;
 	struct pss_quiesce *quiesce;
+	struct pss_precopy *precopy;
 	struct pss_capture c;
 	u64 t0 = ktime_get_ns(), quiesce_ns = 0;
 	u32 usize;
@@ -399,12 +444,19 @@ static long pss_ioctl_capture(void __user *uarg)
 		kfree(ranges);
 		return PTR_ERR(leader);
 	}
+	precopy = pss_precopy(leader, &args);
+	if (IS_ERR(precopy)) {
+		put_task_struct(leader);
+		kfree(ranges);
+		return PTR_ERR(precopy);
+	}
 	if (args.flags & PSS_CAPTURE_PER_THREAD)
 		rd = pss_context_reader_new(leader);
 	quiesce = IS_ERR(rd) ? ERR_CAST(rd) :
 		  pss_park(leader, &args, rd, &quiesce_ns);
 	if (IS_ERR(quiesce)) {
 		pss_context_reader_free(rd);
+		pss_precopy_free(precopy);
 		put_task_struct(leader);
 		kfree(ranges);
 		return PTR_ERR(quiesce);
@@ -421,6 +473,7 @@ static long pss_ioctl_capture(void __user *uarg)
 					   PSS_STACK_BYTES_DEFAULT);
 		c.ranges = ranges;
 		c.nr_ranges = ranges ? args.nr_ranges : 0;
+		c.precopy = precopy;
 		c.snap->perf.phase_ns[PSS_PHASE_QUIESCE] = quiesce_ns;
 		/* Outermost lock: no exec (new mm, new creds) until the cut. */
 		exec_lock = &leader->signal->exec_update_lock;
@@ -461,6 +514,7 @@ static long pss_ioctl_capture(void __user *uarg)
 	/* No read of the reader's after this. */
 	pss_quiesce_end(quiesce);
 	pss_context_reader_free(rd);
+	pss_precopy_free(precopy);
 	put_task_struct(leader);
 	kfree(ranges);
 	if (err)

@@ -35,6 +35,15 @@
  * of a page, and holes share one kept page of zeros; a whole page equal to
  * one kept earlier is kept once, found by a fingerprint of a few words and
  * confirmed by memcmp().
+ *
+ * Pre-copy (PSS_MEMORY_PRECOPY): pss_memory_precopy() copies, before the
+ * park and with the target running, the pages of its anonymous private
+ * writable mappings, as above, and keeps them by address with the page
+ * frame each was read from. Parked, such a page that soft-dirty tracking
+ * says was not written since (the caller cleared the bits before), and
+ * that is still the same page, is taken from that copy without being read
+ * (pss_page_clean()). File-backed pages are always read parked: a write()
+ * to the file changes a page-cache page without a soft-dirty bit.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -101,6 +110,35 @@ struct pss_mcopy {
 	const char *zeros;		/* PAGE_SIZE zeros and a NUL, or NULL */
 	struct pss_mseen *seen;
 	u32 seen_bits;
+	u64 parked;			/* bytes read (or holes) parked */
+};
+
+/* A page copied before the park: where, which page frame, its bytes. */
+struct pss_pcpage {
+	unsigned long addr;
+	unsigned long pfn;
+	const char *s;			/* PAGE_SIZE bytes and a NUL, kept */
+};
+
+/*
+ * What pss_memory_precopy() copied of @mm (grabbed: the pointer stays
+ * unique), in address order; the bytes are kept in @st until the capture
+ * adopts them.
+ */
+struct pss_precopy {
+	struct pss_store st;
+	struct mm_struct *mm;
+	struct pss_pcpage *v;
+	u32 nr, cap;
+	u64 bytes;
+};
+
+/* The pre-copy as the parked copy looks it up, page by page, in order. */
+struct pss_mreuse {
+	const struct pss_precopy *pc;
+	struct vm_area_struct *vma;	/* cached, under one mmap lock hold */
+	u32 cur;			/* first page not below the last asked */
+	u64 reused;			/* bytes */
 };
 
 /* Walks the union of the lists, one piece of constant reasons at a time. */
@@ -323,6 +361,18 @@ static bool pss_vma_writable(const struct vm_area_struct *vma)
 }
 
 /*
+ * What the pre-copy copies: anonymous memory only (no file, no
+ * vm_operations: vma_is_anonymous(), which takes no const), whose every
+ * write sets a soft-dirty bit; not hugetlb (is_vm_hugetlb_page() takes no
+ * const on 6.1), whose bits pss does not read.
+ */
+static bool pss_vma_precopy(const struct vm_area_struct *vma)
+{
+	return pss_vma_writable(vma) && !vma->vm_file && !vma->vm_ops &&
+	       !(vma->vm_flags & VM_HUGETLB);
+}
+
+/*
  * The user stack pointer of @t, from the user registers saved on its
  * kernel stack. A thread killed out of its park may exit meanwhile and its
  * kernel stack be freed (after an RCU grace period, or into a cache of
@@ -492,13 +542,13 @@ static u32 pss_mem_batch(const struct pss_memory_entry *recs, u32 nr, u32 i)
  * (the return value, possibly 0); if that is 0, *@hole says whether the
  * first page is a hole (zeros) or cannot be read (left out).
  *
- * FOLL_DUMP as get_dump_page() asks, with the mmap lock held throughout as
- * /proc/PID/mem holds it (no @locked, no retry). A fault in a range
- * registered with userfaultfd would wait for its handler, or fail with a
- * warning where it may not wait; the dumper is spared by
- * handle_userfault() giving up on a PF_DUMPCORE task, pss is not, and the
- * handler may be one of the threads parked for this capture. There only
- * what is present is read (FOLL_NOFAULT): the rest is left out.
+ * FOLL_DUMP as get_dump_page() asks, with the mmap read lock held (by the
+ * caller) throughout as /proc/PID/mem holds it (no @locked, no retry).
+ * A fault in a range registered with userfaultfd would wait for its
+ * handler, or fail with a warning where it may not wait; the dumper is
+ * spared by handle_userfault() giving up on a PF_DUMPCORE task, pss is
+ * not, and the handler may be one of the threads parked for this capture.
+ * There only what is present is read (FOLL_NOFAULT): the rest is left out.
  */
 static long pss_mem_get(struct mm_struct *mm, unsigned long first, u32 n,
 			struct page **pages, bool *hole)
@@ -507,9 +557,8 @@ static long pss_mem_get(struct mm_struct *mm, unsigned long first, u32 n,
 	struct vm_area_struct *vma;
 	long got;
 
+	mmap_assert_locked(mm);
 	*hole = false;
-	if (mmap_read_lock_killable(mm))
-		return -EINTR;
 	vma = vma_lookup(mm, first);
 	if (vma) {
 		n = min_t(unsigned long, n, (vma->vm_end - first) >> PAGE_SHIFT);
@@ -519,7 +568,6 @@ static long pss_mem_get(struct mm_struct *mm, unsigned long first, u32 n,
 	got = pss_get_user_pages_remote(mm, first, n, flags, pages, NULL);
 	if (got == -EFAULT)
 		*hole = pss_mem_hole(vma);
-	mmap_read_unlock(mm);
 	switch (got) {
 	case -ENOMEM:
 		return -ENOMEM;
@@ -627,40 +675,174 @@ static int pss_mcopy_keep(struct pss_mcopy *mc, const char *src, u32 len,
 }
 
 /*
+ * Whether the page at @addr of @vma is still page frame @pfn and was not
+ * written since its soft-dirty bit was cleared: present with the bit
+ * clear, in a VMA whose bit was cleared too (a VMA made or grown since has
+ * VM_SOFTDIRTY). Anything else is not clean: no entry, a leaf above the
+ * pmd, another page frame (zapped, then faulted in again by a read: the
+ * zero page is mapped without a soft-dirty bit), and every swap or
+ * migration entry: there is no frame to compare, and mremap() moving a
+ * whole pte table (move_normal_pmd()) keeps the bits of swap entries
+ * clear at an address whose pre-copied page was another.
+ *
+ * walk_page_range() and pte_offset_map() are not exported: this is a
+ * read-only walk as GUP-fast does it, each level read once and decided on
+ * its local copy, no table written. The tables it reads stay tables: the
+ * caller holds the mmap read lock under which it found @vma, and a VMA's
+ * tables are freed only with the write lock held (munmap, exit, collapse
+ * of anonymous memory) or, where they are not (a pte table retracted from
+ * a file mapping, 6.6+), after an RCU grace period.
+ */
+static bool pss_page_clean(struct vm_area_struct *vma, unsigned long addr,
+			   unsigned long pfn)
+{
+	pgd_t *pgdp, pgd;
+	p4d_t *p4dp, p4d;
+	pud_t *pudp, pud;
+	pmd_t *pmdp, pmd;
+	pte_t pte;
+	bool clean = false;
+
+	mmap_assert_locked(vma->vm_mm);
+	if (vma->vm_flags & VM_SOFTDIRTY)
+		return false;
+	rcu_read_lock();
+	pgdp = pgd_offset(vma->vm_mm, addr);
+	pgd = READ_ONCE(*pgdp);
+	if (pgd_none(pgd) || pgd_bad(pgd))
+		goto out;
+	p4dp = p4d_offset_lockless(pgdp, pgd, addr);
+	p4d = READ_ONCE(*p4dp);
+	if (!p4d_present(p4d) || p4d_bad(p4d))
+		goto out;
+	pudp = pud_offset_lockless(p4dp, p4d, addr);
+	pud = READ_ONCE(*pudp);
+	if (!pud_present(pud) || pud_leaf(pud) || pud_bad(pud))
+		goto out;
+	pmdp = pmd_offset_lockless(pudp, pud, addr);
+	pmd = READ_ONCE(*pmdp);		/* one word: no pmdp_get_lockless() */
+	if (!pmd_present(pmd))
+		goto out;
+	if (pmd_trans_huge(pmd)) {
+		clean = !pmd_soft_dirty(pmd) &&
+			pmd_pfn(pmd) + ((addr & ~PMD_MASK) >> PAGE_SHIFT) == pfn;
+		goto out;
+	}
+	if (pmd_leaf(pmd) || pmd_bad(pmd))
+		goto out;
+	pte = ptep_get(pte_offset_kernel(&pmd, addr));
+	clean = pte_present(pte) && !pte_soft_dirty(pte) && pte_pfn(pte) == pfn;
+out:
+	rcu_read_unlock();
+	return clean;
+}
+
+/*
+ * Under the mmap read lock: the bytes pre-copied of the page at @page, if
+ * it is clean (pss_page_clean()), else NULL. Pages are asked in address
+ * order (a page again at most).
+ */
+static const char *pss_mreuse_page(struct pss_mreuse *ru,
+				   struct mm_struct *mm, unsigned long page)
+{
+	const struct pss_precopy *pc = ru->pc;
+	const struct pss_pcpage *pp;
+
+	while (ru->cur < pc->nr && pc->v[ru->cur].addr < page)
+		ru->cur++;
+	if (ru->cur == pc->nr || pc->v[ru->cur].addr != page)
+		return NULL;
+	pp = &pc->v[ru->cur];
+	if (!ru->vma || page < ru->vma->vm_start || page >= ru->vma->vm_end)
+		ru->vma = vma_lookup(mm, page);
+	if (!ru->vma || !pss_vma_precopy(ru->vma) ||
+	    !pss_page_clean(ru->vma, page, pp->pfn))
+		return NULL;
+	return pp->s;
+}
+
+/*
+ * Under the mmap read lock: of the @n pages from record @i's on, the
+ * first run that is all pre-copied and clean (@kept[k] their bytes) or
+ * all not; returns its length. A page is taken from the pre-copy only
+ * for its WRITABLE records (spans of whole VMAs: every record of such a
+ * page has the reason).
+ */
+static u32 pss_mem_reuse(struct pss_mreuse *ru, struct mm_struct *mm,
+			 const struct pss_memory_entry *recs, u32 nr, u32 i,
+			 u32 n, const char **kept)
+{
+	unsigned long first = recs[i].addr & PAGE_MASK;
+	u32 k;
+
+	kept[0] = NULL;
+	if (!ru)
+		return n;
+	ru->vma = NULL;			/* from an earlier lock hold */
+	for (k = 0; k < n; k++) {
+		unsigned long page = first + k * PAGE_SIZE;
+		const char *s = NULL;
+
+		while (i < nr && recs[i].addr < page)
+			i++;
+		if (i < nr && (recs[i].flags & PSS_MEMORY_ENTRY_WRITABLE))
+			s = pss_mreuse_page(ru, mm, page);
+		if (k && !s != !kept[0])
+			break;
+		kept[k] = s;
+	}
+	return k;
+}
+
+/*
  * Copy the bytes of the @nr records at @recs, in order, into the walk
  * buffer whose records they are: each record is added (pss_wbuf_add())
  * with its bytes kept, or dropped if its page cannot be read, so the
- * buffer's count trails the record being read.
+ * buffer's count trails the record being read. With @ru, pages clean
+ * since the pre-copy are taken from it.
  */
 static int pss_mem_read(struct pss_capture *c, struct pss_mcopy *mc,
 			struct pss_walk_buf *wb,
-			struct pss_memory_entry *recs, u32 nr)
+			struct pss_memory_entry *recs, u32 nr,
+			struct pss_mreuse *ru)
 {
 	struct page *pages[PSS_MEM_BATCH];
+	const char *kept[PSS_MEM_BATCH];
 	int err = 0;
 	u32 i = 0;
 
 	while (i < nr) {
 		unsigned long first = recs[i].addr & PAGE_MASK, end;
 		u32 n = pss_mem_batch(recs, nr, i);
-		bool hole;
+		bool hole = false;
 		long got, k;
 
-		got = pss_mem_get(c->mm, first, n, pages, &hole);
+		if (mmap_read_lock_killable(c->mm))
+			return -EINTR;
+		n = pss_mem_reuse(ru, c->mm, recs, nr, i, n, kept);
+		got = kept[0] ? n : pss_mem_get(c->mm, first, n, pages, &hole);
+		mmap_read_unlock(c->mm);
 		if (got < 0)
 			return got;
 		/* The pages got, or else the one page that failed. */
 		end = first + (got ?: 1) * PAGE_SIZE;
 		for (; !err && i < nr && recs[i].addr < end; i++) {
 			struct pss_memory_entry e = recs[i];
+			u32 off = offset_in_page(e.addr);
 			struct pss_name name;
 			char *kaddr;
 
-			if (got) {
-				k = (e.addr - first) >> PAGE_SHIFT;
+			k = (e.addr - first) >> PAGE_SHIFT;
+			if (kept[0] && e.data_len == PAGE_SIZE) {
+				name.s = kept[k];
+				name.len = PAGE_SIZE;
+				name.kind = PSS_NAME_STR;
+			} else if (kept[0]) {
+				err = pss_mcopy_keep(mc, kept[k] + off,
+						     e.data_len, &name);
+			} else if (got) {
 				kaddr = kmap_local_page(pages[k]);
-				err = pss_mcopy_keep(mc, kaddr +
-						     offset_in_page(e.addr),
+				err = pss_mcopy_keep(mc, kaddr + off,
 						     e.data_len, &name);
 				kunmap_local(kaddr);
 			} else if (hole) {
@@ -668,12 +850,16 @@ static int pss_mem_read(struct pss_capture *c, struct pss_mcopy *mc,
 			} else {
 				continue;
 			}
+			if (kept[0])
+				ru->reused += e.data_len;
+			else
+				mc->parked += e.data_len;
 			e.data_off = 0;
 			e.data_len = 0;
 			if (!err)
 				pss_wbuf_add(wb, &e, &name);
 		}
-		for (k = 0; k < got; k++)
+		for (k = 0; !kept[0] && k < got; k++)
 			put_page(pages[k]);
 		if (err)
 			return err;
@@ -682,6 +868,146 @@ static int pss_mem_read(struct pss_capture *c, struct pss_mcopy *mc,
 		cond_resched();
 	}
 	return 0;
+}
+
+/* The spans of the VMAs the pre-copy copies, and how many pages they have. */
+static int pss_precopy_spans(struct mm_struct *mm, struct pss_mem *m,
+			     u64 *pages)
+{
+	VMA_ITERATOR(vmi, mm, 0);
+	struct pss_mlist *l = &m->list[PSS_MR_WRITABLE];
+	struct vm_area_struct *vma;
+	int err;
+
+	err = pss_mlist_grow(m, l, READ_ONCE(mm->map_count) + 1);
+	if (err)
+		return err;
+	if (mmap_read_lock_killable(mm))
+		return -EINTR;
+	for_each_vma(vmi, vma) {
+		if (!pss_vma_precopy(vma))
+			continue;
+		err = pss_mlist_add(m, PSS_MR_WRITABLE, vma->vm_start,
+				    vma->vm_end, 0);
+		if (err)
+			break;
+		*pages += vma_pages(vma);
+	}
+	mmap_read_unlock(mm);
+	pss_mlist_normalize(l, false);
+	return err;
+}
+
+/*
+ * PSS_MEMORY_PRECOPY, before the park, with the target running: copy the
+ * pages of @mm's anonymous private writable mappings (pss_vma_precopy())
+ * as the parked copy does, and keep them by address. NULL if there is
+ * nothing to keep; a copy cut short by the bounds (ENOBUFS, EDQUOT) or by
+ * memory keeps what it has: the rest is read parked.
+ */
+struct pss_precopy *pss_memory_precopy(struct mm_struct *mm)
+{
+	struct page *pages[PSS_MEM_BATCH];
+	struct pss_mcopy mc = {};
+	struct pss_mlist *l;
+	struct pss_precopy *pc;
+	struct pss_mem m = {};
+	u32 j, seen_bits = 0;
+	u64 total = 0;
+	int err;
+
+	pc = kzalloc(sizeof(*pc), GFP_KERNEL_ACCOUNT);
+	if (!pc)
+		return ERR_PTR(-ENOMEM);
+	err = pss_store_init(&pc->st);
+	if (err) {
+		kfree(pc);
+		return ERR_PTR(err);
+	}
+	mmgrab(mm);
+	pc->mm = mm;
+	m.st = &pc->st;
+	mc.st = &pc->st;
+	l = &m.list[PSS_MR_WRITABLE];
+
+	err = pss_precopy_spans(mm, &m, &total);
+	if (err)
+		goto out;
+	seen_bits = clamp_t(u32, order_base_2(total), 6, PSS_MSEEN_MAX_BITS);
+	mc.seen = pss_alloc(&pc->st, sizeof(*mc.seen) << seen_bits);
+	if (IS_ERR(mc.seen))
+		mc.seen = NULL;
+	mc.seen_bits = seen_bits;
+
+	for (j = 0; !err && j < l->nr; j++) {
+		unsigned long addr = l->v[j].start;
+
+		while (!err && addr < l->v[j].end) {
+			u32 n = min_t(unsigned long, PSS_MEM_BATCH,
+				      (l->v[j].end - addr) >> PAGE_SHIFT);
+			bool hole;
+			long got, k;
+
+			if (mmap_read_lock_killable(mm)) {
+				err = -EINTR;
+				break;
+			}
+			got = pss_mem_get(mm, addr, n, pages, &hole);
+			mmap_read_unlock(mm);
+			if (got < 0) {
+				err = got;
+				break;
+			}
+			for (k = 0; !err && k < got; k++) {
+				struct pss_name name;
+				char *kaddr;
+
+				err = pss_array_grow(&pc->st, (void **)&pc->v,
+						     &pc->cap, pc->nr + 1,
+						     sizeof(*pc->v));
+				if (err)
+					break;
+				kaddr = kmap_local_page(pages[k]);
+				err = pss_mcopy_keep(&mc, kaddr, PAGE_SIZE,
+						     &name);
+				kunmap_local(kaddr);
+				if (err)
+					break;
+				pc->v[pc->nr++] = (struct pss_pcpage){
+					addr + k * PAGE_SIZE,
+					page_to_pfn(pages[k]), name.s };
+				pc->bytes += PAGE_SIZE;
+			}
+			for (k = 0; k < got; k++)
+				put_page(pages[k]);
+			addr += (got ?: 1) * PAGE_SIZE;
+			if (!err && fatal_signal_pending(current))
+				err = -EINTR;
+			cond_resched();
+		}
+	}
+	/* Out of bounds or memory: keep what was copied, read the rest parked. */
+	if (err == -ENOBUFS || err == -EDQUOT || err == -ENOMEM)
+		err = 0;
+out:
+	pss_free(&pc->st, mc.seen, sizeof(*mc.seen) << seen_bits);
+	pss_free(&pc->st, l->v, (size_t)l->cap * sizeof(*l->v));
+	if (err || !pc->nr) {
+		pss_precopy_free(pc);
+		return err ? ERR_PTR(err) : NULL;
+	}
+	return pc;
+}
+
+/* Free what a pre-copy holds: its kept bytes unless a capture adopted them. */
+void pss_precopy_free(struct pss_precopy *pc)
+{
+	if (!pc)
+		return;
+	pss_free(&pc->st, pc->v, (size_t)pc->cap * sizeof(*pc->v));
+	pss_store_finish(&pc->st, NULL);
+	mmdrop(pc->mm);
+	kfree(pc);
 }
 
 /*
@@ -693,8 +1019,17 @@ int pss_memory_build(struct pss_capture *c)
 	struct pss_walk_buf *wb = &c->snap->walk[PSS_WALK_MEMORY];
 	struct pss_mem m = { .st = &c->store };
 	struct pss_mcopy mc = { .st = &c->store };
+	struct pss_mreuse ru = { .pc = c->precopy };
 	u64 count = 0;
 	int err, k;
+
+	/* A pre-copy of another mm (an exec since) is of no use. */
+	if (ru.pc && (!c->mm || ru.pc->mm != c->mm))
+		ru.pc = NULL;
+	if (ru.pc) {
+		pss_store_adopt(&c->store, &c->precopy->st);
+		c->snap->perf.memory_precopy_bytes = ru.pc->bytes;
+	}
 
 	if (c->mm) {
 		err = pss_mem_spans(c, &m);
@@ -714,8 +1049,10 @@ int pss_memory_build(struct pss_capture *c)
 	mc.seen = pss_alloc(&c->store, sizeof(*mc.seen) << mc.seen_bits);
 	if (IS_ERR(mc.seen))
 		mc.seen = NULL;
-	err = pss_mem_read(c, &mc, wb, wb->recs, count);
+	err = pss_mem_read(c, &mc, wb, wb->recs, count, ru.pc ? &ru : NULL);
 	pss_free(&c->store, mc.seen, sizeof(*mc.seen) << mc.seen_bits);
+	c->snap->perf.memory_reused_bytes = ru.reused;
+	c->snap->perf.memory_parked_bytes = mc.parked;
 out:
 	for (k = 0; k < PSS_MR_NR; k++)
 		pss_free(&c->store, m.list[k].v,

@@ -45,6 +45,7 @@ struct pss_account;
 struct pss_arena_chunk;
 struct pss_intern_ent;
 struct pss_path_ent;
+struct pss_precopy;
 
 /* How a record's name is kept (pss_name.kind). */
 enum pss_name_kind {
@@ -274,6 +275,7 @@ struct pss_capture {
 	u32 memory_flags;		/* PSS_MEMORY_* */
 	u32 nr_ranges;
 	const struct pss_memory_range *ranges;	/* kernel copy (dev.c's) */
+	struct pss_precopy *precopy;	/* PSS_MEMORY_PRECOPY (dev.c's), or NULL */
 
 	u64 names_ns;			/* time spent resolving paths */
 	struct pss_snapshot *snap;
@@ -324,6 +326,7 @@ void pss_wbuf_adopt_ops(struct pss_walk_buf *wb, void *recs, u32 count,
 			void *side);
 void *pss_wbuf_slot(struct pss_walk_buf *wb);
 void *pss_keep(struct pss_store *st, size_t len);
+void pss_store_adopt(struct pss_store *to, struct pss_store *from);
 void pss_wbuf_add(struct pss_walk_buf *wb, const void *rec,
 		  const struct pss_name *name);
 void pss_name_synth(struct pss_name *out, u8 kind, unsigned long ino);
@@ -389,8 +392,10 @@ int pss_context_finish(struct pss_capture *c);
 /* kstack.c: THREAD_KSTACK */
 int pss_kstack_build(struct pss_capture *c);
 
-/* memory.c: MEMORY, while parked */
+/* memory.c: MEMORY, while parked; precopy before the park */
 int pss_memory_build(struct pss_capture *c);
+struct pss_precopy *pss_memory_precopy(struct mm_struct *mm);
+void pss_precopy_free(struct pss_precopy *pc);
 
 /* snapshot.c */
 int pss_snapshot_install(struct pss_snapshot *snap);

@@ -270,6 +270,26 @@ void *pss_keep(struct pss_store *st, size_t len)
 	return pss_arena_alloc(st, &st->names, len);
 }
 
+/*
+ * Hand @to what @from keeps (pss_keep()), with its charge: both stores
+ * charge one account, the caller's (pss_store_init() in one ioctl).
+ */
+void pss_store_adopt(struct pss_store *to, struct pss_store *from)
+{
+	struct pss_arena_chunk **tail;
+	size_t bytes = 0;
+
+	if (WARN_ON_ONCE(to->account != from->account) || !from->names)
+		return;
+	for (tail = &from->names; *tail; tail = &(*tail)->next)
+		bytes += (*tail)->size;
+	*tail = to->names;
+	to->names = from->names;
+	from->names = NULL;
+	from->used -= bytes;
+	to->used += bytes;
+}
+
 /* One interned name, in the capture's own arena (freed with the capture). */
 struct pss_intern_ent {
 	struct pss_intern_ent *next;

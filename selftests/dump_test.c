@@ -14,6 +14,8 @@
  * - the core read back with libpss answers every walk and query as the
  *   capture it was written from (the memory rebuilt from the PT_LOADs);
  *   truncated inside the memory, it is refused;
+ * - pss dump (pre-copying where the kernel keeps soft-dirty bits) and pss
+ *   dump --no-precopy write the same memory;
  * - pss stack names the same functions in the user frames, and the
  *   blocking calls in the kernel frames; its user frames are eu-stack -p's.
  * /bin/pss (or $PSS_BIN), gdb, eu-readelf and eu-stack are the clients.
@@ -588,6 +590,114 @@ TEST_F(dump, core_reads_back_as_the_capture)
 	EXPECT_EQ(-EBADMSG, pss_snapshot_read_file(fd, &back));
 	close(fd);
 	pss_snapshot_free(live);
+}
+
+/*
+ * Whether the kernel keeps soft-dirty bits (CONFIG_MEM_SOFT_DIRTY; the
+ * debug kernels do not): a page just written has bit 55 in our pagemap.
+ */
+static bool soft_dirty_kept(void)
+{
+	static char page[1 << 16] __attribute__((aligned(1 << 16)));
+	uint64_t ent = 0;
+	int fd;
+
+	*(volatile char *)page = 1;
+	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	if (pread(fd, &ent, sizeof(ent), (uintptr_t)page / sysconf(_SC_PAGESIZE) * 8) !=
+	    sizeof(ent))
+		ent = 0;
+	close(fd);
+	return ent >> 55 & 1;
+}
+
+/* pss dump's summary: its pre-copied and reused bytes (-1: not there). */
+static void dump_counts(const char *out, long long *pre, long long *reused)
+{
+	const char *q = strstr(out, " ms, capture ");
+
+	*pre = *reused = -1;
+	if (q)
+		q = strchr(q + 13, ',');
+	if (!q || sscanf(q, ", %lld bytes pre-copied, %lld reused", pre, reused) != 2)
+		*pre = *reused = -1;
+}
+
+/* The memory records of a core, but those holding what the spinner writes. */
+static void core_memory(struct __test_metadata *_metadata, const char *core,
+			pid_t spinner, char **buf, size_t *len)
+{
+	const struct pss_memory_entry *e;
+	struct pss_walk_marker *m;
+	struct pss_snapshot *s;
+	int ret;
+
+	*buf = NULL;
+	*len = 0;
+	ASSERT_EQ(0, pss_snapshot_open_file(core, &s));
+	ASSERT_EQ(0, pss_walk_marker_create(s, PSS_WALK_MEMORY, NULL, &m));
+	pss_for_each_memory(m, e, ret) {
+		if (e->tid == spinner ||
+		    ((uintptr_t)&spins >= e->addr &&
+		     (uintptr_t)&spins < e->addr + e->data_len))
+			continue;
+		*buf = realloc(*buf, *len + e->rec_len);
+		ASSERT_NE(NULL, *buf);
+		memcpy(*buf + *len, e, e->rec_len);
+		*len += e->rec_len;
+	}
+	EXPECT_EQ(0, ret);
+	pss_walk_marker_free(m);
+	pss_snapshot_free(s);
+}
+
+/*
+ * pss dump pre-copies by default (its summary says how much it took from
+ * the pre-copy); --no-precopy does not; the two cores hold the same
+ * memory (but where the spinning thread writes meanwhile).
+ */
+TEST_F(dump, precopy_core_equals_plain)
+{
+	char plain[80], *out, *a, *b;
+	long long pre, reused;
+	size_t la, lb;
+	int st;
+
+	snprintf(plain, sizeof(plain), "%s.plain", self->core);
+	st = run(&out, (const char *const[]){ pss_bin(), "dump", self->pidstr, "-o",
+					      self->core, "--timeout", "10000", NULL });
+	ASSERT_EQ(0, st) TH_LOG("pss dump: %s", out);
+	TH_LOG("%s", out);
+	dump_counts(out, &pre, &reused);
+	free(out);
+	if (soft_dirty_kept()) {
+		EXPECT_LT(0, pre);
+		EXPECT_LT(0, reused);
+	} else {	/* it went without, silently */
+		EXPECT_EQ(0, pre);
+		EXPECT_EQ(0, reused);
+	}
+	st = run(&out, (const char *const[]){ pss_bin(), "dump", self->pidstr, "-o",
+					      plain, "--no-precopy", "--timeout", "10000",
+					      NULL });
+	ASSERT_EQ(0, st) TH_LOG("pss dump --no-precopy: %s", out);
+	TH_LOG("%s", out);
+	dump_counts(out, &pre, &reused);
+	free(out);
+	EXPECT_EQ(0, pre);
+	EXPECT_EQ(0, reused);
+
+	core_memory(_metadata, self->core, self->rep.tid[T_SPIN], &a, &la);
+	core_memory(_metadata, plain, self->rep.tid[T_SPIN], &b, &lb);
+	unlink(plain);
+	EXPECT_LT(0, la);
+	EXPECT_EQ(la, lb);
+	if (la == lb)
+		EXPECT_EQ(0, memcmp(a, b, la));
+	free(a);
+	free(b);
 }
 
 /* One function per row's FUNCTION column, for thread tid and kind. */

@@ -174,7 +174,7 @@ static bool allowed(enum fdkind k, unsigned int cmd, int ret, int e)
 		return ret >= 0 || e == EFAULT || e == EINVAL || e == E2BIG ||
 		       e == EBADF || e == EBADFD || e == ESRCH || e == EPERM ||
 		       e == EAGAIN || e == ENOBUFS || e == ENOMEM || e == EINTR ||
-		       e == EMFILE || e == ENFILE || e == EACCES;
+		       e == EMFILE || e == ENFILE || e == EACCES || e == EOPNOTSUPP;
 	if (k == K_SNAP && is_cmd(cmd, PSS_IOC_QUERY))
 		return ret == 0 || e == EFAULT || e == EINVAL || e == E2BIG ||
 		       e == ENODATA;
@@ -616,6 +616,26 @@ static bool have_sys_admin(void)
 	return d[CAP_SYS_ADMIN / 32].effective & (1u << (CAP_SYS_ADMIN % 32));
 }
 
+/*
+ * Whether the kernel keeps soft-dirty bits (PSS_MEMORY_PRECOPY needs them):
+ * a page just written has bit 55 set in /proc/self/pagemap.
+ */
+static bool soft_dirty_kept(void)
+{
+	static char page[1 << 16] __attribute__((aligned(1 << 16)));
+	uint64_t ent = 0;
+	int fd;
+
+	*(volatile char *)page = 1;
+	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	if (pread(fd, &ent, sizeof(ent), (uintptr_t)page / PSSI_PAGE * 8) != sizeof(ent))
+		ent = 0;
+	close(fd);
+	return ent >> 55 & 1;
+}
+
 /* The VER1 rules, in the order the module checks them. */
 static int predict_thread_state(const struct pss_capture_args *c)
 {
@@ -633,6 +653,10 @@ static int predict_thread_state(const struct pss_capture_args *c)
 	if ((c->flags & PSS_CAPTURE_PER_THREAD) &&
 	    (!(c->facets & PSS_FACET_THREAD_CONTEXT) || mem))
 		return EINVAL;
+	if ((mf & PSS_MEMORY_PRECOPY) && !(mf & PSS_MEMORY_WRITABLE))
+		return EINVAL;
+	if ((mf & PSS_MEMORY_PRECOPY) && !soft_dirty_kept())
+		return EOPNOTSUPP;
 	if (c->stack_bytes && (!(mf & PSS_MEMORY_STACKS) ||
 			       c->stack_bytes > PSS_STACK_BYTES_MAX))
 		return EINVAL;

@@ -20,6 +20,10 @@
  *   for (its handler is the stopped target).
  * - 32 MiB of distinct pages with the registers, every byte back; costs
  *   logged.
+ * - pre-copy (PSS_MEMORY_PRECOPY, after clearing the soft-dirty bits):
+ *   consistent while the target writes, zaps, refaults and changes a
+ *   mapped file during the capture; equal to the capture without it on a
+ *   target changed after the clear; its counters add up.
  * - bad args: one errno per case.
  * - every walk: framing, address order, no overlap, one page per record,
  *   tid only on stack records, and the count query equal to the walk.
@@ -1145,7 +1149,9 @@ TEST_F(maps, all_reasons)
 	struct mem_snap ms;
 	int snap;
 
-	snap = capture_mem(self->t.pid, FACETS, PSS_MEMORY_FLAGS_ALL, 0, r, 2);
+	/* every reason a record has (PRECOPY is not one: see precopy_*) */
+	snap = capture_mem(self->t.pid, FACETS, PSS_MEMORY_FLAGS_ALL & ~PSS_MEMORY_PRECOPY,
+			   0, r, 2);
 	ASSERT_LE(0, snap) TH_LOG("capture: %s", strerror(-snap));
 	ASSERT_EQ(0, mem_walk(snap, &ms)) TH_LOG("%s", pss_err);
 	close(snap);
@@ -1250,6 +1256,349 @@ TEST(writable_32m)
 	}
 	free(want);
 	pss_target_stop(&t);
+}
+
+/* ---------------------------------------------------------- pre-copy */
+
+/*
+ * PSS_MEMORY_PRECOPY: the caller resets the target's soft-dirty bits
+ * first, as pss dump does. 0, or -errno.
+ */
+static int clear_refs(pid_t pid)
+{
+	char path[64];
+	int fd, ok;
+
+	snprintf(path, sizeof(path), "/proc/%d/clear_refs", pid);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ok = write(fd, "4", 1) == 1;
+	close(fd);
+	return ok ? 0 : -errno;
+}
+
+/* A capture of @pid's memory with its perf info in *@pf: the fd, or -errno. */
+static int capture_pf(pid_t pid, __u32 mflags, struct pss_perf_info *pf)
+{
+	int snap = capture_mem(pid, FACETS | PSS_FACET_MEASURE_PERFORMANCE, mflags, 0,
+			       NULL, 0);
+
+	memset(pf, 0, sizeof(*pf));
+	if (snap >= 0 && ioc_query(snap, PSS_QUERY_PERFORMANCE, pf, sizeof(*pf), NULL)) {
+		close(snap);
+		return -EPROTO;
+	}
+	return snap;
+}
+
+/* Bytes of all the records. */
+static unsigned long long mem_total(const struct mem_snap *ms)
+{
+	unsigned long long n = 0;
+	size_t i;
+
+	for (i = 0; i < ms->n; i++)
+		n += ms->rec[i]->data_len;
+	return n;
+}
+
+#define PC_BUF		(16UL << 20)
+#define PC_TRIES	30
+
+/*
+ * A target rewriting pages while it is captured. Each round r of its loop
+ * writes r to A (the buffer's first page), to Z, zaps Y (MADV_DONTNEED)
+ * and reads it back (the zero page is mapped, its soft-dirty bit clear),
+ * writes r into a file whose page F maps privately unwritten (page cache:
+ * no soft-dirty bit), r to Y, zaps Z, writes r to B (the buffer's last
+ * page). Wherever the park stops it, the memory holds B in {A, A - 1},
+ * Z in {0, A}, Y in {0, A, A - 1}, F in {A, A - 1}.
+ */
+struct pc_shared {
+	unsigned long buf, f;
+	int fd;
+};
+
+static void *pc_loop(void *p)
+{
+	struct pc_shared *sh = p;
+	volatile unsigned long *a = (void *)sh->buf, *z = (void *)(sh->buf + PG);
+	volatile unsigned long *y = (void *)(sh->buf + 2 * PG);
+	volatile unsigned long *b = (void *)(sh->buf + PC_BUF - PG);
+	unsigned long r;
+
+	for (r = 1;; r++) {
+		*a = r;
+		*z = r;
+		madvise((void *)y, PG, MADV_DONTNEED);
+		(void)*y;
+		/* twice: the park lands as often with Y the zero page as not */
+		if (pwrite(sh->fd, &r, sizeof(r), 0) != sizeof(r) ||
+		    pwrite(sh->fd, &r, sizeof(r), 0) != sizeof(r))
+			abort();
+		*y = r;
+		madvise((void *)z, PG, MADV_DONTNEED);
+		*b = r;
+	}
+	return NULL;
+}
+
+static int pc_target_setup(void *shared, void *arg)
+{
+	struct pc_shared *sh = shared;
+	unsigned long *p, i, zero = 0;
+	pthread_t t;
+
+	(void)arg;
+	p = mmap(NULL, PC_BUF, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return 3;
+	for (i = 0; i < PC_BUF / sizeof(*p); i += PG / sizeof(*p))
+		p[i] = ~i;
+	sh->buf = (unsigned long)p;
+	sh->fd = memfd_create("pss-precopy", 0);
+	if (sh->fd < 0 || pwrite(sh->fd, &zero, sizeof(zero), PG - sizeof(zero)) < 0)
+		return 4;
+	p = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE, sh->fd, 0);
+	if (p == MAP_FAILED)
+		return 5;
+	(void)*(volatile unsigned long *)p;	/* mapped, unwritten */
+	sh->f = (unsigned long)p;
+	if (pthread_create(&t, NULL, pc_loop, sh))
+		return 6;
+	while (*(volatile unsigned long *)(sh->buf + PC_BUF - PG) < 2)
+		usleep(1000);
+	return 0;
+}
+
+/*
+ * The pre-copy reads the buffer's first pages long before the park (the
+ * rest of 16 MiB is in between): a page taken from it though written,
+ * zapped or changed through its file since would hold an older round.
+ * Taking every page from the pre-copy breaks B; a zapped page (no pte)
+ * taken as clean breaks Z; the zero page taken as the frame pre-copied
+ * breaks Y; a file mapping pre-copied breaks F. Where the park lands is
+ * chance: several captures.
+ */
+TEST(precopy_consistent_under_writes)
+{
+	unsigned long a, b, z, y, f;
+	struct pss_perf_info pf;
+	struct pc_shared *sh;
+	struct pss_target t;
+	struct mem_snap ms;
+	int snap, k;
+
+	ASSERT_EQ(0, pss_target_start(&t, pc_target_setup, NULL, 0, false))
+		TH_LOG("%s", pss_err);
+	sh = t.shared;
+	quiesce_ms = 5000;
+	for (k = 0; k < PC_TRIES; k++) {
+		ASSERT_EQ(0, clear_refs(t.pid));
+		snap = capture_pf(t.pid, PSS_MEMORY_STACKS | PSS_MEMORY_WRITABLE |
+				  PSS_MEMORY_PRECOPY, &pf);
+		if (snap == -EOPNOTSUPP) {
+			pss_target_stop(&t);
+			SKIP(return, "no soft-dirty tracking (CONFIG_MEM_SOFT_DIRTY)");
+		}
+		ASSERT_LE(0, snap) TH_LOG("capture: %s", strerror(-snap));
+		ASSERT_EQ(0, mem_walk(snap, &ms)) TH_LOG("%s", pss_err);
+		close(snap);
+		ASSERT_EQ(0, mem_read(&ms, sh->buf, sizeof(a), (unsigned char *)&a));
+		ASSERT_EQ(0, mem_read(&ms, sh->buf + PG, sizeof(z), (unsigned char *)&z));
+		ASSERT_EQ(0, mem_read(&ms, sh->buf + 2 * PG, sizeof(y), (unsigned char *)&y));
+		ASSERT_EQ(0, mem_read(&ms, sh->buf + PC_BUF - PG, sizeof(b),
+				      (unsigned char *)&b));
+		ASSERT_EQ(0, mem_read(&ms, sh->f, sizeof(f), (unsigned char *)&f));
+		mem_free(&ms);
+		/* not vacuous: most of the buffer came from the pre-copy */
+		EXPECT_LT(PC_BUF / 2, pf.memory_reused_bytes)
+			TH_LOG("pre-copied %llu, reused %llu",
+			       (unsigned long long)pf.memory_precopy_bytes,
+			       (unsigned long long)pf.memory_reused_bytes);
+		EXPECT_TRUE(b == a || b == a - 1) TH_LOG("try %d: A %lu B %lu", k, a, b);
+		EXPECT_TRUE(z == 0 || z == a) TH_LOG("try %d: A %lu Z %lu", k, a, z);
+		EXPECT_TRUE(y == 0 || y == a || y == a - 1) TH_LOG("try %d: A %lu Y %lu", k, a, y);
+		EXPECT_TRUE(f == a || f == a - 1) TH_LOG("try %d: A %lu F %lu", k, a, f);
+	}
+	pss_target_stop(&t);
+}
+
+/*
+ * A quiet target, changed after its soft-dirty bits were cleared: pages
+ * zapped, rewritten, a file's private mapping written and not, the file
+ * changed under it, a region mremap()ed, one mapped anew and half
+ * touched. The capture with PSS_MEMORY_PRECOPY must equal the one
+ * without, record for record, byte for byte (nothing changes between its
+ * pre-copy and its park: this checks what the reuse hands over - the
+ * page, its offset, the records that split it - not which pages are
+ * clean, which precopy_consistent_under_writes does).
+ */
+struct pq_shared {
+	unsigned char *r1, *f, *m;	/* 48, 8 and 16 pages */
+	int go, done, fd;
+};
+
+static void *pq_phase2(void *p)
+{
+	struct pq_shared *sh = p;
+	unsigned char *n, buf[4 * PG];
+
+	while (!__atomic_load_n(&sh->go, __ATOMIC_SEQ_CST))
+		usleep(1000);
+	madvise(sh->r1 + 16 * PG, 8 * PG, MADV_DONTNEED);	/* zapped */
+	fill(sh->r1 + 32 * PG, 4 * PG, 9);			/* rewritten */
+	fill(buf, sizeof(buf), 10);				/* the file */
+	if (pwrite(sh->fd, buf, sizeof(buf), 2 * PG) != sizeof(buf))
+		abort();
+	n = mmap(NULL, 16 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (n == MAP_FAILED || mremap(sh->m, 16 * PG, 16 * PG, MREMAP_MAYMOVE | MREMAP_FIXED,
+				      n) == MAP_FAILED)
+		abort();
+	/* where m was, anew: VM_SOFTDIRTY; two pages written, one read */
+	n = mmap(sh->m, 8 * PG, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	if (n == MAP_FAILED)
+		abort();
+	fill(n, 2 * PG, 11);
+	(void)*(volatile unsigned char *)(n + 4 * PG);
+	__atomic_store_n(&sh->done, 1, __ATOMIC_SEQ_CST);
+	for (;;)
+		pause();
+	return NULL;
+}
+
+static int pq_target_setup(void *shared, void *arg)
+{
+	struct pq_shared *sh = shared;
+	pthread_t t;
+	int i;
+
+	(void)arg;
+	sh->r1 = mmap(NULL, 48 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	sh->m = mmap(NULL, 16 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	sh->fd = memfd_create("pss-precopy-eq", 0);
+	if (sh->r1 == MAP_FAILED || sh->m == MAP_FAILED || sh->fd < 0 ||
+	    ftruncate(sh->fd, 8 * PG))
+		return 3;
+	sh->f = mmap(NULL, 8 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE, sh->fd, 0);
+	if (sh->f == MAP_FAILED)
+		return 4;
+	fill(sh->r1, 48 * PG, 1);
+	fill(sh->m, 16 * PG, 3);
+	for (i = 0; i < 8; i++)		/* 0, 1 written; the rest mapped, unwritten */
+		if (i < 2)
+			fill(sh->f + i * PG, PG, 2);
+		else
+			(void)*(volatile unsigned char *)(sh->f + i * PG);
+	return pthread_create(&t, NULL, pq_phase2, sh) ? 5 : 0;
+}
+
+static void expect_same_memory(struct __test_metadata *_metadata,
+			       const struct mem_snap *x, const struct mem_snap *y)
+{
+	size_t i, bad = 0;
+
+	ASSERT_EQ(x->n, y->n);
+	for (i = 0; i < x->n; i++) {
+		const struct pss_memory_entry *p = x->rec[i], *q = y->rec[i];
+
+		if (p->addr != q->addr || p->flags != q->flags || p->tid != q->tid ||
+		    p->data_len != q->data_len ||
+		    memcmp(mem_data(p), mem_data(q), p->data_len)) {
+			if (!bad++)
+				TH_LOG("record %zu: %#llx+%u %#x differs from %#llx+%u %#x", i,
+				       (unsigned long long)p->addr, p->data_len, p->flags,
+				       (unsigned long long)q->addr, q->data_len, q->flags);
+		}
+	}
+	EXPECT_EQ(0, bad);
+}
+
+TEST(precopy_equals_plain)
+{
+	struct pss_perf_info pf;
+	struct pq_shared *sh;
+	struct pss_target t;
+	struct mem_snap pre, plain;
+	__u32 mf = PSS_MEMORY_STACKS | PSS_MEMORY_WRITABLE;
+	int snap;
+
+	ASSERT_EQ(0, pss_target_start(&t, pq_target_setup, NULL, 0, false))
+		TH_LOG("%s", pss_err);
+	sh = t.shared;
+	ASSERT_EQ(0, clear_refs(t.pid));
+	__atomic_store_n(&sh->go, 1, __ATOMIC_SEQ_CST);
+	while (!__atomic_load_n(&sh->done, __ATOMIC_SEQ_CST))
+		usleep(1000);
+	snap = capture_pf(t.pid, mf | PSS_MEMORY_PRECOPY, &pf);
+	if (snap == -EOPNOTSUPP) {
+		pss_target_stop(&t);
+		SKIP(return, "no soft-dirty tracking (CONFIG_MEM_SOFT_DIRTY)");
+	}
+	ASSERT_LE(0, snap) TH_LOG("capture: %s", strerror(-snap));
+	ASSERT_EQ(0, mem_walk(snap, &pre)) TH_LOG("%s", pss_err);
+	close(snap);
+	EXPECT_LT(0, pf.memory_reused_bytes);
+	snap = capture_mem(t.pid, FACETS, mf, 0, NULL, 0);
+	ASSERT_LE(0, snap) TH_LOG("capture: %s", strerror(-snap));
+	ASSERT_EQ(0, mem_walk(snap, &plain)) TH_LOG("%s", pss_err);
+	close(snap);
+	expect_same_memory(_metadata, &pre, &plain);
+	mem_free(&pre);
+	mem_free(&plain);
+	pss_target_stop(&t);
+}
+
+/*
+ * The counters: every byte of the memory walk was either reused or read
+ * parked; without PRECOPY nothing is pre-copied. On a fresh (stopped)
+ * target every VMA is soft-dirty: nothing is reused. Once its bits are
+ * cleared, all it pre-copied is reused (nothing runs to dirty it; 90%:
+ * khugepaged or compaction may move a page meanwhile).
+ */
+TEST_F(maps, precopy_counters)
+{
+	__u32 mf = PSS_MEMORY_STACKS | PSS_MEMORY_WRITABLE;
+	struct pss_perf_info pf;
+	struct mem_snap ms;
+	int snap;
+
+	snap = capture_pf(self->t.pid, mf, &pf);
+	ASSERT_LE(0, snap) TH_LOG("capture: %s", strerror(-snap));
+	ASSERT_EQ(0, mem_walk(snap, &ms)) TH_LOG("%s", pss_err);
+	close(snap);
+	EXPECT_EQ(0, pf.memory_precopy_bytes);
+	EXPECT_EQ(0, pf.memory_reused_bytes);
+	EXPECT_EQ(mem_total(&ms), pf.memory_parked_bytes);
+	mem_free(&ms);
+
+	snap = capture_pf(self->t.pid, mf | PSS_MEMORY_PRECOPY, &pf);
+	if (snap == -EOPNOTSUPP)
+		SKIP(return, "no soft-dirty tracking (CONFIG_MEM_SOFT_DIRTY)");
+	ASSERT_LE(0, snap) TH_LOG("capture: %s", strerror(-snap));
+	ASSERT_EQ(0, mem_walk(snap, &ms)) TH_LOG("%s", pss_err);
+	close(snap);
+	EXPECT_LT(M_PAGES * PG, pf.memory_precopy_bytes);
+	EXPECT_EQ(0, pf.memory_reused_bytes);
+	EXPECT_EQ(mem_total(&ms), pf.memory_parked_bytes);
+	mem_free(&ms);
+
+	ASSERT_EQ(0, clear_refs(self->t.pid));
+	snap = capture_pf(self->t.pid, mf | PSS_MEMORY_PRECOPY, &pf);
+	ASSERT_LE(0, snap) TH_LOG("capture: %s", strerror(-snap));
+	ASSERT_EQ(0, mem_walk(snap, &ms)) TH_LOG("%s", pss_err);
+	close(snap);
+	TH_LOG("pre-copied %llu, reused %llu, parked %llu of %llu bytes",
+	       (unsigned long long)pf.memory_precopy_bytes,
+	       (unsigned long long)pf.memory_reused_bytes,
+	       (unsigned long long)pf.memory_parked_bytes, mem_total(&ms));
+	EXPECT_LT(M_PAGES * PG, pf.memory_precopy_bytes);
+	EXPECT_GE(pf.memory_precopy_bytes, pf.memory_reused_bytes);
+	EXPECT_LE(pf.memory_precopy_bytes * 9 / 10, pf.memory_reused_bytes);
+	EXPECT_EQ(mem_total(&ms), pf.memory_reused_bytes + pf.memory_parked_bytes);
+	mem_free(&ms);
 }
 
 /*
@@ -1358,6 +1707,11 @@ TEST(einval_flags_unknown)
 {
 	EXPECT_EQ(-EINVAL, capture_raw(FACETS, PSS_MEMORY_STACKS | (PSS_MEMORY_FLAGS_ALL + 1),
 				       0, 0, 0));
+}
+
+TEST(einval_precopy_without_writable)
+{
+	EXPECT_EQ(-EINVAL, capture_raw(FACETS, PSS_MEMORY_STACKS | PSS_MEMORY_PRECOPY, 0, 0, 0));
 }
 
 TEST(einval_flags_none)

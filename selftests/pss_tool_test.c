@@ -2134,6 +2134,8 @@ TEST_F(tool, usage_errors)
 		     ARGV("dump", "1", "-J"));
 	expect_error(_metadata, AS_ROOT, PSS_EXIT_USAGE, "applies to dump",
 		     ARGV("stack", "1", "--memory", "all"));
+	expect_error(_metadata, AS_ROOT, PSS_EXIT_USAGE, "--no-precopy applies to dump",
+		     ARGV("show", "1", "--no-precopy"));
 	expect_error(_metadata, AS_ROOT, PSS_EXIT_USAGE, "unknown column",
 		     ARGV("stack", "1", "-o", "TID,NOPE"));
 	expect_error(_metadata, AS_ROOT, PSS_EXIT_USAGE, "invalid timeout",

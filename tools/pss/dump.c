@@ -6,9 +6,13 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/syscall.h>
 
 #include "pss.h"
 
@@ -123,6 +127,73 @@ static int readonly_ranges(pid_t pid, int pidfd, bool all,
 	return EXIT_OK;
 }
 
+/*
+ * Whether the kernel keeps soft-dirty bits (CONFIG_MEM_SOFT_DIRTY): a page
+ * just written has bit 55 set in /proc/self/pagemap.
+ */
+static bool soft_dirty_kept(void)
+{
+	static char page[1 << 16] __attribute__((aligned(1 << 16)));
+	long psz = sysconf(_SC_PAGESIZE);
+	uint64_t ent = 0;
+	bool ok;
+	int fd;
+
+	*(volatile char *)page = 1;
+	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || psz <= 0)
+		return false;
+	ok = pread(fd, &ent, sizeof(ent), (off_t)((uintptr_t)page / psz * 8)) ==
+	     sizeof(ent) && (ent >> 55 & 1);
+	close(fd);
+	return ok;
+}
+
+/* The pid of @pidfd's process, from /proc/self/fdinfo; 0 if it has none. */
+static pid_t pidfd_pid(int pidfd)
+{
+	char path[64], line[128];
+	FILE *f;
+	int pid = 0;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Pid: %d", &pid) == 1)
+			break;
+	fclose(f);
+	return pid > 0 ? pid : 0;
+}
+
+/*
+ * Clear the target's soft-dirty bits (/proc/PID/clear_refs, "4") for a
+ * capture with PSS_MEMORY_PRECOPY: false if that cannot be done (no
+ * permission, no soft-dirty tracking), and the capture goes without.
+ * With a pidfd, the file is opened first and the process then checked
+ * alive: the pid was not reused for another one meanwhile.
+ */
+static bool clear_soft_dirty(pid_t pid, int pidfd)
+{
+	char path[64];
+	bool ok;
+	int fd;
+
+	if (pidfd >= 0)
+		pid = pidfd_pid(pidfd);
+	if (pid <= 0 || !soft_dirty_kept())
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/clear_refs", (int)pid);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ok = (pidfd < 0 || !syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0)) &&
+	     write(fd, "4", 1) == 1;
+	close(fd);
+	return ok;
+}
+
 /* Atomically, as --save does (no fsync: a core is written once, then read). */
 static int write_core(struct pss_snapshot *snap, const char *path)
 {
@@ -164,6 +235,9 @@ int dump_main(pid_t pid, int pidfd)
 			o.ranges = ranges;
 		else
 			o.memory_flags &= ~PSS_MEMORY_RANGES;
+		/* copy while it runs, then in the stall only what it wrote */
+		if (!opt.no_precopy && clear_soft_dirty(pid, pidfd))
+			o.memory_flags |= PSS_MEMORY_PRECOPY;
 	}
 	/* kernel stacks when we may have them: the core is useful without */
 	/* the memory goes from the snapshot to the file, not through us */
@@ -185,10 +259,13 @@ int dump_main(pid_t pid, int pidfd)
 		pss_walk_marker_free(m);
 	}
 	if (code == EXIT_OK && d.have_perf)
-		printf("%s: pid %d, %zu threads (%u parked, %u held asleep or stopped, %u not parked), %llu bytes of memory, stall %.3f ms, capture %.3f ms\n",
+		printf("%s: pid %d, %zu threads (%u parked, %u held asleep or stopped, %u not parked), %llu bytes of memory, stall %.3f ms, capture %.3f ms, %llu bytes pre-copied, %llu reused, %llu read parked\n",
 		       path, (int)d.pi.pid, d.ctx.n, d.perf.nr_parked, d.perf.nr_held,
 		       d.perf.nr_not_parked, (unsigned long long)bytes,
-		       d.perf.stall_ns / 1e6, d.perf.phase_ns[PSS_PHASE_TOTAL] / 1e6);
+		       d.perf.stall_ns / 1e6, d.perf.phase_ns[PSS_PHASE_TOTAL] / 1e6,
+		       (unsigned long long)d.perf.memory_precopy_bytes,
+		       (unsigned long long)d.perf.memory_reused_bytes,
+		       (unsigned long long)d.perf.memory_parked_bytes);
 	else if (code == EXIT_OK)
 		printf("%s: pid %d, %zu threads, %llu bytes of memory\n", path,
 		       (int)d.pi.pid, d.ctx.n, (unsigned long long)bytes);

@@ -86,7 +86,7 @@ static void usage(void)
 " %1$s [options] maps PID...       memory mappings, as /proc/PID/maps\n"
 " %1$s [options] snapshot PID...   the four views from one capture each\n"
 " %1$s [options] stack PID...      kernel and user backtrace of every thread\n"
-" %1$s dump PID [-o FILE] [--memory stacks|writable|all]\n"
+" %1$s dump PID [-o FILE] [--memory stacks|writable|all] [--no-precopy]\n"
 "                                 an ELF core for gdb (default core.PID)\n"
 " %1$s [options] VIEW --pidfd=FD   the process of an inherited pidfd\n"
 " %1$s [options] VIEW --file FILE  a saved snapshot (see --save)\n"
@@ -110,6 +110,10 @@ static void usage(void)
 " -J, --json             JSON output\n"
 " -b, --bytes            sizes in bytes rather than human readable\n"
 "     --memory WHAT      dump: the memory the core holds (default writable)\n"
+"     --no-precopy       dump: copy all memory while the threads are parked;\n"
+"                        by default anonymous memory is copied first, and\n"
+"                        again only where written: this resets the target's\n"
+"                        soft-dirty bits (/proc/PID/clear_refs)\n"
 "     --timeout MS       stack, dump: longest wait for the threads to park\n"
 "                        (default 100)\n"
 " -h, --help             this help\n"
@@ -135,7 +139,8 @@ static void version(void)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_OUTPUT_ALL = 256, OPT_PIDFD, OPT_SORT, OPT_MEMORY, OPT_TIMEOUT };
+	enum { OPT_OUTPUT_ALL = 256, OPT_PIDFD, OPT_SORT, OPT_MEMORY, OPT_TIMEOUT,
+	       OPT_NO_PRECOPY };
 	static const struct option longopts[] = {
 		{ "output",	  required_argument, NULL, 'o' },
 		{ "output-all",	  no_argument,	     NULL, OPT_OUTPUT_ALL },
@@ -151,6 +156,7 @@ int main(int argc, char **argv)
 		{ "save",	  required_argument, NULL, 's' },
 		{ "memory",	  required_argument, NULL, OPT_MEMORY },
 		{ "timeout",	  required_argument, NULL, OPT_TIMEOUT },
+		{ "no-precopy",	  no_argument,	     NULL, OPT_NO_PRECOPY },
 		{ "help",	  no_argument,	     NULL, 'h' },
 		{ "version",	  no_argument,	     NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -176,6 +182,7 @@ int main(int argc, char **argv)
 		case OPT_SORT: opt.sort = optarg; break;
 		case OPT_MEMORY: opt.memory = optarg; break;
 		case OPT_TIMEOUT: opt.timeout_ms = parse_timeout(optarg); break;
+		case OPT_NO_PRECOPY: opt.no_precopy = true; break;
 		case OPT_PIDFD:
 			if (optarg)
 				opt.pidfd_arg = parse_fd(optarg);
@@ -224,6 +231,8 @@ int main(int argc, char **argv)
 	}
 	if (opt.memory && vw != V_DUMP)
 		usage_error("--memory applies to dump");
+	if (opt.no_precopy && vw != V_DUMP)
+		usage_error("--no-precopy applies to dump");
 	if (opt.timeout_ms && vw != V_DUMP && (vw != V_STACK || opt.file))
 		usage_error("--timeout applies to stack and dump");
 	if (vw == V_DUMP) {
@@ -232,7 +241,7 @@ int main(int argc, char **argv)
 
 		if (opt.file || opt.save || opt.output_all || opt.sort ||
 		    opt.raw || opt.pairs || opt.json)
-			usage_error("dump: only -o FILE, --memory, --timeout and --pidfd apply");
+			usage_error("dump: only -o FILE, --memory, --no-precopy, --timeout and --pidfd apply");
 		if (pidfd >= 0 ? argc - optind != 0 : argc - optind != 1)
 			usage_error("dump: one PID (or --pidfd=FD) expected");
 		if (pidfd < 0)

@@ -60,6 +60,7 @@ struct options {
 	const char *save;	/* --save: write the capture to this file */
 	const char *memory;	/* dump --memory: stacks, writable, all */
 	__u32 timeout_ms;	/* stack, dump --timeout: quiesce bound, 0: default */
+	bool no_precopy;	/* dump --no-precopy */
 };
 
 extern struct options opt;

@@ -164,7 +164,8 @@ struct pss_version {
  *           PSS_CAPTURE_PER_THREAD without PSS_FACET_THREAD_CONTEXT or
  *           with PSS_FACET_MEMORY; nr_ranges 0
  *           or above PSS_MEMORY_RANGES_MAX with PSS_MEMORY_RANGES; a range
- *           of length 0 or that wraps
+ *           of length 0 or that wraps; PSS_MEMORY_PRECOPY without
+ *           PSS_MEMORY_WRITABLE
  *  EFAULT   (also) ranges not readable
  *  E2BIG    args larger than known with non-zero unknown bytes
  *  EBADF    PSS_CAPTURE_PIDFD and target_pidfd is not an open fd
@@ -184,6 +185,7 @@ struct pss_version {
  *           exec_update_lock or mmap lock, or for its threads to park
  *  EACCES   PSS_FACET_THREAD_KSTACK without CAP_SYS_ADMIN in the initial
  *           user namespace (/proc/PID/stack's rule)
+ *  EOPNOTSUPP  PSS_MEMORY_PRECOPY on a kernel without CONFIG_MEM_SOFT_DIRTY
  *  EMFILE, ENFILE  no fd for the snapshot
  */
 struct pss_capture_args {
@@ -233,7 +235,29 @@ struct pss_capture_args {
 						 * MADV_DONTDUMP ones (what a
 						 * core dump needs)
 						 */
-#define PSS_MEMORY_FLAGS_ALL	(_BITUL(3) - 1)
+#define PSS_MEMORY_PRECOPY	_BITUL(3)	/* with WRITABLE: copy first
+						 * while the target runs
+						 * (see below)
+						 */
+#define PSS_MEMORY_FLAGS_ALL	(_BITUL(4) - 1)
+
+/*
+ * PSS_MEMORY_PRECOPY: the same memory as without it, in a shorter stall.
+ * Before the threads are parked, with the target running, the pages of its
+ * anonymous private writable mappings are copied; then, parked, each such
+ * page not written since (its soft-dirty bit, see
+ * Documentation/admin-guide/mm/soft-dirty.rst, is still clear, and it is
+ * still the page copied) is taken from that copy instead of read again.
+ * The caller clears the bits first by writing "4" to /proc/PID/clear_refs:
+ * without that every page the target ever wrote is soft-dirty and read
+ * again, as without the flag (correct, only slower). File-backed mappings
+ * are always read while parked. A page copied first but written since is
+ * kept until the snapshot is freed: the snapshot holds at most twice the
+ * memory copied, charged as the rest (ENOBUFS, EDQUOT). pss_perf_info
+ * reports the bytes copied first, taken from that copy, and read parked.
+ * Errors: EINVAL without PSS_MEMORY_WRITABLE; EOPNOTSUPP on a kernel
+ * without CONFIG_MEM_SOFT_DIRTY.
+ */
 
 /* A range of the target's memory to copy (PSS_MEMORY_RANGES). */
 struct pss_memory_range {
@@ -562,10 +586,21 @@ struct pss_perf_info {
 				 * (PSS_PARK_NONE)
 				 */
 	__u32 reserved1;
+	/* VER2: PSS_FACET_MEMORY (else zero) */
+	__u64 memory_precopy_bytes;	/* PSS_MEMORY_PRECOPY: pages copied
+					 * before the park
+					 */
+	__u64 memory_reused_bytes;	/* of those, bytes kept: clean when
+					 * parked
+					 */
+	__u64 memory_parked_bytes;	/* bytes read (or found to be holes)
+					 * while parked
+					 */
 };
 
 #define PSS_PERF_INFO_SIZE_VER0		104
 #define PSS_PERF_INFO_SIZE_VER1		136
+#define PSS_PERF_INFO_SIZE_VER2		160
 
 /* ---------------------------------------------------- walk records */
 
