@@ -44,6 +44,7 @@
 #include <unistd.h>
 
 #include "libpss.h"
+#include "pss_softdirty.h"
 #include "kselftest_harness.h"
 
 #define NTHREADS	5	/* main + four workers */
@@ -592,27 +593,6 @@ TEST_F(dump, core_reads_back_as_the_capture)
 	pss_snapshot_free(live);
 }
 
-/*
- * Whether the kernel keeps soft-dirty bits (CONFIG_MEM_SOFT_DIRTY; the
- * debug kernels do not): a page just written has bit 55 in our pagemap.
- */
-static bool soft_dirty_kept(void)
-{
-	static char page[1 << 16] __attribute__((aligned(1 << 16)));
-	uint64_t ent = 0;
-	int fd;
-
-	*(volatile char *)page = 1;
-	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	if (pread(fd, &ent, sizeof(ent), (uintptr_t)page / sysconf(_SC_PAGESIZE) * 8) !=
-	    sizeof(ent))
-		ent = 0;
-	close(fd);
-	return ent >> 55 & 1;
-}
-
 /* pss dump's summary: its pre-copied and reused bytes (-1: not there). */
 static void dump_counts(const char *out, long long *pre, long long *reused)
 {
@@ -672,7 +652,7 @@ TEST_F(dump, precopy_core_equals_plain)
 	TH_LOG("%s", out);
 	dump_counts(out, &pre, &reused);
 	free(out);
-	if (soft_dirty_kept()) {
+	if (pss_soft_dirty_kept()) {
 		EXPECT_LT(0, pre);
 		EXPECT_LT(0, reused);
 	} else {	/* it went without, silently */

@@ -45,6 +45,7 @@
 #include <linux/capability.h>
 
 #include "pss_invariants.h"
+#include "pss_softdirty.h"
 #include "kselftest_harness.h"
 
 #define MAX_THREADS	16
@@ -616,26 +617,6 @@ static bool have_sys_admin(void)
 	return d[CAP_SYS_ADMIN / 32].effective & (1u << (CAP_SYS_ADMIN % 32));
 }
 
-/*
- * Whether the kernel keeps soft-dirty bits (PSS_MEMORY_PRECOPY needs them):
- * a page just written has bit 55 set in /proc/self/pagemap.
- */
-static bool soft_dirty_kept(void)
-{
-	static char page[1 << 16] __attribute__((aligned(1 << 16)));
-	uint64_t ent = 0;
-	int fd;
-
-	*(volatile char *)page = 1;
-	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	if (pread(fd, &ent, sizeof(ent), (uintptr_t)page / PSSI_PAGE * 8) != sizeof(ent))
-		ent = 0;
-	close(fd);
-	return ent >> 55 & 1;
-}
-
 /* The VER1 rules, in the order the module checks them. */
 static int predict_thread_state(const struct pss_capture_args *c)
 {
@@ -655,7 +636,7 @@ static int predict_thread_state(const struct pss_capture_args *c)
 		return EINVAL;
 	if ((mf & PSS_MEMORY_PRECOPY) && !(mf & PSS_MEMORY_WRITABLE))
 		return EINVAL;
-	if ((mf & PSS_MEMORY_PRECOPY) && !soft_dirty_kept())
+	if ((mf & PSS_MEMORY_PRECOPY) && !pss_soft_dirty_kept())
 		return EOPNOTSUPP;
 	if (c->stack_bytes && (!(mf & PSS_MEMORY_STACKS) ||
 			       c->stack_bytes > PSS_STACK_BYTES_MAX))
