@@ -651,6 +651,36 @@ TEST_F(ctx, registers_equal_ptrace)
 }
 
 /*
+ * The register spinner's context @c, parked (PSS_PARK_WAITED): the magic
+ * in r12-r14 and xmm7, r15 counting in user mode, and xmm6 one step behind
+ * it - its FPU image as of the park, not an older one.
+ */
+static void check_spinner(struct __test_metadata *_metadata,
+			  const struct pss_context_entry *c, int k)
+{
+	const struct user_regs_struct *g = gregs(c);
+	uint64_t xmm6;
+
+	ASSERT_EQ(PSS_PARK_WAITED, c->park) TH_LOG("park %s", park_name(c->park));
+	EXPECT_LT(0, c->park_ns);
+	ASSERT_NE(NULL, g);
+	EXPECT_EQ(magic_gpr[0], g->r12);
+	EXPECT_EQ(magic_gpr[1], g->r13);
+	EXPECT_EQ(magic_gpr[2], g->r14);
+	EXPECT_LT(magic_gpr[3], g->r15);
+	/* in the loop, not in a system call */
+	EXPECT_EQ(0, g->orig_rax + 1) TH_LOG("orig_rax %lld", (long long)g->orig_rax);
+	/* xmm6 and xmm7 in the FXSAVE area at 160 + n * 16 */
+	ASSERT_LE(512, c->fpregs_len);
+	memcpy(&xmm6, (const char *)c + c->fpregs_off + 160 + 6 * 16, 8);
+	EXPECT_TRUE(xmm6 == g->r15 || xmm6 + 1 == g->r15)
+		TH_LOG("capture %d: xmm6 %#llx, r15 %#llx: a stale FPU image", k,
+		       (unsigned long long)xmm6, (unsigned long long)g->r15);
+	EXPECT_EQ(0, memcmp((const char *)c + c->fpregs_off + 160 + 7 * 16,
+			    magic_ymm, 16));
+}
+
+/*
  * A thread spinning in user mode is parked, its registers as it left them:
  * the magic in r12-r14, xmm7 and ymm7's upper half, and xmm6 one step
  * behind the r15 counter - its FPU image as of the park, not an older one.
@@ -670,9 +700,7 @@ TEST_F(ctx, spinning_thread_registers)
 		TH_LOG("no AVX on this CPU: ymm7 not checked");
 	for (k = 0; k < 20; k++) {
 		const struct pss_context_entry *c;
-		const struct user_regs_struct *g;
 		struct pssi_snap s;
-		uint64_t xmm6;
 
 		snap = capture(self->dev, self->tg.pid, CTX_FACETS, 0);
 		ASSERT_LE(0, snap) TH_LOG("capture: %s", strerror(-snap));
@@ -680,24 +708,7 @@ TEST_F(ctx, spinning_thread_registers)
 		close(snap);
 		c = ctx_of(&s, tid);
 		ASSERT_NE(NULL, c);
-		ASSERT_EQ(PSS_PARK_WAITED, c->park) TH_LOG("park %s", park_name(c->park));
-		EXPECT_LT(0, c->park_ns);
-		g = gregs(c);
-		ASSERT_NE(NULL, g);
-		EXPECT_EQ(magic_gpr[0], g->r12);
-		EXPECT_EQ(magic_gpr[1], g->r13);
-		EXPECT_EQ(magic_gpr[2], g->r14);
-		EXPECT_LT(magic_gpr[3], g->r15);
-		/* in the loop, not in a system call */
-		EXPECT_EQ(0, g->orig_rax + 1) TH_LOG("orig_rax %lld", (long long)g->orig_rax);
-		/* xmm6 and xmm7 in the FXSAVE area at 160 + n * 16 */
-		ASSERT_LE(512, c->fpregs_len);
-		memcpy(&xmm6, (const char *)c + c->fpregs_off + 160 + 6 * 16, 8);
-		EXPECT_TRUE(xmm6 == g->r15 || xmm6 + 1 == g->r15)
-			TH_LOG("capture %d: xmm6 %#llx, r15 %#llx: a stale FPU image", k,
-			       (unsigned long long)xmm6, (unsigned long long)g->r15);
-		EXPECT_EQ(0, memcmp((const char *)c + c->fpregs_off + 160 + 7 * 16,
-				    magic_ymm, 16));
+		check_spinner(_metadata, c, k);
 		if (avx) {
 			const unsigned char *x = (const unsigned char *)c + c->xstate_off;
 			uint64_t xfeatures;
@@ -1549,7 +1560,6 @@ TEST_F(ctx, per_thread_registers)
 		const struct pss_context_entry *c;
 		const struct user_regs_struct *g;
 		struct pssi_snap s;
-		uint64_t xmm6;
 
 		snap = capture_flags(self->dev, self->tg.pid, CTX_FACETS, 0,
 				     PSS_CAPTURE_PER_THREAD);
@@ -1562,22 +1572,7 @@ TEST_F(ctx, per_thread_registers)
 		EXPECT_EQ(0, s.pf.nr_not_parked);
 		c = ctx_of(&s, self->tg.shm->t[1].tid);
 		ASSERT_NE(NULL, c);
-		ASSERT_EQ(PSS_PARK_WAITED, c->park) TH_LOG("park %s", park_name(c->park));
-		EXPECT_LT(0, c->park_ns);
-		g = gregs(c);
-		ASSERT_NE(NULL, g);
-		EXPECT_EQ(magic_gpr[0], g->r12);
-		EXPECT_EQ(magic_gpr[1], g->r13);
-		EXPECT_EQ(magic_gpr[2], g->r14);
-		EXPECT_LT(magic_gpr[3], g->r15);
-		EXPECT_EQ(0, g->orig_rax + 1) TH_LOG("orig_rax %lld", (long long)g->orig_rax);
-		ASSERT_LE(512, c->fpregs_len);
-		memcpy(&xmm6, (const char *)c + c->fpregs_off + 160 + 6 * 16, 8);
-		EXPECT_TRUE(xmm6 == g->r15 || xmm6 + 1 == g->r15)
-			TH_LOG("capture %d: xmm6 %#llx, r15 %#llx: a stale FPU image", k,
-			       (unsigned long long)xmm6, (unsigned long long)g->r15);
-		EXPECT_EQ(0, memcmp((const char *)c + c->fpregs_off + 160 + 7 * 16,
-				    magic_ymm, 16));
+		check_spinner(_metadata, c, k);
 		for (i = 0; i < 5; i++) {
 			if (i == 1)
 				continue;
