@@ -555,7 +555,10 @@ def dump_section(run, w):
       "included (the module's PSS_PHASE_TOTAL), so wall − capture is pss's start, its layout "
       "capture and the file written, none of it stalling the target. Hiccups as in section 6, "
       "less windows of nothing as long as the tool's median run. **stall**: the module's "
-      "stall_ns, as `pss dump` prints it.")
+      "stall_ns, as `pss dump` prints it. `pss-dump` is `pss dump` as shipped: it resets the "
+      "target's soft-dirty bits (/proc/PID/clear_refs) and captures with PSS_MEMORY_PRECOPY, "
+      "which copies the anonymous memory before the park and, parked, only the pages written "
+      "since; `pss-noprecopy` is `pss dump --no-precopy`, every page copied parked.")
     w("")
     w("| touched | method | runs | wall | core file | worst thread's hiccup → net | "
       "process hiccup → net | stall (med / max) | capture | wall − capture |")
@@ -580,26 +583,34 @@ def dump_section(run, w):
     w("")
     w("| touched | gcore: its hold, net | pss dump: its stall | gcore / pss dump |")
     w("|---|---|---|---|")
-    for m in sorted({int(r["MiB"]) for r in recs}):
+    rows = [(m, meth) for m in sorted({int(r["MiB"]) for r in recs})
+            for meth in ("pss-dump", "pss-noprecopy")]
+    for m, meth in rows:
         by = {r["method"]: r for r in recs if int(r["MiB"]) == m}
-        tr, pr = by.get("gcore"), by.get("pss-dump")
+        tr, pr = by.get("gcore"), by.get(meth)
+        if meth != "pss-dump" and pr is None:
+            continue
+        if meth != "pss-dump":
+            m = "%d" % m + " MiB (--no-precopy)"
+        else:
+            m = "%d MiB" % m
         tn, ps = tstall_held(tr), tstall_pss_stall(pr)
         if tn is None or ps is None:
-            w("| %d MiB | %s | %s | n/a |" % (m, "n/a" if tn is None else ms_or_us(tn),
+            w("| %s | %s | %s | n/a |" % (m, "n/a" if tn is None else ms_or_us(tn),
                                                "n/a" if ps is None else ms_or_us(ps)))
             continue
         if ps == 0:
-            w("| %d MiB | %s | %s | n/a (a zero stall) |" % (m, ms_or_us(tn), ms_or_us(ps)))
+            w("| %s | %s | %s | n/a (a zero stall) |" % (m, ms_or_us(tn), ms_or_us(ps)))
             continue
         if tn == 0:
             raw = max(int(tr["thr_med_ns"]), int(tr["typ_med_ns"]))
             x = raw / ps
-            w("| %d MiB | not above the noise (≤ %s) | %s | ≤ %.1f× %s |" % (
+            w("| %s | not above the noise (≤ %s) | %s | ≤ %.1f× %s |" % (
                 m, ms_or_us(raw), ms_or_us(ps), x,
                 "❌ (goal %d×)" % DUMP_GOAL if x < DUMP_GOAL else "(inconclusive)"))
             continue
         x = tn / ps
-        w("| %d MiB | %s | %s | **%.1f×** %s |" % (
+        w("| %s | %s | %s | **%.1f×** %s |" % (
             m, ms_or_us(tn), ms_or_us(ps), x,
             "✅" if x >= DUMP_GOAL else "❌ (goal %d×)" % DUMP_GOAL))
     w("")

@@ -135,6 +135,13 @@ class ReportTest(unittest.TestCase):
         self.assertIn("| 1998.50 ms | 1.50 ms |", p.stdout)
         self.assertIn("| 512 MiB | gcore | n/a (not-installed) |", p.stdout)
         self.assertIn("| 512 MiB | n/a | n/a | n/a |", p.stdout)
+        # the dump without pre-copy gets its own row of the summary
+        nopc = text.replace("#BENCH kind=done", dump(
+            "pss-noprecopy", 90000000, 30000000, 3 << 20,
+            DUMP_PSS % (60000000, 61000000)) + "#BENCH kind=done")
+        p = self.run_report(self.log(nopc))
+        self.assertIn("| 64 MiB (--no-precopy) | 600.00 ms | 60.00 ms | **10.0×** ✅ |",
+                      p.stdout)
         # a stall under the goal is marked
         text = text.replace(DUMP_PSS % (30000000, 31000000), DUMP_PSS % (300000000, 310000000))
         p = self.run_report(self.log(text))
