@@ -190,7 +190,7 @@ struct pss_version {
  */
 struct pss_capture_args {
 	__u32 size;		/* in: sizeof(struct pss_capture_args) */
-	__u32 flags;		/* in: PSS_CAPTURE_PIDFD */
+	__u32 flags;		/* in: PSS_CAPTURE_PIDFD, _PER_THREAD */
 	__u64 facets;		/* in: PSS_FACET_* */
 	__s32 target_pid;	/* in: pid, or 0 for self (without PSS_CAPTURE_PIDFD) */
 	__s32 target_pidfd;	/* in: pidfd (with PSS_CAPTURE_PIDFD), else 0 */
