@@ -315,6 +315,19 @@ static struct pss_park_req *pss_park_next(struct pss_quiesce *q,
 }
 
 /*
+ * PER_THREAD: let the target's threads run on this CPU between two steps
+ * of a long loop (no lock is held): none waits for the capture, and one
+ * woken here would otherwise wait for the loop's end. A one-instant
+ * capture does not: every step it waits lengthens the parked threads'
+ * stall.
+ */
+static void pss_quiesce_yield(const struct pss_quiesce *q)
+{
+	if (q->rd)
+		cond_resched();
+}
+
+/*
  * Ask every thread of @leader's process not yet asked, up to the
  * capacity; threads beyond it stay unparked (reported PSS_PARK_NONE).
  * The threads are taken (referenced) and sorted before any is asked, and
@@ -346,12 +359,16 @@ static void pss_park_threads(struct pss_quiesce *q, struct task_struct *leader)
 		q->by_task[i] = &q->park[i];
 	sort(q->by_task, q->nr, sizeof(q->by_task[0]), pss_park_cmp, NULL);
 	q->nr_sorted = q->nr;
-	for (i = first; i < q->nr; i++)
+	for (i = first; i < q->nr; i++) {
 		if (pss_thread_held(q->park[i].task))
 			pss_park_ask(q, &q->park[i]);
-	for (i = first; i < q->nr; i++)
+		pss_quiesce_yield(q);
+	}
+	for (i = first; i < q->nr; i++) {
 		if (!q->park[i].q)
 			pss_park_ask(q, &q->park[i]);
+		pss_quiesce_yield(q);
+	}
 }
 
 /*
@@ -394,6 +411,7 @@ static void pss_quiesce_read_held(struct pss_quiesce *q)
 			p->read_woke = true;
 			wake_up_all(&q->release_wq);
 		}
+		pss_quiesce_yield(q);
 	}
 }
 
