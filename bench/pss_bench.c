@@ -1844,13 +1844,15 @@ static void cell_tstall(int T, int reps, int tool_reps)
 	 * host descheduling the guest for a second).
 	 */
 	for (int i = TS_EUSTACK; i <= TS_GDB; i++) {
-		uint64_t thr[3], typ[3], proc[3];
+		uint64_t thr[MAXREPS], typ[MAXREPS], proc[MAXREPS];
+		/* as many windows of nothing as runs, three at least */
+		int wins = smoke ? 1 : tool_reps < 3 ? 3 : tool_reps > MAXREPS ? MAXREPS : tool_reps;
 		int n = 0;
 
 		if (ms[i].skip || !ms[i].n)
 			continue;
 		long_win[i] = stat3(ms[i].wall, ms[i].n).med;
-		for (int r = 0; r < (smoke ? 1 : 3); r++) {
+		for (int r = 0; r < wins; r++) {
 			if (tick_window(&t))
 				break;
 			usleep(long_win[i] / 1000 + settle_us);
