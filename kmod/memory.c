@@ -557,7 +557,8 @@ static long pss_mem_get(struct mm_struct *mm, unsigned long first, u32 n,
 	struct vm_area_struct *vma;
 	long got;
 
-	mmap_assert_locked(mm);
+	/* not mmap_assert_locked(): 6.1 does not export its dump_mm() */
+	lockdep_assert_held(&mm->mmap_lock);
 	*hole = false;
 	vma = vma_lookup(mm, first);
 	if (vma) {
@@ -703,7 +704,7 @@ static bool pss_page_clean(struct vm_area_struct *vma, unsigned long addr,
 	pte_t pte;
 	bool clean = false;
 
-	mmap_assert_locked(vma->vm_mm);
+	lockdep_assert_held(&vma->vm_mm->mmap_lock);
 	if (vma->vm_flags & VM_SOFTDIRTY)
 		return false;
 	rcu_read_lock();
