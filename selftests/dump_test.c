@@ -638,7 +638,7 @@ static void core_memory(struct __test_metadata *_metadata, const char *core,
  * the pre-copy); --no-precopy does not; the two cores hold the same
  * memory (but where the spinning thread writes meanwhile).
  */
-TEST_F(dump, precopy_core_equals_plain)
+TEST_F_TIMEOUT(dump, precopy_core_equals_plain, 300)
 {
 	char plain[80], *out, *a, *b;
 	long long pre, reused;
